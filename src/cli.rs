@@ -1,0 +1,222 @@
+//! The command line: `pressfeed [global options] <command>`.
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::service::{self, ImportError};
+use crate::startup::Application;
+use crate::store::Store;
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "pressfeed", version, about = "Press releases as RSS, Atom and JSON Feed")]
+pub struct Cli {
+    /// Settings file (default: ./pressfeed.toml when present).
+    #[arg(long, global = true, env = "PRESSFEED_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// SQLite database file [default: data/pressfeed.db].
+    #[arg(long, global = true, env = "PRESSFEED_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "PRESSFEED_BIND", value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// Public base URL for absolute links [default: http://BIND].
+    #[arg(long, global = true, env = "PRESSFEED_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the feeds and pages (creates and migrates the database).
+    Serve {
+        /// Fill an empty database with demo releases first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Import releases from a JSON Lines file (same slug = update in place).
+    Import {
+        /// The file to read; `-` for standard input.
+        file: PathBuf,
+    },
+    /// Write every release as JSON Lines (to standard output by default).
+    Export {
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Copy the database consistently, even while the server runs.
+    Backup { file: PathBuf },
+}
+
+impl Cli {
+    /// Settings from every layer, flags last.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let mut s = Settings::load(self.config.as_deref(), |k| std::env::var(k).ok())?;
+        if let Some(db) = &self.db {
+            s.db = db.clone();
+        }
+        if let Some(bind) = &self.bind {
+            s.bind = bind.clone();
+        }
+        if let Some(url) = &self.base_url {
+            s.base_url = Some(url.clone());
+        }
+        s.validate()?;
+        Ok(s)
+    }
+}
+
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = cli.settings()?;
+    crate::telemetry::init(&settings.log_format);
+    run(cli.command, settings)
+}
+
+pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { demo } => serve(settings, demo),
+        Command::Migrate => {
+            let (before, after) = Store::migrate(&settings.db)
+                .with_context(|| format!("migrating {}", settings.db.display()))?;
+            println!("{}: schema version {before} -> {after}", settings.db.display());
+            Ok(())
+        }
+        Command::Import { file } => import(&settings, &file),
+        Command::Export { output } => export(&settings, output),
+        Command::Backup { file } => {
+            let store = open(&settings)?;
+            store
+                .backup(&file)
+                .with_context(|| format!("backing up to {}", file.display()))?;
+            eprintln!("backup of {} written to {}", settings.db.display(), file.display());
+            Ok(())
+        }
+    }
+}
+
+fn open(settings: &Settings) -> anyhow::Result<Store> {
+    Store::open(&settings.db, 2).with_context(|| format!("opening {}", settings.db.display()))
+}
+
+fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+    let store = Arc::new(
+        Store::open(&settings.db, settings.db_pool)
+            .with_context(|| format!("opening {}", settings.db.display()))?,
+    );
+    if demo && store.count_releases()? == 0 {
+        let now = chrono::Utc::now();
+        let drafts: Vec<_> = crate::demo::demo_releases(now)
+            .iter()
+            .map(|r| r.validate().map_err(|e| anyhow::anyhow!("demo release: {e:?}")))
+            .collect::<anyhow::Result<_>>()?;
+        let lines: Vec<usize> = (1..=drafts.len()).collect();
+        service::import(&store, &drafts, &lines, now, &settings.tag_authority(), &mut |_| {})?;
+        tracing::info!(releases = drafts.len(), "demo releases added (one is scheduled 5 minutes ahead)");
+    }
+    let base = settings.base_url();
+    let workers = settings.workers();
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build_with_store(settings, store, Clock::system())?;
+        tracing::info!(port = app.port(), base_url = %base, workers, "pressfeed serving; feeds at {base}/feed.atom");
+        app.run_until_stopped().await?;
+        tracing::info!("stopped");
+        anyhow::Ok(())
+    })
+}
+
+fn import(settings: &Settings, file: &PathBuf) -> anyhow::Result<()> {
+    let name = file.display().to_string();
+    let reader: Box<dyn std::io::BufRead> = if name == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?,
+        ))
+    };
+    let started = std::time::Instant::now();
+    let tty = std::io::stderr().is_terminal();
+    let parsed = service::parse_jsonl(reader);
+    let (drafts, lines) = match parsed {
+        Ok(v) => v,
+        Err(ImportError::BadLines(errors)) => {
+            for e in &errors {
+                eprintln!("{name}:{}: {}", e.line, e.message);
+            }
+            bail!("{name}: {} bad line(s); nothing was imported", errors.len());
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {name}")),
+    };
+    let store = open(settings)?;
+    let total = drafts.len();
+    let mut last_shown = std::time::Instant::now();
+    let mut progress = |done: usize| {
+        if total >= 5000 && (done == total || last_shown.elapsed().as_millis() >= 500) {
+            last_shown = std::time::Instant::now();
+            let pct = done * 100 / total.max(1);
+            if tty {
+                eprint!("\rimporting {name}: {done}/{total} ({pct}%)");
+                if done == total {
+                    eprintln!();
+                }
+            } else {
+                eprintln!("importing {name}: {done}/{total} ({pct}%)");
+            }
+        }
+    };
+    let now = chrono::Utc::now();
+    match service::import(&store, &drafts, &lines, now, &settings.tag_authority(), &mut progress) {
+        Ok(report) => {
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "{name}: {total} releases ({} new, {} updated, {} unchanged) in {secs:.2} s ({:.0} releases/s)",
+                report.created,
+                report.updated,
+                report.unchanged,
+                total as f64 / secs.max(1e-9)
+            );
+            Ok(())
+        }
+        Err(ImportError::BadLines(errors)) => {
+            for e in &errors {
+                eprintln!("{name}:{}: {}", e.line, e.message);
+            }
+            bail!("{name}: nothing was imported");
+        }
+        Err(e) => Err(e).with_context(|| format!("importing {name}; nothing was imported")),
+    }
+}
+
+fn export(settings: &Settings, output: Option<PathBuf>) -> anyhow::Result<()> {
+    let store = open(settings)?;
+    let mut out: Box<dyn Write> = match &output {
+        Some(p) => Box::new(BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let n = store.export(&mut |input| {
+        serde_json::to_writer(&mut out, &input)?;
+        out.write_all(b"\n")
+    })?;
+    out.flush()?;
+    eprintln!("exported {n} releases");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

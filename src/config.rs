@@ -1,0 +1,219 @@
+//! Settings: defaults, then `pressfeed.toml`, then `PRESSFEED_*` environment
+//! variables, then command-line flags (applied by the caller).
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// SQLite database file; created and migrated on first start.
+    pub db: PathBuf,
+    /// Address to listen on.
+    pub bind: String,
+    /// Public base URL; every absolute URL in feeds and pages starts with it.
+    /// Defaults to `http://{bind}`.
+    pub base_url: Option<String>,
+    pub site_title: String,
+    pub site_description: String,
+    /// Language of the site's own text and the channel language of feeds.
+    pub site_lang: String,
+    /// Default organisation for new releases.
+    pub organization: String,
+    /// The office's time zone (IANA name): how times are shown and entered.
+    pub timezone: String,
+    /// Items per feed.
+    pub feed_items: usize,
+    /// `Cache-Control: max-age` for feeds and the OPML, in seconds.
+    pub max_age: u32,
+    /// HTTP worker threads; 0 = one per CPU core.
+    pub workers: usize,
+    /// SQLite connections in the pool.
+    pub db_pool: u32,
+    /// Memory for rendered feeds (all encodings), in bytes.
+    pub cache_bytes: usize,
+    /// `text` (human-readable) or `json` logs.
+    pub log_format: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            db: PathBuf::from("data/pressfeed.db"),
+            bind: "127.0.0.1:8080".to_owned(),
+            base_url: None,
+            site_title: "Press releases".to_owned(),
+            site_description: "Press releases, statements and announcements".to_owned(),
+            site_lang: "en".to_owned(),
+            organization: "Press Office".to_owned(),
+            timezone: "UTC".to_owned(),
+            feed_items: 50,
+            max_age: 300,
+            workers: 0,
+            db_pool: 8,
+            cache_bytes: 64 * 1024 * 1024,
+            log_format: "text".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+/// Every settings key, as its environment variable suffix.
+const KEYS: &[&str] = &[
+    "db",
+    "bind",
+    "base_url",
+    "site_title",
+    "site_description",
+    "site_lang",
+    "organization",
+    "timezone",
+    "feed_items",
+    "max_age",
+    "workers",
+    "db_pool",
+    "cache_bytes",
+    "log_format",
+];
+
+impl Settings {
+    /// Loads defaults < file < environment. `file` is the explicit
+    /// `--config` path; without it `./pressfeed.toml` is read if present.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut table = toml::Table::new();
+        let path = file.map(Path::to_owned).or_else(|| {
+            let p = PathBuf::from("pressfeed.toml");
+            p.exists().then_some(p)
+        });
+        let mut origin = "defaults".to_owned();
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            table = text.parse::<toml::Table>().map_err(|e| ConfigError::Invalid {
+                origin: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            origin = path.display().to_string();
+        }
+        for key in KEYS {
+            let var = format!("PRESSFEED_{}", key.to_ascii_uppercase());
+            if let Some(value) = env(&var) {
+                // Numbers stay numbers; everything else is a string.
+                let v = value
+                    .parse::<i64>()
+                    .map(toml::Value::Integer)
+                    .unwrap_or(toml::Value::String(value));
+                table.insert((*key).to_owned(), v);
+                origin = format!("{origin} + environment");
+            }
+        }
+        let settings: Settings =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    origin: origin.clone(),
+                    message: e.to_string(),
+                })?;
+        Ok(settings)
+    }
+
+    /// Checks values that have rules beyond their type.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |message: String| ConfigError::Invalid {
+            origin: "settings".to_owned(),
+            message,
+        };
+        let base = self.base_url();
+        let url = url::Url::parse(&base).map_err(|e| bad(format!("base_url {base:?}: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad(format!("base_url {base:?} must be an http(s) URL with a host")));
+        }
+        if self.feed_items == 0 || self.feed_items > 1000 {
+            return Err(bad(format!("feed_items {} must be between 1 and 1000", self.feed_items)));
+        }
+        crate::domain::Lang::parse(&self.site_lang).map_err(|e| bad(format!("site_lang: {e}")))?;
+        self.timezone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| bad(format!("timezone {:?} is not an IANA time zone name", self.timezone)))?;
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(bad(format!("log_format {:?} must be text or json", self.log_format)));
+        }
+        Ok(())
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn base_url(&self) -> String {
+        let raw = match &self.base_url {
+            Some(u) if !u.trim().is_empty() => u.trim().to_owned(),
+            _ => format!("http://{}", self.bind),
+        };
+        raw.trim_end_matches('/').to_owned()
+    }
+
+    /// The authority used in minted `tag:` ids (the base URL's host).
+    pub fn tag_authority(&self) -> String {
+        url::Url::parse(&self.base_url())
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "localhost".to_owned())
+    }
+
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    pub fn workers(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism().map_or(2, usize::from)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pressfeed.toml");
+        std::fs::write(&file, "feed_items = 20\nsite_title = \"From file\"\n").unwrap();
+        let s = Settings::load(Some(&file), |k| {
+            (k == "PRESSFEED_FEED_ITEMS").then(|| "30".to_owned())
+        })
+        .unwrap();
+        assert_eq!(s.feed_items, 30);
+        assert_eq!(s.site_title, "From file");
+        assert_eq!(s.max_age, 300);
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let err = Settings::load(None, |k| (k == "PRESSFEED_FEED_ITEMS").then(|| "many".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("feed_items"), "{err}");
+        let s = Settings {
+            base_url: Some("ftp://x".into()),
+            ..Default::default()
+        };
+        assert!(s.validate().is_err());
+    }
+}

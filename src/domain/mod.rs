@@ -1,0 +1,31 @@
+//! Domain types that validate on construction: once a value has the type,
+//! it is valid, and nothing downstream checks it again.
+
+mod html;
+mod lang;
+mod release;
+mod slug;
+mod text;
+
+pub use html::{markdown_to_html, sanitize_html};
+pub use lang::Lang;
+pub use release::{ReleaseDraft, ReleaseInput, Status, parse_instant};
+pub use slug::Slug;
+pub use text::{clean_text, Title};
+
+/// A value a user supplied that cannot be accepted, and which field it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,210 @@
+use super::text::clean_optional;
+use super::{Lang, Slug, Title, ValidationError, sanitize_html};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Published,
+    Retracted,
+}
+
+impl Status {
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        match s {
+            "draft" => Ok(Self::Draft),
+            "published" => Ok(Self::Published),
+            "retracted" => Ok(Self::Retracted),
+            other => Err(ValidationError::new(
+                "status",
+                format!("{other:?} is not one of draft, published, retracted"),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Published => "published",
+            Self::Retracted => "retracted",
+        }
+    }
+}
+
+/// A release as the import format (and the API) carries it, before
+/// validation. Unknown fields are refused so a typo is not silently lost.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseInput {
+    /// The stable feed id; only set when moving releases between servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub slug: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub body_html: String,
+    pub organization: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dateline: Option<String>,
+    pub lang: String,
+    pub published_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction_note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retraction_note: Option<String>,
+}
+
+/// A validated release, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReleaseDraft {
+    pub uid: Option<String>,
+    pub slug: Slug,
+    pub title: Title,
+    pub summary: Option<String>,
+    pub body_html: String,
+    pub organization: String,
+    pub department: Option<String>,
+    pub dateline: Option<String>,
+    pub lang: Lang,
+    pub status: Status,
+    pub published_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub topics: Vec<Slug>,
+    pub correction_note: Option<String>,
+    pub retraction_note: Option<String>,
+}
+
+fn keep<T>(errors: &mut Vec<ValidationError>, r: Result<T, ValidationError>) -> Option<T> {
+    r.map_err(|e| errors.push(e)).ok()
+}
+
+pub fn parse_instant(field: &'static str, s: &str) -> Result<DateTime<Utc>, ValidationError> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            ValidationError::new(
+                field,
+                format!("{s:?} is not an RFC 3339 time such as 2026-03-01T09:30:00+01:00 ({e})"),
+            )
+        })
+}
+
+impl ReleaseInput {
+    /// Checks every field and reports all problems at once.
+    pub fn validate(&self) -> Result<ReleaseDraft, Vec<ValidationError>> {
+        let mut errors = Vec::new();
+
+        let slug = keep(&mut errors, Slug::parse(&self.slug));
+        let title = keep(&mut errors, Title::parse(&self.title));
+        let lang = keep(&mut errors, Lang::parse(&self.lang));
+        let status = keep(&mut errors, Status::parse(self.status.as_deref().unwrap_or("published")));
+        let published_at = keep(&mut errors, parse_instant("published_at", &self.published_at));
+        let updated_at = match self.updated_at.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            Some(s) => keep(&mut errors, parse_instant("updated_at", s).map(Some)),
+        };
+        let organization = clean_optional(Some(&self.organization));
+        if organization.is_none() {
+            errors.push(ValidationError::new("organization", "an organisation is required"));
+        }
+        let body_html = sanitize_html(&self.body_html);
+        if body_html.trim().is_empty() {
+            errors.push(ValidationError::new("body_html", "the body is empty"));
+        }
+        let mut topics: Vec<Slug> = Vec::new();
+        for t in &self.topics {
+            match Slug::parse_field("topics", t) {
+                Ok(s) if !topics.contains(&s) => topics.push(s),
+                Ok(_) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+        let uid = self.id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if let Some(uid) = uid
+            && (uid.len() > 300 || url::Url::parse(uid).is_err())
+        {
+            errors.push(ValidationError::new("id", format!("{uid:?} is not a URI")));
+        }
+        if let (Some(Some(u)), Some(p)) = (updated_at, published_at)
+            && u < p
+        {
+            errors.push(ValidationError::new(
+                "updated_at",
+                "is earlier than published_at",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        match (slug, title, lang, status, published_at, updated_at, organization) {
+            (Some(slug), Some(title), Some(lang), Some(status), Some(published_at), Some(updated_at), Some(organization)) => {
+                Ok(ReleaseDraft {
+                    uid: uid.map(str::to_owned),
+                    slug,
+                    title,
+                    summary: clean_optional(self.summary.as_deref()),
+                    body_html,
+                    organization,
+                    department: clean_optional(self.department.as_deref()),
+                    dateline: clean_optional(self.dateline.as_deref()),
+                    lang,
+                    status,
+                    published_at,
+                    updated_at,
+                    topics,
+                    correction_note: clean_optional(self.correction_note.as_deref()),
+                    retraction_note: clean_optional(self.retraction_note.as_deref()),
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> ReleaseInput {
+        ReleaseInput {
+            slug: "a-release".into(),
+            title: "A release".into(),
+            body_html: "<p>Body</p>".into(),
+            organization: "Office".into(),
+            lang: "en".into(),
+            published_at: "2024-01-02T03:04:05+03:00".into(),
+            topics: vec!["health".into(), "health".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn valid_input_becomes_a_draft_in_utc() {
+        let d = input().validate().unwrap();
+        assert_eq!(d.published_at.to_rfc3339(), "2024-01-02T00:04:05+00:00");
+        assert_eq!(d.status, Status::Published);
+        assert_eq!(d.topics.len(), 1);
+    }
+
+    #[test]
+    fn reports_every_bad_field() {
+        let mut i = input();
+        i.slug = "Bad Slug".into();
+        i.title = " ".into();
+        i.published_at = "yesterday".into();
+        let errs = i.validate().unwrap_err();
+        let fields: Vec<_> = errs.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["slug", "title", "published_at"]);
+    }
+}

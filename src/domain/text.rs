@@ -1,0 +1,70 @@
+use super::ValidationError;
+
+/// Removes every character XML 1.0 forbids (C0 controls other than tab,
+/// newline and carriage return, and U+FFFE/U+FFFF). Rust strings cannot hold
+/// surrogates, so those need no check.
+pub fn clean_text(s: &str) -> String {
+    if s.chars().all(is_xml_char) {
+        return s.to_owned();
+    }
+    s.chars().filter(|&c| is_xml_char(c)).collect()
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Cleans an optional free-text field: XML-safe, trimmed, and `None` when empty.
+pub fn clean_optional(s: Option<&str>) -> Option<String> {
+    s.map(|s| clean_text(s.trim()))
+        .filter(|s| !s.is_empty())
+}
+
+/// A release title: non-empty after cleaning, one line, bounded length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub const MAX_CHARS: usize = 1000;
+
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        let cleaned: String = clean_text(s)
+            .chars()
+            .map(|c| if c == '\n' || c == '\r' || c == '\t' { ' ' } else { c })
+            .collect();
+        let cleaned = cleaned.trim();
+        if cleaned.is_empty() {
+            return Err(ValidationError::new("title", "a title is required"));
+        }
+        let n = cleaned.chars().count();
+        if n > Self::MAX_CHARS {
+            return Err(ValidationError::new(
+                "title",
+                format!("is {n} characters long; at most {} are allowed", Self::MAX_CHARS),
+            ));
+        }
+        Ok(Self(cleaned.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removes_xml_forbidden_characters_only() {
+        assert_eq!(clean_text("a\u{0}b\u{b}c\u{1f}d\te\nf\u{fffe}"), "abcd\te\nf");
+        assert_eq!(clean_text("مرحبا 🎉 ]]> <b>"), "مرحبا 🎉 ]]> <b>");
+    }
+
+    #[test]
+    fn title_must_have_visible_text() {
+        assert!(Title::parse("  \u{1}\n ").is_err());
+        assert_eq!(Title::parse(" a\nb ").unwrap().as_str(), "a b");
+        assert!(Title::parse(&"x".repeat(1001)).is_err());
+    }
+}

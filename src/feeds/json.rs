@@ -1,0 +1,67 @@
+use super::{FeedMeta, Format, Site, content_html};
+use crate::model::FeedSnapshot;
+use chrono::SecondsFormat;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct JsonFeed<'a> {
+    version: &'static str,
+    title: &'a str,
+    home_page_url: &'a str,
+    feed_url: String,
+    description: &'a str,
+    language: &'a str,
+    authors: [Author<'a>; 1],
+    items: Vec<JsonItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct Author<'a> {
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonItem<'a> {
+    id: &'a str,
+    url: String,
+    title: &'a str,
+    content_html: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<&'a str>,
+    date_published: String,
+    date_modified: String,
+    authors: [Author<'a>; 1],
+    tags: Vec<&'a str>,
+    language: &'a str,
+}
+
+pub fn render_json(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
+    let meta = FeedMeta::new(site, snap);
+    let date = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let feed = JsonFeed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: &meta.title,
+        home_page_url: &meta.page_url,
+        feed_url: meta.self_url(site, Format::Json),
+        description: &meta.description,
+        language: &site.lang,
+        authors: [Author { name: &site.title }],
+        items: snap
+            .items
+            .iter()
+            .map(|r| JsonItem {
+                id: &r.uid,
+                url: site.release_url(&r.slug),
+                title: &r.title,
+                content_html: content_html(r),
+                summary: r.summary.as_deref(),
+                date_published: date(r.published_at),
+                date_modified: date(r.updated_at),
+                authors: [Author { name: &r.organization }],
+                tags: r.topics.iter().map(|t| t.name.as_str()).collect(),
+                language: &r.lang,
+            })
+            .collect(),
+    };
+    serde_json::to_vec(&feed).unwrap_or_default()
+}

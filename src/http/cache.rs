@@ -1,0 +1,130 @@
+//! Finished feed documents kept in memory, keyed by what they show.
+//!
+//! An entry is good while the database has seen no commit since it was
+//! rendered (`PRAGMA data_version`, which also sees other processes) and
+//! until the next scheduled release in its scope becomes visible. The cache
+//! is bounded by bytes and evicts the least recently used documents.
+
+use super::conditional::Representation;
+use crate::feeds::Format;
+use crate::model::FeedScope;
+use chrono::{DateTime, Utc};
+use lru::LruCache;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DocKey {
+    Feed(FeedScope, Format),
+    Opml,
+}
+
+struct Entry {
+    rep: Arc<Representation>,
+    data_version: i64,
+    valid_until: Option<DateTime<Utc>>,
+}
+
+struct Inner {
+    lru: LruCache<DocKey, Entry>,
+    bytes: usize,
+}
+
+pub struct FeedCache {
+    inner: Mutex<Inner>,
+    max_bytes: usize,
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+}
+
+impl FeedCache {
+    pub fn new(max_bytes: usize) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                lru: LruCache::unbounded(),
+                bytes: 0,
+            }),
+            max_bytes,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cached document if it is still exactly what a render would give.
+    pub fn get(&self, key: &DocKey, data_version: i64, now: DateTime<Utc>) -> Option<Arc<Representation>> {
+        let mut inner = self.lock();
+        let fresh = match inner.lru.get(key) {
+            Some(e) => e.data_version == data_version && e.valid_until.is_none_or(|t| now < t),
+            None => false,
+        };
+        if fresh {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return inner.lru.peek(key).map(|e| Arc::clone(&e.rep));
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        None
+    }
+
+    pub fn insert(
+        &self,
+        key: DocKey,
+        rep: Arc<Representation>,
+        data_version: i64,
+        valid_until: Option<DateTime<Utc>>,
+    ) {
+        let size = rep.size();
+        let mut inner = self.lock();
+        if let Some(old) = inner.lru.put(
+            key,
+            Entry {
+                rep,
+                data_version,
+                valid_until,
+            },
+        ) {
+            inner.bytes -= old.rep.size();
+        }
+        inner.bytes += size;
+        while inner.bytes > self.max_bytes && inner.lru.len() > 1 {
+            match inner.lru.pop_lru() {
+                Some((_, e)) => inner.bytes -= e.rep.size(),
+                None => break,
+            }
+        }
+    }
+
+    /// (documents, bytes) currently held.
+    pub fn usage(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.lru.len(), inner.bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rep(n: usize) -> Arc<Representation> {
+        Arc::new(Representation::new("text/plain", vec![b'x'; n], Utc::now()))
+    }
+
+    #[test]
+    fn stale_on_commit_or_schedule_and_bounded() {
+        let cache = FeedCache::new(10_000);
+        let now = Utc::now();
+        let key = DocKey::Opml;
+        cache.insert(key.clone(), rep(10), 1, Some(now + chrono::Duration::seconds(5)));
+        assert!(cache.get(&key, 1, now).is_some());
+        assert!(cache.get(&key, 2, now).is_none(), "a commit invalidates");
+        assert!(cache.get(&key, 1, now + chrono::Duration::seconds(5)).is_none(), "a schedule invalidates");
+        for i in 0..100 {
+            let k = DocKey::Feed(FeedScope::All, if i % 2 == 0 { Format::Rss } else { Format::Atom });
+            cache.insert(k, rep(3000), 1, None);
+        }
+        assert!(cache.usage().1 <= 10_000);
+    }
+}

@@ -1,0 +1,266 @@
+//! The one response builder every feed and the OPML go through: content
+//! negotiation between precompressed variants, validators, and conditional
+//! GET per RFC 9110 §13 (If-None-Match first, If-Modified-Since only when
+//! it is absent), with Vary and Cache-Control on every answer, 304 included.
+
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+/// One stored variant: its bytes and its own strong ETag.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub body: Bytes,
+    pub etag: HeaderValue,
+}
+
+/// A finished document in every encoding, with its validators.
+#[derive(Debug)]
+pub struct Representation {
+    pub content_type: &'static str,
+    /// Truncated to whole seconds, as HTTP dates carry no more.
+    pub last_modified: DateTime<Utc>,
+    last_modified_header: HeaderValue,
+    pub identity: Variant,
+    pub gzip: Variant,
+    pub brotli: Variant,
+}
+
+fn http_date(t: DateTime<Utc>) -> HeaderValue {
+    let secs = t.timestamp().max(0) as u64;
+    let st = UNIX_EPOCH + Duration::from_secs(secs);
+    let s = header::HttpDate::from(st).to_string();
+    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
+}
+
+fn etag(hash: u64, suffix: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{hash:016x}{suffix}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+impl Representation {
+    /// Compresses once, hashes once: every later request is a lookup.
+    pub fn new(content_type: &'static str, body: Vec<u8>, last_modified: DateTime<Utc>) -> Self {
+        let hash = xxhash_rust::xxh3::xxh3_64(&body);
+        let gz = {
+            let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::best());
+            // Writing to a Vec cannot fail.
+            let _ = enc.write_all(&body);
+            enc.finish().unwrap_or_default()
+        };
+        let br = {
+            let mut out = Vec::with_capacity(body.len() / 4);
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: 9,
+                lgwin: 22,
+                ..Default::default()
+            };
+            let _ = brotli::BrotliCompress(&mut &body[..], &mut out, &params);
+            out
+        };
+        let last_modified = DateTime::from_timestamp(last_modified.timestamp(), 0).unwrap_or_default();
+        Self {
+            content_type,
+            last_modified,
+            last_modified_header: http_date(last_modified),
+            identity: Variant { body: Bytes::from(body), etag: etag(hash, "") },
+            gzip: Variant { body: Bytes::from(gz), etag: etag(hash, "-gz") },
+            brotli: Variant { body: Bytes::from(br), etag: etag(hash, "-br") },
+        }
+    }
+
+    pub fn variant(&self, enc: Encoding) -> &Variant {
+        match enc {
+            Encoding::Identity => &self.identity,
+            Encoding::Gzip => &self.gzip,
+            Encoding::Brotli => &self.brotli,
+        }
+    }
+
+    /// Bytes held in memory by all variants.
+    pub fn size(&self) -> usize {
+        self.identity.body.len() + self.gzip.body.len() + self.brotli.body.len()
+    }
+
+    /// Answers `req` (GET or HEAD) with 200 or 304.
+    pub fn respond(&self, req: &HttpRequest, cache_control: &HeaderValue, now: DateTime<Utc>) -> HttpResponse {
+        let headers = req.headers();
+        let enc = negotiate(headers);
+        let variant = self.variant(enc);
+        let not_modified = match headers.get(header::IF_NONE_MATCH) {
+            Some(inm) => inm.to_str().is_ok_and(|v| etag_list_matches(v, &variant.etag)),
+            None => headers
+                .get(header::IF_MODIFIED_SINCE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_http_date)
+                .is_some_and(|since| self.last_modified <= since),
+        };
+        let mut res = HttpResponse::build(if not_modified { StatusCode::NOT_MODIFIED } else { StatusCode::OK });
+        res.insert_header((header::ETAG, variant.etag.clone()))
+            .insert_header((header::LAST_MODIFIED, self.last_modified_header.clone()))
+            .insert_header((header::CACHE_CONTROL, cache_control.clone()))
+            .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")))
+            .insert_header((header::DATE, http_date(now.max(self.last_modified))));
+        if not_modified {
+            return res.finish();
+        }
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(self.content_type)));
+        match enc {
+            Encoding::Identity => {}
+            Encoding::Gzip => {
+                res.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
+            }
+            Encoding::Brotli => {
+                res.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("br")));
+            }
+        }
+        res.body(variant.body.clone())
+    }
+}
+
+/// Picks the best stored encoding the client accepts (q > 0): br, then gzip.
+pub fn negotiate(headers: &HeaderMap) -> Encoding {
+    let Some(value) = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
+        return Encoding::Identity;
+    };
+    let mut gzip = false;
+    let mut br = false;
+    let mut star = None;
+    for item in value.split(',') {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .find_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let ok = q > 0.0;
+        match coding.as_str() {
+            "gzip" | "x-gzip" => gzip = ok,
+            "br" => br = ok,
+            "*" => star = Some(ok),
+            _ => {}
+        }
+    }
+    if br || (star == Some(true) && !value.contains("br")) {
+        Encoding::Brotli
+    } else if gzip || (star == Some(true) && !value.contains("gzip")) {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+/// If-None-Match evaluation with weak comparison (RFC 9110 §13.1.2, §8.8.3.2).
+pub fn etag_list_matches(header_value: &str, current: &HeaderValue) -> bool {
+    let current = opaque(current.to_str().unwrap_or(""));
+    let v = header_value.trim();
+    if v == "*" {
+        return true;
+    }
+    // Entity-tags cannot contain commas inside quotes except as data;
+    // walk quoted strings so `"a,b"` stays one tag.
+    let bytes = v.as_bytes();
+    let mut i = 0;
+    let mut tags = 0;
+    while i < bytes.len() && tags < 1000 {
+        while i < bytes.len() && (bytes[i] == b',' || bytes[i] == b' ' || bytes[i] == b'\t') {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            break;
+        }
+        let start = i;
+        if v[i..].starts_with("W/") {
+            i += 2;
+        }
+        if i < bytes.len() && bytes[i] == b'"' {
+            i += 1;
+            while i < bytes.len() && bytes[i] != b'"' {
+                i += 1;
+            }
+            i = (i + 1).min(bytes.len());
+        } else {
+            while i < bytes.len() && bytes[i] != b',' {
+                i += 1;
+            }
+        }
+        tags += 1;
+        if opaque(&v[start..i]) == current && !current.is_empty() {
+            return true;
+        }
+    }
+    false
+}
+
+fn opaque(tag: &str) -> &str {
+    tag.trim().strip_prefix("W/").unwrap_or(tag.trim())
+}
+
+/// Parses an HTTP-date (IMF-fixdate and the two obsolete forms); `None`
+/// for anything else, which makes the header ignored as RFC 9110 requires.
+pub fn parse_http_date(s: &str) -> Option<DateTime<Utc>> {
+    if s.len() > 64 {
+        return None;
+    }
+    let st: SystemTime = s.parse::<header::HttpDate>().ok()?.into();
+    let secs = st.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    DateTime::from_timestamp(i64::try_from(secs).ok()?, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(s: &'static str) -> HeaderValue {
+        HeaderValue::from_static(s)
+    }
+
+    #[test]
+    fn weak_comparison_lists_and_star() {
+        let cur = tag("\"abc\"");
+        assert!(etag_list_matches("\"abc\"", &cur));
+        assert!(etag_list_matches("W/\"abc\"", &cur));
+        assert!(etag_list_matches("\"x\", W/\"y\" ,\"abc\"", &cur));
+        assert!(etag_list_matches("*", &cur));
+        assert!(!etag_list_matches("\"abcd\"", &cur));
+        assert!(!etag_list_matches("\"ab\"", &cur));
+        assert!(!etag_list_matches("", &cur));
+        assert!(!etag_list_matches("\"a,bc\"", &cur));
+        assert!(etag_list_matches("W/\"abc\"", &tag("W/\"abc\"")));
+    }
+
+    #[test]
+    fn negotiates_by_quality() {
+        let enc = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, tag(v));
+            negotiate(&h)
+        };
+        assert_eq!(enc("gzip"), Encoding::Gzip);
+        assert_eq!(enc("gzip, deflate, br"), Encoding::Brotli);
+        assert_eq!(enc("br;q=0, gzip"), Encoding::Gzip);
+        assert_eq!(enc("gzip;q=0"), Encoding::Identity);
+        assert_eq!(enc("identity"), Encoding::Identity);
+        assert_eq!(enc("*"), Encoding::Brotli);
+        assert_eq!(negotiate(&HeaderMap::new()), Encoding::Identity);
+    }
+
+    #[test]
+    fn http_dates_parse_or_are_ignored() {
+        assert!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").is_some());
+        assert!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT").is_some());
+        assert!(parse_http_date("Sun Nov  6 08:49:37 1994").is_some());
+        assert!(parse_http_date("yesterday").is_none());
+        assert!(parse_http_date("Sun, 06 Nov 99999 08:49:37 GMT").is_none());
+    }
+}

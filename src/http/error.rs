@@ -1,0 +1,64 @@
+//! Every failure a handler can return, mapped to an HTTP answer in one place.
+
+use crate::store::StoreError;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the server is busy: {0}")]
+    Blocking(#[from] actix_web::error::BlockingError),
+    #[error("template: {0}")]
+    Template(#[from] askama::Error),
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Blocking(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            // The cause goes to the log, never to the client.
+            tracing::error!(error = %self, "request failed");
+        }
+        let message = match status {
+            StatusCode::NOT_FOUND => "Nothing is published at this address.",
+            StatusCode::SERVICE_UNAVAILABLE => "The service is briefly unavailable. Please try again.",
+            _ => "Something went wrong on our side. It has been logged.",
+        };
+        error_page(status, message)
+    }
+}
+
+/// A small self-contained HTML error page.
+pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{code} {reason}</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\
+         <body><main class=\"page\"><h1>{code} {reason}</h1><p>{message}</p>\
+         <p><a href=\"/\">Latest releases</a></p></main></body></html>",
+        code = status.as_u16(),
+        message = crate::feeds::escape_html(message),
+    );
+    let mut res = HttpResponse::build(status);
+    res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+    }
+    res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    res.body(body)
+}

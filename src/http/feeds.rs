@@ -1,0 +1,85 @@
+use super::AppState;
+use super::cache::DocKey;
+use super::conditional::Representation;
+use super::error::AppError;
+use crate::domain::Slug;
+use crate::feeds::{self, Format};
+use crate::model::FeedScope;
+use actix_web::{HttpRequest, HttpResponse, web};
+use std::sync::Arc;
+
+pub async fn global_feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    format: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let format = Format::from_extension(&format).ok_or(AppError::NotFound)?;
+    serve(&req, &state, DocKey::Feed(FeedScope::All, format)).await
+}
+
+pub async fn topic_feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, format) = path.into_inner();
+    let format = Format::from_extension(&format).ok_or(AppError::NotFound)?;
+    let slug = Slug::parse(&slug).map_err(|_| AppError::NotFound)?;
+    serve(&req, &state, DocKey::Feed(FeedScope::Topic(slug), format)).await
+}
+
+pub async fn opml(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    serve(&req, &state, DocKey::Opml).await
+}
+
+async fn serve(req: &HttpRequest, state: &web::Data<AppState>, key: DocKey) -> Result<HttpResponse, AppError> {
+    let rep = document(state, key).await?.ok_or(AppError::NotFound)?;
+    Ok(rep.respond(req, &state.cache_control, state.clock.now()))
+}
+
+/// The finished document for `key`, from the cache or freshly rendered
+/// off the async threads. `None` for an unknown topic.
+pub async fn document(
+    state: &web::Data<AppState>,
+    key: DocKey,
+) -> Result<Option<Arc<Representation>>, AppError> {
+    let now = state.clock.now();
+    let data_version = state.store.data_version()?;
+    if let Some(rep) = state.cache.get(&key, data_version, now) {
+        return Ok(Some(rep));
+    }
+    let st = web::Data::clone(state);
+    let k = key.clone();
+    let rendered = web::block(move || render(&st, &k, now)).await??;
+    Ok(rendered.map(|(rep, valid_until)| {
+        let rep = Arc::new(rep);
+        state.cache.insert(key, Arc::clone(&rep), data_version, valid_until);
+        rep
+    }))
+}
+
+type Rendered = (Representation, Option<chrono::DateTime<chrono::Utc>>);
+
+fn render(state: &AppState, key: &DocKey, now: chrono::DateTime<chrono::Utc>) -> Result<Option<Rendered>, AppError> {
+    let started = std::time::Instant::now();
+    let out = match key {
+        DocKey::Opml => {
+            let (topics, changed) = state.store.topics()?;
+            let body = feeds::render_opml(&state.site, &topics, changed);
+            Some((Representation::new(feeds::OPML_CONTENT_TYPE, body, changed.min(now)), None))
+        }
+        DocKey::Feed(scope, format) => {
+            let Some(snap) = state.store.feed_snapshot(scope, state.settings.feed_items, now)? else {
+                return Ok(None);
+            };
+            let body = match format {
+                Format::Rss => feeds::render_rss(&state.site, &snap),
+                Format::Atom => feeds::render_atom(&state.site, &snap),
+                Format::Json => feeds::render_json(&state.site, &snap),
+            };
+            Some((Representation::new(format.content_type(), body, snap.last_modified), snap.next_change))
+        }
+    };
+    tracing::debug!(?key, elapsed_ms = started.elapsed().as_secs_f64() * 1e3, "rendered");
+    Ok(out)
+}

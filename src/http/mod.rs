@@ -1,0 +1,67 @@
+//! Routes and handlers. Handlers stay thin: parse the path, ask the store
+//! or the cache, hand the result to a template or the response builder.
+
+pub mod cache;
+pub mod conditional;
+pub mod error;
+mod feeds;
+mod pages;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::feeds::Site;
+use crate::store::Store;
+use actix_web::http::header::HeaderValue;
+use actix_web::{guard, web};
+use cache::FeedCache;
+use std::sync::Arc;
+
+/// Everything a request handler can reach.
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub cache: FeedCache,
+    pub site: Site,
+    pub settings: Settings,
+    pub clock: Clock,
+    pub cache_control: HeaderValue,
+}
+
+impl AppState {
+    pub fn new(store: Arc<Store>, settings: Settings, clock: Clock) -> Self {
+        let site = Site {
+            base_url: settings.base_url(),
+            title: settings.site_title.clone(),
+            description: settings.site_description.clone(),
+            lang: settings.site_lang.clone(),
+        };
+        let cache_control = HeaderValue::from_str(&format!("public, max-age={}", settings.max_age))
+            .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=300"));
+        Self {
+            store,
+            cache: FeedCache::new(settings.cache_bytes),
+            site,
+            settings,
+            clock,
+            cache_control,
+        }
+    }
+}
+
+/// GET and HEAD: a HEAD answers with the GET's headers and no body.
+fn get_or_head() -> actix_web::Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/feed.{format}").route(get_or_head().to(feeds::global_feed)))
+        .service(web::resource("/topics.opml").route(get_or_head().to(feeds::opml)))
+        .service(
+            web::resource("/topics/{slug}/feed.{format}").route(get_or_head().to(feeds::topic_feed)),
+        )
+        .service(web::resource("/").route(get_or_head().to(pages::home)))
+        .service(web::resource("/releases/{slug}").route(get_or_head().to(pages::release)))
+        .service(web::resource("/topics").route(get_or_head().to(pages::topics)))
+        .service(web::resource("/topics/{slug}").route(get_or_head().to(pages::topic)))
+        .service(web::resource("/healthz").route(get_or_head().to(pages::healthz)))
+        .service(web::resource("/static/style.css").route(get_or_head().to(pages::stylesheet)));
+}

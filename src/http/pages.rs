@@ -1,0 +1,262 @@
+//! Server-rendered public pages.
+
+use super::AppState;
+use super::error::AppError;
+use crate::domain::Lang;
+use crate::model::{FeedScope, Release, Topic, TopicRef, Visibility};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+const HOME_ITEMS: usize = 20;
+
+/// A `<link rel="alternate">` for feed autodiscovery.
+pub struct FeedLink {
+    pub mime: &'static str,
+    pub title: String,
+    pub label: &'static str,
+    pub href: String,
+}
+
+/// What the base layout needs.
+pub struct PageInfo {
+    pub title: String,
+    pub site_title: String,
+    pub lang: String,
+    pub dir: &'static str,
+    pub feeds: Vec<FeedLink>,
+}
+
+impl PageInfo {
+    fn new(state: &AppState, title: String, feed_stem: &str, feed_title: &str) -> Self {
+        let lang = Lang::parse(&state.settings.site_lang).unwrap_or_else(|_| Lang::parse("en").expect("en"));
+        let feeds = [
+            ("application/atom+xml", "Atom", "atom"),
+            ("application/rss+xml", "RSS", "rss"),
+            ("application/feed+json", "JSON Feed", "json"),
+        ]
+        .into_iter()
+        .map(|(mime, label, ext)| FeedLink {
+            mime,
+            title: format!("{feed_title} ({label})"),
+            label,
+            href: state.site.url(&format!("{feed_stem}.{ext}")),
+        })
+        .collect();
+        Self {
+            title,
+            site_title: state.settings.site_title.clone(),
+            lang: lang.as_str().to_owned(),
+            dir: lang.dir(),
+            feeds,
+        }
+    }
+}
+
+/// A release prepared for display in the office's time zone.
+pub struct ReleaseView {
+    pub slug: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub body_html: String,
+    pub organization: String,
+    pub department: Option<String>,
+    pub dateline: Option<String>,
+    pub lang: String,
+    pub dir: &'static str,
+    pub published_iso: String,
+    pub published_display: String,
+    pub updated_display: Option<String>,
+    pub correction_note: Option<String>,
+    pub topics: Vec<TopicRef>,
+}
+
+fn display_time(state: &AppState, t: DateTime<Utc>) -> String {
+    t.with_timezone(&state.settings.tz())
+        .format("%-d %B %Y, %H:%M %Z")
+        .to_string()
+}
+
+impl ReleaseView {
+    fn new(state: &AppState, r: Release) -> Self {
+        let lang = r.lang_tag();
+        Self {
+            published_iso: r.published_at.to_rfc3339(),
+            published_display: display_time(state, r.published_at),
+            updated_display: r.is_updated().then(|| display_time(state, r.updated_at)),
+            slug: r.slug,
+            title: r.title,
+            summary: r.summary,
+            body_html: r.body_html,
+            organization: r.organization,
+            department: r.department,
+            dateline: r.dateline,
+            dir: lang.dir(),
+            lang: lang.as_str().to_owned(),
+            correction_note: r.correction_note,
+            topics: r.topics,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    page: PageInfo,
+    releases: Vec<ReleaseView>,
+    topics: Vec<Topic>,
+}
+
+#[derive(Template)]
+#[template(path = "release.html")]
+struct ReleasePage {
+    page: PageInfo,
+    r: ReleaseView,
+}
+
+#[derive(Template)]
+#[template(path = "gone.html")]
+struct GonePage {
+    page: PageInfo,
+    title: String,
+    organization: String,
+    note: Option<String>,
+    lang: String,
+    dir: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "topics.html")]
+struct TopicsPage {
+    page: PageInfo,
+    topics: Vec<Topic>,
+}
+
+#[derive(Template)]
+#[template(path = "topic.html")]
+struct TopicPage {
+    page: PageInfo,
+    topic: Topic,
+    releases: Vec<ReleaseView>,
+}
+
+fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60")))
+        .body(body)
+}
+
+/// Runs blocking store work off the async threads.
+async fn blocking<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    f: impl FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let st = web::Data::clone(state);
+    web::block(move || f(&st)).await?
+}
+
+pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let (snap, topics) = blocking(&state, move |s| {
+        let snap = s.store.feed_snapshot(&FeedScope::All, HOME_ITEMS, now)?;
+        Ok((snap, s.store.topics()?.0))
+    })
+    .await?;
+    let releases = snap
+        .map(|s| s.items)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| ReleaseView::new(&state, r))
+        .collect();
+    let page = PageInfo::new(&state, state.settings.site_title.clone(), "/feed", &state.settings.site_title);
+    Ok(html(StatusCode::OK, HomePage { page, releases, topics }.render()?))
+}
+
+pub async fn release(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let slug = slug.into_inner();
+    let found = blocking(&state, move |s| Ok(s.store.release_by_slug(&slug)?)).await?;
+    let release = found.ok_or(AppError::NotFound)?;
+    let site_title = &state.settings.site_title;
+    match release.visibility(state.clock.now()) {
+        Visibility::Hidden => Err(AppError::NotFound),
+        Visibility::Retracted => {
+            let lang = release.lang_tag();
+            let page = PageInfo::new(&state, format!("Retracted: {}", release.title), "/feed", site_title);
+            let body = GonePage {
+                page,
+                title: release.title,
+                organization: release.organization,
+                note: release.retraction_note,
+                dir: lang.dir(),
+                lang: lang.as_str().to_owned(),
+            }
+            .render()?;
+            let mut res = html(StatusCode::GONE, body);
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+            Ok(res)
+        }
+        Visibility::Visible => {
+            // Autodiscovery points at the release's first topic when it has one.
+            let (stem, feed_title) = match release.topics.first() {
+                Some(t) => (format!("/topics/{}/feed", t.slug), format!("{site_title} — {}", t.name)),
+                None => ("/feed".to_owned(), site_title.clone()),
+            };
+            let mut page = PageInfo::new(&state, format!("{} — {site_title}", release.title), &stem, &feed_title);
+            if stem != "/feed" {
+                page.feeds.extend(PageInfo::new(&state, String::new(), "/feed", site_title).feeds);
+            }
+            let r = ReleaseView::new(&state, release);
+            Ok(html(StatusCode::OK, ReleasePage { page, r }.render()?))
+        }
+    }
+}
+
+pub async fn topics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let topics = blocking(&state, |s| Ok(s.store.topics()?.0)).await?;
+    let site_title = &state.settings.site_title;
+    let page = PageInfo::new(&state, format!("Topics — {site_title}"), "/feed", site_title);
+    Ok(html(StatusCode::OK, TopicsPage { page, topics }.render()?))
+}
+
+pub async fn topic(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let slug = crate::domain::Slug::parse(&slug).map_err(|_| AppError::NotFound)?;
+    let now = state.clock.now();
+    let snap = blocking(&state, move |s| {
+        Ok(s.store.feed_snapshot(&FeedScope::Topic(slug), HOME_ITEMS, now)?)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let topic = snap.topic.ok_or(AppError::NotFound)?;
+    let site_title = &state.settings.site_title;
+    let feed_title = format!("{site_title} — {}", topic.name);
+    let page = PageInfo::new(
+        &state,
+        format!("{} — {site_title}", topic.name),
+        &format!("/topics/{}/feed", topic.slug),
+        &feed_title,
+    );
+    let releases = snap.items.into_iter().map(|r| ReleaseView::new(&state, r)).collect();
+    Ok(html(StatusCode::OK, TopicPage { page, topic, releases }.render()?))
+}
+
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let ok = blocking(&state, |s| Ok(s.store.ping()?)).await;
+    let mut res = match ok {
+        Ok(()) => HttpResponse::Ok(),
+        Err(_) => HttpResponse::ServiceUnavailable(),
+    };
+    res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .content_type("text/plain; charset=utf-8")
+        .body(if ok.is_ok() { "ok\n" } else { "database unavailable\n" })
+}
+
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")))
+        .body(include_str!("../../static/style.css"))
+}

@@ -1,0 +1,15 @@
+//! pressfeed: press releases from SQLite as RSS 2.0, Atom 1.0 and JSON Feed,
+//! with exact HTTP conditional GET.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod feeds;
+pub mod http;
+pub mod model;
+pub mod service;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,95 @@
+//! Plain data the store hands out. Nothing here knows SQL.
+
+use crate::domain::{Lang, Slug, Status};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicRef {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Topic {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub changed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Release {
+    pub id: i64,
+    /// The feed id (a `tag:` URI), minted once and never changed.
+    pub uid: String,
+    pub slug: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub body_html: String,
+    pub organization: String,
+    pub department: Option<String>,
+    pub dateline: Option<String>,
+    pub lang: String,
+    pub status: Status,
+    pub published_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub changed_at: DateTime<Utc>,
+    pub correction_note: Option<String>,
+    pub retraction_note: Option<String>,
+    pub topics: Vec<TopicRef>,
+}
+
+/// Where a release stands for the public at a given instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Visible,
+    Retracted,
+    Hidden,
+}
+
+impl Release {
+    pub fn visibility(&self, now: DateTime<Utc>) -> Visibility {
+        match self.status {
+            Status::Published if self.published_at <= now => Visibility::Visible,
+            Status::Retracted => Visibility::Retracted,
+            _ => Visibility::Hidden,
+        }
+    }
+
+    pub fn lang_tag(&self) -> Lang {
+        Lang::parse(&self.lang).unwrap_or_else(|_| Lang::parse("en").expect("en is a tag"))
+    }
+
+    /// Shown as updated when edited after publication.
+    pub fn is_updated(&self) -> bool {
+        self.updated_at > self.published_at
+    }
+}
+
+/// Which releases a feed covers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FeedScope {
+    All,
+    Topic(Slug),
+}
+
+/// Everything a feed needs, read in one consistent transaction.
+#[derive(Debug, Clone)]
+pub struct FeedSnapshot {
+    pub topic: Option<Topic>,
+    pub items: Vec<Release>,
+    /// When the feed's content last changed; never later than the read time.
+    pub last_modified: DateTime<Utc>,
+    /// The next instant a scheduled release becomes visible in this scope.
+    pub next_change: Option<DateTime<Utc>>,
+}
+
+/// What a write did, so callers can report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveOutcome {
+    Created,
+    Updated,
+    Unchanged,
+}

@@ -1,0 +1,76 @@
+use super::releases::{RELEASE_COLUMNS, attach_topics, release_from_row};
+use super::topics::find_topic;
+use super::{Result, Store, from_ms, to_ms};
+use crate::model::{FeedScope, FeedSnapshot};
+use chrono::{DateTime, Utc};
+
+/// The newest visible releases in all feeds.
+pub const ALL_FEED_SQL: &str = "SELECT {COLUMNS} FROM releases r \
+     WHERE r.status = 'published' AND r.published_at <= ?1 \
+     ORDER BY r.published_at DESC LIMIT ?2";
+/// The newest visible releases of one topic.
+pub const TOPIC_FEED_SQL: &str = "SELECT {COLUMNS} FROM release_topics rt \
+     JOIN releases r ON r.id = rt.release_id \
+     WHERE rt.topic_id = ?3 AND rt.feed_at <= ?1 \
+     ORDER BY rt.feed_at DESC LIMIT ?2";
+const ALL_NEXT_SQL: &str =
+    "SELECT min(published_at) FROM releases WHERE status = 'published' AND published_at > ?1";
+const TOPIC_NEXT_SQL: &str =
+    "SELECT min(feed_at) FROM release_topics WHERE topic_id = ?2 AND feed_at > ?1";
+const ALL_CHANGED_SQL: &str = "SELECT max((SELECT max(changed_at) FROM releases), \
+     (SELECT max(changed_at) FROM topics), \
+     (SELECT value FROM site_state WHERE key = 'topics_changed_at'))";
+
+impl Store {
+    /// Reads one feed's items and validators at `now`, in one transaction.
+    /// `None` when the scope names a topic that does not exist.
+    pub fn feed_snapshot(
+        &self,
+        scope: &FeedScope,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Option<FeedSnapshot>> {
+        let conn = self.conn()?;
+        let tx = conn.unchecked_transaction()?;
+        let now_ms = to_ms(now);
+        let limit = limit as i64;
+        let (topic, mut items, next, changed) = match scope {
+            FeedScope::All => {
+                let items = tx
+                    .prepare_cached(&ALL_FEED_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?
+                    .query_map(rusqlite::params![now_ms, limit], release_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let next: Option<i64> =
+                    tx.prepare_cached(ALL_NEXT_SQL)?.query_row([now_ms], |r| r.get(0))?;
+                let changed: Option<i64> =
+                    tx.prepare_cached(ALL_CHANGED_SQL)?.query_row([], |r| r.get(0))?;
+                (None, items, next, changed)
+            }
+            FeedScope::Topic(slug) => {
+                let Some(topic) = find_topic(&tx, slug.as_str())? else {
+                    return Ok(None);
+                };
+                let items = tx
+                    .prepare_cached(&TOPIC_FEED_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?
+                    .query_map(rusqlite::params![now_ms, limit, topic.id], release_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let next: Option<i64> = tx
+                    .prepare_cached(TOPIC_NEXT_SQL)?
+                    .query_row([now_ms, topic.id], |r| r.get(0))?;
+                let changed = Some(to_ms(topic.changed_at));
+                (Some(topic), items, next, changed)
+            }
+        };
+        attach_topics(&tx, &mut items)?;
+        let newest = items.first().map(|r| to_ms(r.published_at));
+        // The feed last changed at its latest write, or when its newest
+        // scheduled release became visible, whichever is later.
+        let last_modified = changed.max(newest).unwrap_or(0).min(now_ms);
+        Ok(Some(FeedSnapshot {
+            topic,
+            items,
+            last_modified: from_ms(last_modified),
+            next_change: next.map(from_ms),
+        }))
+    }
+}

@@ -1,0 +1,247 @@
+//! The SQLite store: the only code that knows SQL or rusqlite.
+
+mod feeds;
+mod releases;
+mod topics;
+
+
+use include_dir::{Dir, include_dir};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::Migrations;
+use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
+use std::time::Duration;
+
+static MIGRATION_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/db/migrations");
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::from_directory(&MIGRATION_DIR).expect("db/migrations is embedded and well-formed")
+});
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("store: no database connection available: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("store: migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("store: cannot create {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "store: the database schema is at version {found}, this program needs {wanted}; run `pressfeed migrate`"
+    )]
+    OldSchema { found: usize, wanted: usize },
+    #[error("store: the database was written by a newer pressfeed (schema {found}, this one knows {wanted})")]
+    NewerSchema { found: usize, wanted: usize },
+    #[error("store: {0}")]
+    Conflict(String),
+    #[error("item {index}: {source}")]
+    InBatch {
+        index: usize,
+        source: Box<StoreError>,
+    },
+}
+
+impl StoreError {
+    /// True when the cause is the disk (read-only, full, locked), not the request.
+    pub fn is_unavailable(&self) -> bool {
+        use rusqlite::ErrorCode::*;
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                ReadOnly | DiskFull | DatabaseBusy | DatabaseLocked | CannotOpen | SystemIoFailure
+            ),
+            StoreError::Pool(_) | StoreError::Io { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+type Pool = r2d2::Pool<SqliteConnectionManager>;
+
+/// Handle to the database: a pool for reads and writes, and one connection
+/// kept aside to notice commits made by anyone else (another process too).
+pub struct Store {
+    pool: Pool,
+    watcher: Mutex<Connection>,
+    path: PathBuf,
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+/// Creates the file (and its directory) with owner-only permissions before
+/// SQLite does, so the database never exists world-readable.
+fn create_private_file(path: &Path) -> Result<()> {
+    let io = |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io(e)),
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database.
+    pub fn open(path: &Path, pool_size: u32) -> Result<Self> {
+        create_private_file(path)?;
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        // WAL lets readers run while another process imports.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        MIGRATIONS.to_latest(&mut conn)?;
+        Self::with_watcher(path, pool_size, conn)
+    }
+
+    /// Opens without migrating; refuses a schema this program does not match.
+    pub fn open_existing(path: &Path, pool_size: u32) -> Result<Self> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        let found = user_version(&conn)?;
+        let wanted = Self::schema_version();
+        if found < wanted {
+            return Err(StoreError::OldSchema { found, wanted });
+        }
+        if found > wanted {
+            return Err(StoreError::NewerSchema { found, wanted });
+        }
+        Self::with_watcher(path, pool_size, conn)
+    }
+
+    fn with_watcher(path: &Path, pool_size: u32, watcher: Connection) -> Result<Self> {
+        let manager = SqliteConnectionManager::file(path).with_init(|c| configure(c));
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(15))
+            .build(manager)?;
+        Ok(Self {
+            pool,
+            watcher: Mutex::new(watcher),
+            path: path.to_owned(),
+        })
+    }
+
+    /// Applies pending migrations; returns (before, after) versions.
+    pub fn migrate(path: &Path) -> Result<(usize, usize)> {
+        create_private_file(path)?;
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        let before = user_version(&conn)?;
+        MIGRATIONS.to_latest(&mut conn)?;
+        Ok((before, Self::schema_version()))
+    }
+
+    pub fn schema_version() -> usize {
+        MIGRATION_DIR.dirs().count()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> Result<r2d2::PooledConnection<SqliteConnectionManager>> {
+        Ok(self.pool.get()?)
+    }
+
+    /// A number that changes whenever anyone commits to the database.
+    /// `PRAGMA data_version` on a connection that never writes sees every
+    /// commit from every other connection, in this process or another.
+    pub fn data_version(&self) -> Result<i64> {
+        let conn = self
+            .watcher
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let v = conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?;
+        Ok(v)
+    }
+
+    /// Succeeds when the database answers a query.
+    pub fn ping(&self) -> Result<()> {
+        self.conn()?.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Consistent online copy of the database (safe while others write).
+    pub fn backup(&self, dest: &Path) -> Result<()> {
+        create_private_file(dest)?;
+        let src = self.conn()?;
+        let mut dst = Connection::open(dest)?;
+        {
+            let backup = rusqlite::backup::Backup::new(&src, &mut dst)?;
+            backup.run_to_completion(256, Duration::from_millis(5), None)?;
+        }
+        dst.pragma_update(None, "journal_mode", "DELETE")?;
+        let ok: String = dst.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if ok != "ok" {
+            return Err(StoreError::Conflict(format!("backup failed its integrity check: {ok}")));
+        }
+        Ok(())
+    }
+
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self
+            .conn()?
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// The query plan SQLite picks for a statement (for tests that prove
+    /// feed queries use indexes).
+    pub fn explain(&self, sql: &str) -> Result<Vec<String>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(3))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<usize> {
+    let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    Ok(usize::try_from(v).unwrap_or(0))
+}
+
+pub(crate) fn to_ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_ms(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        MIGRATIONS.validate().unwrap();
+    }
+}
