@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(name = "pressfeed", version, about = "Press releases as RSS, Atom and JSON Feed")]
+#[command(
+    name = "pressfeed",
+    version,
+    about = "Press releases as RSS, Atom and JSON Feed"
+)]
 pub struct Cli {
     /// Settings file (default: ./pressfeed.toml when present).
     #[arg(long, global = true, env = "PRESSFEED_CONFIG", value_name = "FILE")]
@@ -85,7 +89,10 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Migrate => {
             let (before, after) = Store::migrate(&settings.db)
                 .with_context(|| format!("migrating {}", settings.db.display()))?;
-            println!("{}: schema version {before} -> {after}", settings.db.display());
+            println!(
+                "{}: schema version {before} -> {after}",
+                settings.db.display()
+            );
             Ok(())
         }
         Command::Import { file } => import(&settings, &file),
@@ -95,7 +102,11 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             store
                 .backup(&file)
                 .with_context(|| format!("backing up to {}", file.display()))?;
-            eprintln!("backup of {} written to {}", settings.db.display(), file.display());
+            eprintln!(
+                "backup of {} written to {}",
+                settings.db.display(),
+                file.display()
+            );
             Ok(())
         }
     }
@@ -114,11 +125,24 @@ fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         let now = chrono::Utc::now();
         let drafts: Vec<_> = crate::demo::demo_releases(now)
             .iter()
-            .map(|r| r.validate().map_err(|e| anyhow::anyhow!("demo release: {e:?}")))
+            .map(|r| {
+                r.validate()
+                    .map_err(|e| anyhow::anyhow!("demo release: {e:?}"))
+            })
             .collect::<anyhow::Result<_>>()?;
         let lines: Vec<usize> = (1..=drafts.len()).collect();
-        service::import(&store, &drafts, &lines, now, &settings.tag_authority(), &mut |_| {})?;
-        tracing::info!(releases = drafts.len(), "demo releases added (one is scheduled 5 minutes ahead)");
+        service::import(
+            &store,
+            &drafts,
+            &lines,
+            now,
+            &settings.tag_authority(),
+            &mut |_| {},
+        )?;
+        tracing::info!(
+            releases = drafts.len(),
+            "demo releases added (one is scheduled 5 minutes ahead)"
+        );
     }
     let base = settings.base_url();
     let workers = settings.workers();
@@ -171,7 +195,14 @@ fn import(settings: &Settings, file: &PathBuf) -> anyhow::Result<()> {
         }
     };
     let now = chrono::Utc::now();
-    match service::import(&store, &drafts, &lines, now, &settings.tag_authority(), &mut progress) {
+    match service::import(
+        &store,
+        &drafts,
+        &lines,
+        now,
+        &settings.tag_authority(),
+        &mut progress,
+    ) {
         Ok(report) => {
             let secs = started.elapsed().as_secs_f64();
             eprintln!(

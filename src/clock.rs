@@ -24,7 +24,9 @@ impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
         match &self.manual {
             None => Utc::now(),
-            Some(ms) => DateTime::from_timestamp_millis(ms.load(Ordering::SeqCst)).unwrap_or_default(),
+            Some(ms) => {
+                DateTime::from_timestamp_millis(ms.load(Ordering::SeqCst)).unwrap_or_default()
+            }
         }
     }
 

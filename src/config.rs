@@ -104,10 +104,12 @@ impl Settings {
                 path: path.clone(),
                 source,
             })?;
-            table = text.parse::<toml::Table>().map_err(|e| ConfigError::Invalid {
-                origin: path.display().to_string(),
-                message: e.to_string(),
-            })?;
+            table = text
+                .parse::<toml::Table>()
+                .map_err(|e| ConfigError::Invalid {
+                    origin: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
             origin = path.display().to_string();
         }
         for key in KEYS {
@@ -141,17 +143,28 @@ impl Settings {
         let base = self.base_url();
         let url = url::Url::parse(&base).map_err(|e| bad(format!("base_url {base:?}: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(bad(format!("base_url {base:?} must be an http(s) URL with a host")));
+            return Err(bad(format!(
+                "base_url {base:?} must be an http(s) URL with a host"
+            )));
         }
         if self.feed_items == 0 || self.feed_items > 1000 {
-            return Err(bad(format!("feed_items {} must be between 1 and 1000", self.feed_items)));
+            return Err(bad(format!(
+                "feed_items {} must be between 1 and 1000",
+                self.feed_items
+            )));
         }
         crate::domain::Lang::parse(&self.site_lang).map_err(|e| bad(format!("site_lang: {e}")))?;
-        self.timezone
-            .parse::<chrono_tz::Tz>()
-            .map_err(|_| bad(format!("timezone {:?} is not an IANA time zone name", self.timezone)))?;
+        self.timezone.parse::<chrono_tz::Tz>().map_err(|_| {
+            bad(format!(
+                "timezone {:?} is not an IANA time zone name",
+                self.timezone
+            ))
+        })?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
-            return Err(bad(format!("log_format {:?} must be text or json", self.log_format)));
+            return Err(bad(format!(
+                "log_format {:?} must be text or json",
+                self.log_format
+            )));
         }
         Ok(())
     }
@@ -206,9 +219,11 @@ mod tests {
 
     #[test]
     fn bad_values_are_explained() {
-        let err = Settings::load(None, |k| (k == "PRESSFEED_FEED_ITEMS").then(|| "many".into()))
-            .unwrap_err()
-            .to_string();
+        let err = Settings::load(None, |k| {
+            (k == "PRESSFEED_FEED_ITEMS").then(|| "many".into())
+        })
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("feed_items"), "{err}");
         let s = Settings {
             base_url: Some("ftp://x".into()),

@@ -74,8 +74,8 @@ pub fn parse_jsonl(reader: impl BufRead) -> Result<(Vec<ReleaseDraft>, Vec<usize
 
 /// One import line to a validated release, or what is wrong with it.
 pub fn parse_line(text: &str) -> Result<ReleaseDraft, String> {
-    let input: ReleaseInput =
-        serde_json::from_str(text).map_err(|e| format!("not a release in the import format: {e}"))?;
+    let input: ReleaseInput = serde_json::from_str(text)
+        .map_err(|e| format!("not a release in the import format: {e}"))?;
     input.validate().map_err(|errs| {
         errs.iter()
             .map(ToString::to_string)

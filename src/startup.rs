@@ -49,7 +49,11 @@ impl Application {
         Self::build_with_store(settings, store, clock)
     }
 
-    pub fn build_with_store(settings: Settings, store: Arc<Store>, clock: Clock) -> Result<Self, StartupError> {
+    pub fn build_with_store(
+        settings: Settings,
+        store: Arc<Store>,
+        clock: Clock,
+    ) -> Result<Self, StartupError> {
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             addr: settings.bind.clone(),
             source,
@@ -78,7 +82,11 @@ impl Application {
             source,
         })?
         .run();
-        Ok(Self { port, server, state })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -96,5 +104,8 @@ impl Application {
 }
 
 async fn not_found() -> actix_web::HttpResponse {
-    http::error::error_page(actix_web::http::StatusCode::NOT_FOUND, "Nothing is published at this address.")
+    http::error::error_page(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "Nothing is published at this address.",
+    )
 }

@@ -11,7 +11,7 @@ pub use html::{markdown_to_html, sanitize_html};
 pub use lang::Lang;
 pub use release::{ReleaseDraft, ReleaseInput, Status, parse_instant};
 pub use slug::Slug;
-pub use text::{clean_text, Title};
+pub use text::{Title, clean_optional, clean_text};
 
 /// A value a user supplied that cannot be accepted, and which field it was.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

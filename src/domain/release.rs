@@ -108,15 +108,24 @@ impl ReleaseInput {
         let slug = keep(&mut errors, Slug::parse(&self.slug));
         let title = keep(&mut errors, Title::parse(&self.title));
         let lang = keep(&mut errors, Lang::parse(&self.lang));
-        let status = keep(&mut errors, Status::parse(self.status.as_deref().unwrap_or("published")));
-        let published_at = keep(&mut errors, parse_instant("published_at", &self.published_at));
+        let status = keep(
+            &mut errors,
+            Status::parse(self.status.as_deref().unwrap_or("published")),
+        );
+        let published_at = keep(
+            &mut errors,
+            parse_instant("published_at", &self.published_at),
+        );
         let updated_at = match self.updated_at.as_deref().map(str::trim) {
             None | Some("") => Some(None),
             Some(s) => keep(&mut errors, parse_instant("updated_at", s).map(Some)),
         };
         let organization = clean_optional(Some(&self.organization));
         if organization.is_none() {
-            errors.push(ValidationError::new("organization", "an organisation is required"));
+            errors.push(ValidationError::new(
+                "organization",
+                "an organisation is required",
+            ));
         }
         let body_html = sanitize_html(&self.body_html);
         if body_html.trim().is_empty() {
@@ -147,26 +156,40 @@ impl ReleaseInput {
         if !errors.is_empty() {
             return Err(errors);
         }
-        match (slug, title, lang, status, published_at, updated_at, organization) {
-            (Some(slug), Some(title), Some(lang), Some(status), Some(published_at), Some(updated_at), Some(organization)) => {
-                Ok(ReleaseDraft {
-                    uid: uid.map(str::to_owned),
-                    slug,
-                    title,
-                    summary: clean_optional(self.summary.as_deref()),
-                    body_html,
-                    organization,
-                    department: clean_optional(self.department.as_deref()),
-                    dateline: clean_optional(self.dateline.as_deref()),
-                    lang,
-                    status,
-                    published_at,
-                    updated_at,
-                    topics,
-                    correction_note: clean_optional(self.correction_note.as_deref()),
-                    retraction_note: clean_optional(self.retraction_note.as_deref()),
-                })
-            }
+        match (
+            slug,
+            title,
+            lang,
+            status,
+            published_at,
+            updated_at,
+            organization,
+        ) {
+            (
+                Some(slug),
+                Some(title),
+                Some(lang),
+                Some(status),
+                Some(published_at),
+                Some(updated_at),
+                Some(organization),
+            ) => Ok(ReleaseDraft {
+                uid: uid.map(str::to_owned),
+                slug,
+                title,
+                summary: clean_optional(self.summary.as_deref()),
+                body_html,
+                organization,
+                department: clean_optional(self.department.as_deref()),
+                dateline: clean_optional(self.dateline.as_deref()),
+                lang,
+                status,
+                published_at,
+                updated_at,
+                topics,
+                correction_note: clean_optional(self.correction_note.as_deref()),
+                retraction_note: clean_optional(self.retraction_note.as_deref()),
+            }),
             _ => Err(errors),
         }
     }

@@ -19,7 +19,11 @@ impl Slug {
         if s.len() > Self::MAX_LEN {
             return Err(ValidationError::new(
                 field,
-                format!("is {} characters long; at most {} are allowed", s.len(), Self::MAX_LEN),
+                format!(
+                    "is {} characters long; at most {} are allowed",
+                    s.len(),
+                    Self::MAX_LEN
+                ),
             ));
         }
         let ok_chars = s
@@ -80,7 +84,9 @@ mod tests {
     #[test]
     fn makes_slugs_from_titles() {
         assert_eq!(
-            Slug::from_text("Ministry: 3rd report!  On <Things>").unwrap().as_str(),
+            Slug::from_text("Ministry: 3rd report!  On <Things>")
+                .unwrap()
+                .as_str(),
             "ministry-3rd-report-on-things"
         );
         assert!(Slug::from_text("مرحبا").is_none());

@@ -1,13 +1,18 @@
 use super::ValidationError;
 
 /// Removes every character XML 1.0 forbids (C0 controls other than tab,
-/// newline and carriage return, and U+FFFE/U+FFFF). Rust strings cannot hold
-/// surrogates, so those need no check.
+/// newline and carriage return, and U+FFFE/U+FFFF; Rust strings cannot hold
+/// surrogates) and turns CR and CRLF into LF, as an XML reader would, so
+/// text reads back exactly as stored.
 pub fn clean_text(s: &str) -> String {
-    if s.chars().all(is_xml_char) {
+    if s.chars().all(|c| is_xml_char(c) && c != '\r') {
         return s.to_owned();
     }
-    s.chars().filter(|&c| is_xml_char(c)).collect()
+    s.replace("\r\n", "\n")
+        .chars()
+        .filter(|&c| is_xml_char(c))
+        .map(|c| if c == '\r' { '\n' } else { c })
+        .collect()
 }
 
 fn is_xml_char(c: char) -> bool {
@@ -16,8 +21,7 @@ fn is_xml_char(c: char) -> bool {
 
 /// Cleans an optional free-text field: XML-safe, trimmed, and `None` when empty.
 pub fn clean_optional(s: Option<&str>) -> Option<String> {
-    s.map(|s| clean_text(s.trim()))
-        .filter(|s| !s.is_empty())
+    s.map(|s| clean_text(s.trim())).filter(|s| !s.is_empty())
 }
 
 /// A release title: non-empty after cleaning, one line, bounded length.
@@ -30,7 +34,13 @@ impl Title {
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let cleaned: String = clean_text(s)
             .chars()
-            .map(|c| if c == '\n' || c == '\r' || c == '\t' { ' ' } else { c })
+            .map(|c| {
+                if c == '\n' || c == '\r' || c == '\t' {
+                    ' '
+                } else {
+                    c
+                }
+            })
             .collect();
         let cleaned = cleaned.trim();
         if cleaned.is_empty() {
@@ -40,7 +50,10 @@ impl Title {
         if n > Self::MAX_CHARS {
             return Err(ValidationError::new(
                 "title",
-                format!("is {n} characters long; at most {} are allowed", Self::MAX_CHARS),
+                format!(
+                    "is {n} characters long; at most {} are allowed",
+                    Self::MAX_CHARS
+                ),
             ));
         }
         Ok(Self(cleaned.to_owned()))
@@ -57,7 +70,10 @@ mod tests {
 
     #[test]
     fn removes_xml_forbidden_characters_only() {
-        assert_eq!(clean_text("a\u{0}b\u{b}c\u{1f}d\te\nf\u{fffe}"), "abcd\te\nf");
+        assert_eq!(
+            clean_text("a\u{0}b\u{b}c\u{1f}d\te\nf\u{fffe}"),
+            "abcd\te\nf"
+        );
         assert_eq!(clean_text("مرحبا 🎉 ]]> <b>"), "مرحبا 🎉 ]]> <b>");
     }
 

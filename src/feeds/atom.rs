@@ -47,10 +47,13 @@ pub fn render_atom(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
                     term: t.slug.clone(),
                     scheme: Some(site.url("/topics/")),
                     label: Some(t.name.clone()),
-                    ..Default::default()
                 })
                 .collect(),
-            links: vec![link(site.release_url(&r.slug), "alternate", Some("text/html"))],
+            links: vec![link(
+                site.release_url(&r.slug),
+                "alternate",
+                Some("text/html"),
+            )],
             summary: r.summary.as_deref().map(|s| text(s, &r.lang)),
             content: Some(Content {
                 value: Some(content_html(r)),
@@ -71,7 +74,11 @@ pub fn render_atom(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
             ..Default::default()
         }],
         links: vec![
-            link(meta.self_url(site, Format::Atom), "self", Some("application/atom+xml")),
+            link(
+                meta.self_url(site, Format::Atom),
+                "self",
+                Some("application/atom+xml"),
+            ),
             link(meta.page_url.clone(), "alternate", Some("text/html")),
         ],
         subtitle: Some(Text {
@@ -86,5 +93,6 @@ pub fn render_atom(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
         entries,
         ..Default::default()
     };
-    feed.write_to(Vec::with_capacity(64 * 1024)).unwrap_or_default()
+    feed.write_to(Vec::with_capacity(64 * 1024))
+        .unwrap_or_default()
 }

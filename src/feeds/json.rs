@@ -57,7 +57,9 @@ pub fn render_json(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
                 summary: r.summary.as_deref(),
                 date_published: date(r.published_at),
                 date_modified: date(r.updated_at),
-                authors: [Author { name: &r.organization }],
+                authors: [Author {
+                    name: &r.organization,
+                }],
                 tags: r.topics.iter().map(|t| t.name.as_str()).collect(),
                 language: &r.lang,
             })

@@ -127,4 +127,3 @@ pub(crate) fn content_html(r: &Release) -> String {
 pub(crate) fn escape_html(s: &str) -> String {
     quick_xml::escape::escape(s).into_owned()
 }
-

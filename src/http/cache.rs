@@ -55,7 +55,12 @@ impl FeedCache {
     }
 
     /// The cached document if it is still exactly what a render would give.
-    pub fn get(&self, key: &DocKey, data_version: i64, now: DateTime<Utc>) -> Option<Arc<Representation>> {
+    pub fn get(
+        &self,
+        key: &DocKey,
+        data_version: i64,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<Representation>> {
         let mut inner = self.lock();
         let fresh = match inner.lru.get(key) {
             Some(e) => e.data_version == data_version && e.valid_until.is_none_or(|t| now < t),
@@ -117,12 +122,29 @@ mod tests {
         let cache = FeedCache::new(10_000);
         let now = Utc::now();
         let key = DocKey::Opml;
-        cache.insert(key.clone(), rep(10), 1, Some(now + chrono::Duration::seconds(5)));
+        cache.insert(
+            key.clone(),
+            rep(10),
+            1,
+            Some(now + chrono::Duration::seconds(5)),
+        );
         assert!(cache.get(&key, 1, now).is_some());
         assert!(cache.get(&key, 2, now).is_none(), "a commit invalidates");
-        assert!(cache.get(&key, 1, now + chrono::Duration::seconds(5)).is_none(), "a schedule invalidates");
+        assert!(
+            cache
+                .get(&key, 1, now + chrono::Duration::seconds(5))
+                .is_none(),
+            "a schedule invalidates"
+        );
         for i in 0..100 {
-            let k = DocKey::Feed(FeedScope::All, if i % 2 == 0 { Format::Rss } else { Format::Atom });
+            let k = DocKey::Feed(
+                FeedScope::All,
+                if i % 2 == 0 {
+                    Format::Rss
+                } else {
+                    Format::Atom
+                },
+            );
             cache.insert(k, rep(3000), 1, None);
         }
         assert!(cache.usage().1 <= 10_000);

@@ -3,8 +3,8 @@
 //! GET per RFC 9110 §13 (If-None-Match first, If-Modified-Since only when
 //! it is absent), with Vary and Cache-Control on every answer, 304 included.
 
-use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -41,11 +41,13 @@ fn http_date(t: DateTime<Utc>) -> HeaderValue {
     let secs = t.timestamp().max(0) as u64;
     let st = UNIX_EPOCH + Duration::from_secs(secs);
     let s = header::HttpDate::from(st).to_string();
-    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
+    HeaderValue::from_str(&s)
+        .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
 }
 
 fn etag(hash: u64, suffix: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{hash:016x}{suffix}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+    HeaderValue::from_str(&format!("\"{hash:016x}{suffix}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }
 
 impl Representation {
@@ -53,7 +55,10 @@ impl Representation {
     pub fn new(content_type: &'static str, body: Vec<u8>, last_modified: DateTime<Utc>) -> Self {
         let hash = xxhash_rust::xxh3::xxh3_64(&body);
         let gz = {
-            let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::best());
+            let mut enc = flate2::write::GzEncoder::new(
+                Vec::with_capacity(body.len() / 3),
+                flate2::Compression::best(),
+            );
             // Writing to a Vec cannot fail.
             let _ = enc.write_all(&body);
             enc.finish().unwrap_or_default()
@@ -68,14 +73,24 @@ impl Representation {
             let _ = brotli::BrotliCompress(&mut &body[..], &mut out, &params);
             out
         };
-        let last_modified = DateTime::from_timestamp(last_modified.timestamp(), 0).unwrap_or_default();
+        let last_modified =
+            DateTime::from_timestamp(last_modified.timestamp(), 0).unwrap_or_default();
         Self {
             content_type,
             last_modified,
             last_modified_header: http_date(last_modified),
-            identity: Variant { body: Bytes::from(body), etag: etag(hash, "") },
-            gzip: Variant { body: Bytes::from(gz), etag: etag(hash, "-gz") },
-            brotli: Variant { body: Bytes::from(br), etag: etag(hash, "-br") },
+            identity: Variant {
+                body: Bytes::from(body),
+                etag: etag(hash, ""),
+            },
+            gzip: Variant {
+                body: Bytes::from(gz),
+                etag: etag(hash, "-gz"),
+            },
+            brotli: Variant {
+                body: Bytes::from(br),
+                etag: etag(hash, "-br"),
+            },
         }
     }
 
@@ -93,19 +108,30 @@ impl Representation {
     }
 
     /// Answers `req` (GET or HEAD) with 200 or 304.
-    pub fn respond(&self, req: &HttpRequest, cache_control: &HeaderValue, now: DateTime<Utc>) -> HttpResponse {
+    pub fn respond(
+        &self,
+        req: &HttpRequest,
+        cache_control: &HeaderValue,
+        now: DateTime<Utc>,
+    ) -> HttpResponse {
         let headers = req.headers();
         let enc = negotiate(headers);
         let variant = self.variant(enc);
         let not_modified = match headers.get(header::IF_NONE_MATCH) {
-            Some(inm) => inm.to_str().is_ok_and(|v| etag_list_matches(v, &variant.etag)),
+            Some(inm) => inm
+                .to_str()
+                .is_ok_and(|v| etag_list_matches(v, &variant.etag)),
             None => headers
                 .get(header::IF_MODIFIED_SINCE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_http_date)
                 .is_some_and(|since| self.last_modified <= since),
         };
-        let mut res = HttpResponse::build(if not_modified { StatusCode::NOT_MODIFIED } else { StatusCode::OK });
+        let mut res = HttpResponse::build(if not_modified {
+            StatusCode::NOT_MODIFIED
+        } else {
+            StatusCode::OK
+        });
         res.insert_header((header::ETAG, variant.etag.clone()))
             .insert_header((header::LAST_MODIFIED, self.last_modified_header.clone()))
             .insert_header((header::CACHE_CONTROL, cache_control.clone()))
@@ -114,7 +140,10 @@ impl Representation {
         if not_modified {
             return res.finish();
         }
-        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(self.content_type)));
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.content_type),
+        ));
         match enc {
             Encoding::Identity => {}
             Encoding::Gzip => {
@@ -130,7 +159,10 @@ impl Representation {
 
 /// Picks the best stored encoding the client accepts (q > 0): br, then gzip.
 pub fn negotiate(headers: &HeaderMap) -> Encoding {
-    let Some(value) = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
         return Encoding::Identity;
     };
     let mut gzip = false;
@@ -140,7 +172,11 @@ pub fn negotiate(headers: &HeaderMap) -> Encoding {
         let mut parts = item.split(';');
         let coding = parts.next().unwrap_or("").trim().to_ascii_lowercase();
         let q = parts
-            .find_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .or_else(|| p.trim().strip_prefix("Q="))
+            })
             .and_then(|q| q.trim().parse::<f32>().ok())
             .unwrap_or(1.0);
         let ok = q > 0.0;

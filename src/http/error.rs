@@ -35,7 +35,9 @@ impl ResponseError for AppError {
         }
         let message = match status {
             StatusCode::NOT_FOUND => "Nothing is published at this address.",
-            StatusCode::SERVICE_UNAVAILABLE => "The service is briefly unavailable. Please try again.",
+            StatusCode::SERVICE_UNAVAILABLE => {
+                "The service is briefly unavailable. Please try again."
+            }
             _ => "Something went wrong on our side. It has been logged.",
         };
         error_page(status, message)
@@ -55,7 +57,10 @@ pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
         message = crate::feeds::escape_html(message),
     );
     let mut res = HttpResponse::build(status);
-    res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")));
+    res.insert_header((
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    ));
     if status == StatusCode::SERVICE_UNAVAILABLE {
         res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
     }

@@ -32,7 +32,11 @@ pub async fn opml(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     serve(&req, &state, DocKey::Opml).await
 }
 
-async fn serve(req: &HttpRequest, state: &web::Data<AppState>, key: DocKey) -> Result<HttpResponse, AppError> {
+async fn serve(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    key: DocKey,
+) -> Result<HttpResponse, AppError> {
     let rep = document(state, key).await?.ok_or(AppError::NotFound)?;
     Ok(rep.respond(req, &state.cache_control, state.clock.now()))
 }
@@ -53,23 +57,35 @@ pub async fn document(
     let rendered = web::block(move || render(&st, &k, now)).await??;
     Ok(rendered.map(|(rep, valid_until)| {
         let rep = Arc::new(rep);
-        state.cache.insert(key, Arc::clone(&rep), data_version, valid_until);
+        state
+            .cache
+            .insert(key, Arc::clone(&rep), data_version, valid_until);
         rep
     }))
 }
 
 type Rendered = (Representation, Option<chrono::DateTime<chrono::Utc>>);
 
-fn render(state: &AppState, key: &DocKey, now: chrono::DateTime<chrono::Utc>) -> Result<Option<Rendered>, AppError> {
+fn render(
+    state: &AppState,
+    key: &DocKey,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Rendered>, AppError> {
     let started = std::time::Instant::now();
     let out = match key {
         DocKey::Opml => {
             let (topics, changed) = state.store.topics()?;
             let body = feeds::render_opml(&state.site, &topics, changed);
-            Some((Representation::new(feeds::OPML_CONTENT_TYPE, body, changed.min(now)), None))
+            Some((
+                Representation::new(feeds::OPML_CONTENT_TYPE, body, changed.min(now)),
+                None,
+            ))
         }
         DocKey::Feed(scope, format) => {
-            let Some(snap) = state.store.feed_snapshot(scope, state.settings.feed_items, now)? else {
+            let Some(snap) = state
+                .store
+                .feed_snapshot(scope, state.settings.feed_items, now)?
+            else {
                 return Ok(None);
             };
             let body = match format {
@@ -77,9 +93,16 @@ fn render(state: &AppState, key: &DocKey, now: chrono::DateTime<chrono::Utc>) ->
                 Format::Atom => feeds::render_atom(&state.site, &snap),
                 Format::Json => feeds::render_json(&state.site, &snap),
             };
-            Some((Representation::new(format.content_type(), body, snap.last_modified), snap.next_change))
+            Some((
+                Representation::new(format.content_type(), body, snap.last_modified),
+                snap.next_change,
+            ))
         }
     };
-    tracing::debug!(?key, elapsed_ms = started.elapsed().as_secs_f64() * 1e3, "rendered");
+    tracing::debug!(
+        ?key,
+        elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+        "rendered"
+    );
     Ok(out)
 }

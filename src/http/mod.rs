@@ -56,7 +56,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/feed.{format}").route(get_or_head().to(feeds::global_feed)))
         .service(web::resource("/topics.opml").route(get_or_head().to(feeds::opml)))
         .service(
-            web::resource("/topics/{slug}/feed.{format}").route(get_or_head().to(feeds::topic_feed)),
+            web::resource("/topics/{slug}/feed.{format}")
+                .route(get_or_head().to(feeds::topic_feed)),
         )
         .service(web::resource("/").route(get_or_head().to(pages::home)))
         .service(web::resource("/releases/{slug}").route(get_or_head().to(pages::release)))

@@ -31,7 +31,8 @@ pub struct PageInfo {
 
 impl PageInfo {
     fn new(state: &AppState, title: String, feed_stem: &str, feed_title: &str) -> Self {
-        let lang = Lang::parse(&state.settings.site_lang).unwrap_or_else(|_| Lang::parse("en").expect("en"));
+        let lang = Lang::parse(&state.settings.site_lang)
+            .unwrap_or_else(|_| Lang::parse("en").expect("en"));
         let feeds = [
             ("application/atom+xml", "Atom", "atom"),
             ("application/rss+xml", "RSS", "rss"),
@@ -144,8 +145,14 @@ struct TopicPage {
 
 fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60")))
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ))
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=60"),
+        ))
         .body(body)
 }
 
@@ -171,11 +178,27 @@ pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
         .into_iter()
         .map(|r| ReleaseView::new(&state, r))
         .collect();
-    let page = PageInfo::new(&state, state.settings.site_title.clone(), "/feed", &state.settings.site_title);
-    Ok(html(StatusCode::OK, HomePage { page, releases, topics }.render()?))
+    let page = PageInfo::new(
+        &state,
+        state.settings.site_title.clone(),
+        "/feed",
+        &state.settings.site_title,
+    );
+    Ok(html(
+        StatusCode::OK,
+        HomePage {
+            page,
+            releases,
+            topics,
+        }
+        .render()?,
+    ))
 }
 
-pub async fn release(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn release(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let slug = slug.into_inner();
     let found = blocking(&state, move |s| Ok(s.store.release_by_slug(&slug)?)).await?;
     let release = found.ok_or(AppError::NotFound)?;
@@ -184,7 +207,12 @@ pub async fn release(state: web::Data<AppState>, slug: web::Path<String>) -> Res
         Visibility::Hidden => Err(AppError::NotFound),
         Visibility::Retracted => {
             let lang = release.lang_tag();
-            let page = PageInfo::new(&state, format!("Retracted: {}", release.title), "/feed", site_title);
+            let page = PageInfo::new(
+                &state,
+                format!("Retracted: {}", release.title),
+                "/feed",
+                site_title,
+            );
             let body = GonePage {
                 page,
                 title: release.title,
@@ -195,19 +223,30 @@ pub async fn release(state: web::Data<AppState>, slug: web::Path<String>) -> Res
             }
             .render()?;
             let mut res = html(StatusCode::GONE, body);
-            res.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=60"),
+            );
             Ok(res)
         }
         Visibility::Visible => {
             // Autodiscovery points at the release's first topic when it has one.
             let (stem, feed_title) = match release.topics.first() {
-                Some(t) => (format!("/topics/{}/feed", t.slug), format!("{site_title} — {}", t.name)),
+                Some(t) => (
+                    format!("/topics/{}/feed", t.slug),
+                    format!("{site_title} — {}", t.name),
+                ),
                 None => ("/feed".to_owned(), site_title.clone()),
             };
-            let mut page = PageInfo::new(&state, format!("{} — {site_title}", release.title), &stem, &feed_title);
+            let mut page = PageInfo::new(
+                &state,
+                format!("{} — {site_title}", release.title),
+                &stem,
+                &feed_title,
+            );
             if stem != "/feed" {
-                page.feeds.extend(PageInfo::new(&state, String::new(), "/feed", site_title).feeds);
+                page.feeds
+                    .extend(PageInfo::new(&state, String::new(), "/feed", site_title).feeds);
             }
             let r = ReleaseView::new(&state, release);
             Ok(html(StatusCode::OK, ReleasePage { page, r }.render()?))
@@ -218,15 +257,24 @@ pub async fn release(state: web::Data<AppState>, slug: web::Path<String>) -> Res
 pub async fn topics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let topics = blocking(&state, |s| Ok(s.store.topics()?.0)).await?;
     let site_title = &state.settings.site_title;
-    let page = PageInfo::new(&state, format!("Topics — {site_title}"), "/feed", site_title);
+    let page = PageInfo::new(
+        &state,
+        format!("Topics — {site_title}"),
+        "/feed",
+        site_title,
+    );
     Ok(html(StatusCode::OK, TopicsPage { page, topics }.render()?))
 }
 
-pub async fn topic(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn topic(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let slug = crate::domain::Slug::parse(&slug).map_err(|_| AppError::NotFound)?;
     let now = state.clock.now();
     let snap = blocking(&state, move |s| {
-        Ok(s.store.feed_snapshot(&FeedScope::Topic(slug), HOME_ITEMS, now)?)
+        Ok(s.store
+            .feed_snapshot(&FeedScope::Topic(slug), HOME_ITEMS, now)?)
     })
     .await?
     .ok_or(AppError::NotFound)?;
@@ -239,8 +287,20 @@ pub async fn topic(state: web::Data<AppState>, slug: web::Path<String>) -> Resul
         &format!("/topics/{}/feed", topic.slug),
         &feed_title,
     );
-    let releases = snap.items.into_iter().map(|r| ReleaseView::new(&state, r)).collect();
-    Ok(html(StatusCode::OK, TopicPage { page, topic, releases }.render()?))
+    let releases = snap
+        .items
+        .into_iter()
+        .map(|r| ReleaseView::new(&state, r))
+        .collect();
+    Ok(html(
+        StatusCode::OK,
+        TopicPage {
+            page,
+            topic,
+            releases,
+        }
+        .render()?,
+    ))
 }
 
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
@@ -251,12 +311,22 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     };
     res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .content_type("text/plain; charset=utf-8")
-        .body(if ok.is_ok() { "ok\n" } else { "database unavailable\n" })
+        .body(if ok.is_ok() {
+            "ok\n"
+        } else {
+            "database unavailable\n"
+        })
 }
 
 pub async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")))
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")))
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/css; charset=utf-8"),
+        ))
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=86400"),
+        ))
         .body(include_str!("../../static/style.css"))
 }

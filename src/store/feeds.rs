@@ -1,4 +1,4 @@
-use super::releases::{RELEASE_COLUMNS, attach_topics, release_from_row};
+use super::releases::{RELEASE_COLUMNS, TOPICS_OF_RELEASE_SQL, attach_topics, release_from_row};
 use super::topics::find_topic;
 use super::{Result, Store, from_ms, to_ms};
 use crate::model::{FeedScope, FeedSnapshot};
@@ -40,10 +40,12 @@ impl Store {
                     .prepare_cached(&ALL_FEED_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?
                     .query_map(rusqlite::params![now_ms, limit], release_from_row)?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
-                let next: Option<i64> =
-                    tx.prepare_cached(ALL_NEXT_SQL)?.query_row([now_ms], |r| r.get(0))?;
-                let changed: Option<i64> =
-                    tx.prepare_cached(ALL_CHANGED_SQL)?.query_row([], |r| r.get(0))?;
+                let next: Option<i64> = tx
+                    .prepare_cached(ALL_NEXT_SQL)?
+                    .query_row([now_ms], |r| r.get(0))?;
+                let changed: Option<i64> = tx
+                    .prepare_cached(ALL_CHANGED_SQL)?
+                    .query_row([], |r| r.get(0))?;
                 (None, items, next, changed)
             }
             FeedScope::Topic(slug) => {
@@ -72,5 +74,28 @@ impl Store {
             last_modified: from_ms(last_modified),
             next_change: next.map(from_ms),
         }))
+    }
+}
+
+impl Store {
+    /// `EXPLAIN QUERY PLAN` of every query a feed request runs, so tests can
+    /// prove none of them scans a whole table.
+    pub fn explain_feed_queries(&self) -> Result<Vec<(String, Vec<String>)>> {
+        let columns = |sql: &str| sql.replace("{COLUMNS}", RELEASE_COLUMNS);
+        let queries = [
+            columns(ALL_FEED_SQL).replace("?1", "0").replace("?2", "50"),
+            columns(TOPIC_FEED_SQL)
+                .replace("?1", "0")
+                .replace("?2", "50")
+                .replace("?3", "1"),
+            ALL_NEXT_SQL.replace("?1", "0"),
+            TOPIC_NEXT_SQL.replace("?1", "0").replace("?2", "1"),
+            ALL_CHANGED_SQL.to_owned(),
+            TOPICS_OF_RELEASE_SQL.replace("?1", "1"),
+        ];
+        queries
+            .into_iter()
+            .map(|q| Ok((q.clone(), self.explain(&q)?)))
+            .collect()
     }
 }

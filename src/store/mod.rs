@@ -4,7 +4,6 @@ mod feeds;
 mod releases;
 mod topics;
 
-
 use include_dir::{Dir, include_dir};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
@@ -37,7 +36,9 @@ pub enum StoreError {
         "store: the database schema is at version {found}, this program needs {wanted}; run `pressfeed migrate`"
     )]
     OldSchema { found: usize, wanted: usize },
-    #[error("store: the database was written by a newer pressfeed (schema {found}, this one knows {wanted})")]
+    #[error(
+        "store: the database was written by a newer pressfeed (schema {found}, this one knows {wanted})"
+    )]
     NewerSchema { found: usize, wanted: usize },
     #[error("store: {0}")]
     Conflict(String),
@@ -202,7 +203,9 @@ impl Store {
         dst.pragma_update(None, "journal_mode", "DELETE")?;
         let ok: String = dst.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if ok != "ok" {
-            return Err(StoreError::Conflict(format!("backup failed its integrity check: {ok}")));
+            return Err(StoreError::Conflict(format!(
+                "backup failed its integrity check: {ok}"
+            )));
         }
         Ok(())
     }

@@ -8,6 +8,9 @@ pub(super) const RELEASE_COLUMNS: &str = "r.id, r.uid, r.slug, r.title, r.summar
      r.organization, r.department, r.dateline, r.lang, r.status, r.published_at, r.updated_at, \
      r.created_at, r.changed_at, r.correction_note, r.retraction_note";
 
+pub(super) const TOPICS_OF_RELEASE_SQL: &str = "SELECT t.slug, t.name FROM release_topics rt \
+     JOIN topics t ON t.id = rt.topic_id WHERE rt.release_id = ?1 ORDER BY rt.position";
+
 pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
     let status: String = row.get(10)?;
     Ok(Release {
@@ -34,10 +37,7 @@ pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
 
 /// Fills in each release's topics, in the order they were given.
 pub(super) fn attach_topics(conn: &Connection, releases: &mut [Release]) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT t.slug, t.name FROM release_topics rt JOIN topics t ON t.id = rt.topic_id \
-         WHERE rt.release_id = ?1 ORDER BY rt.position",
-    )?;
+    let mut stmt = conn.prepare_cached(TOPICS_OF_RELEASE_SQL)?;
     for r in releases.iter_mut() {
         r.topics = stmt
             .query_map([r.id], |row| {
@@ -193,7 +193,10 @@ fn save_one(
             (e.id, SaveOutcome::Updated)
         }
         None => {
-            let uid = draft.uid.clone().unwrap_or_else(|| mint_uid(authority, now));
+            let uid = draft
+                .uid
+                .clone()
+                .unwrap_or_else(|| mint_uid(authority, now));
             let taken: bool = conn
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM releases WHERE uid = ?1)")?
                 .query_row([&uid], |r| r.get(0))?;
@@ -252,10 +255,11 @@ impl Store {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(drafts.len());
         for (index, draft) in drafts.iter().enumerate() {
-            let outcome = save_one(&tx, draft, now, authority).map_err(|e| StoreError::InBatch {
-                index,
-                source: Box::new(e),
-            })?;
+            let outcome =
+                save_one(&tx, draft, now, authority).map_err(|e| StoreError::InBatch {
+                    index,
+                    source: Box::new(e),
+                })?;
             outcomes.push(outcome);
             if index % 1000 == 999 {
                 progress(index + 1);
@@ -291,7 +295,10 @@ impl Store {
     }
 
     /// Every release in the import format, oldest first, one at a time.
-    pub fn export(&self, out: &mut dyn FnMut(ReleaseInput) -> std::io::Result<()>) -> Result<usize> {
+    pub fn export(
+        &self,
+        out: &mut dyn FnMut(ReleaseInput) -> std::io::Result<()>,
+    ) -> Result<usize> {
         let conn = self.conn()?;
         let tx = conn.unchecked_transaction()?;
         let sql = format!("SELECT {RELEASE_COLUMNS} FROM releases r ORDER BY r.published_at, r.id");

@@ -25,9 +25,11 @@ pub(super) fn touch_topic_list(conn: &Connection, now_ms: i64) -> rusqlite::Resu
 }
 
 pub(super) fn find_topic(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Topic>> {
-    conn.prepare_cached(&format!("SELECT {TOPIC_COLUMNS} FROM topics WHERE slug = ?1"))?
-        .query_row([slug], topic_from_row)
-        .optional()
+    conn.prepare_cached(&format!(
+        "SELECT {TOPIC_COLUMNS} FROM topics WHERE slug = ?1"
+    ))?
+    .query_row([slug], topic_from_row)
+    .optional()
 }
 
 impl Store {

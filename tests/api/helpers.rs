@@ -1,0 +1,139 @@
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use pressfeed::clock::Clock;
+use pressfeed::config::Settings;
+use pressfeed::domain::ReleaseInput;
+use pressfeed::http::AppState;
+use pressfeed::startup::Application;
+use reqwest::header::HeaderMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The moment every test starts at (the manual clock).
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db_path: PathBuf,
+    pub clock: Clock,
+    pub state: actix_web::web::Data<AppState>,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app with default settings changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("test.db");
+    let mut settings = Settings {
+        db: db_path.clone(),
+        bind: "127.0.0.1:0".into(),
+        base_url: Some("http://press.test".into()),
+        workers: 1,
+        db_pool: 4,
+        ..Default::default()
+    };
+    configure(&mut settings);
+    let clock = Clock::manual(t0());
+    let app = Application::build(settings, clock.clone()).expect("app builds");
+    let port = app.port();
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .no_proxy()
+        .build()
+        .unwrap();
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        db_path,
+        clock,
+        state,
+        client,
+        dir,
+    }
+}
+
+/// A valid release in the import format, published `hours_ago` before t0.
+pub fn release(slug: &str, hours_ago: i64, topics: &[&str]) -> ReleaseInput {
+    ReleaseInput {
+        slug: slug.into(),
+        title: format!("Title of {slug}"),
+        summary: Some(format!("Summary of {slug}")),
+        body_html: format!("<p>Body of {slug}.</p>"),
+        organization: "Test Office".into(),
+        lang: "en".into(),
+        published_at: (t0() - Duration::hours(hours_ago)).to_rfc3339(),
+        topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+        ..Default::default()
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Stores releases through the service layer, at the app's clock time.
+    pub fn save(&self, releases: &[ReleaseInput]) {
+        let drafts: Vec<_> = releases
+            .iter()
+            .map(|r| r.validate().expect("valid release"))
+            .collect();
+        let lines: Vec<usize> = (1..=drafts.len()).collect();
+        pressfeed::service::import(
+            &self.state.store,
+            &drafts,
+            &lines,
+            self.clock.now(),
+            "press.test",
+            &mut |_| {},
+        )
+        .expect("saved");
+    }
+
+    pub fn store(&self) -> &Arc<pressfeed::store::Store> {
+        &self.state.store
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn text(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
+    /// Runs the real binary against this app's database (another process).
+    pub fn run_cli(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
+            .arg("--db")
+            .arg(&self.db_path)
+            .args(args)
+            .env_remove("PRESSFEED_CONFIG")
+            .output()
+            .expect("pressfeed runs")
+    }
+}
+
+pub fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
+    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real app on a random port, a temporary SQLite
+//! file per test, spoken to over HTTP.
+
+mod cli;
+mod conditional;
+mod feeds;
+mod helpers;
+mod import;
+mod pages;
