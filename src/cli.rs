@@ -56,6 +56,24 @@ pub enum Command {
     },
     /// Copy the database consistently, even while the server runs.
     Backup { file: PathBuf },
+    /// Create a newsroom account (asks for the password twice).
+    CreateAdmin {
+        username: String,
+        /// Read the password from the first line of standard input (scripts).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password for a newsroom account; its sessions end.
+    ResetPassword {
+        username: String,
+        /// Read the password from the first line of standard input (scripts).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Make a bearer token for the automation API (/api/v1); printed once.
+    CreateToken { name: String },
+    /// Revoke an API token by name.
+    RevokeToken { name: String },
 }
 
 impl Cli {
@@ -97,6 +115,50 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Import { file } => import(&settings, &file),
         Command::Export { output } => export(&settings, output),
+        Command::CreateAdmin {
+            username,
+            password_stdin,
+        } => {
+            let store = open(&settings)?;
+            let password = read_new_password(password_stdin)?;
+            let name = service::create_admin(&store, &username, &password, chrono::Utc::now())
+                .map_err(account_error)?;
+            eprintln!(
+                "admin {name:?} created; sign in at {}/admin/login",
+                settings.base_url()
+            );
+            Ok(())
+        }
+        Command::ResetPassword {
+            username,
+            password_stdin,
+        } => {
+            let store = open(&settings)?;
+            let password = read_new_password(password_stdin)?;
+            let name = service::reset_password(&store, &username, &password, chrono::Utc::now())
+                .map_err(account_error)?;
+            eprintln!("password of {name:?} changed; their open sessions have ended");
+            Ok(())
+        }
+        Command::CreateToken { name } => {
+            let store = open(&settings)?;
+            let token =
+                service::create_token(&store, &name, chrono::Utc::now()).map_err(account_error)?;
+            eprintln!("token {name:?} created; it is shown only this once:");
+            println!("{token}");
+            Ok(())
+        }
+        Command::RevokeToken { name } => {
+            let store = open(&settings)?;
+            service::revoke_token(&store, &name, chrono::Utc::now()).map_err(|e| match e {
+                service::WriteError::NotFound => {
+                    anyhow::anyhow!("no active token is called {name:?}")
+                }
+                other => account_error(other),
+            })?;
+            eprintln!("token {name:?} revoked");
+            Ok(())
+        }
         Command::Backup { file } => {
             let store = open(&settings)?;
             store
@@ -109,6 +171,33 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+/// A new password: from stdin's first line, or asked twice on a terminal.
+fn read_new_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no terminal to ask for the password on; use --password-stdin");
+    }
+    let first = rpassword::prompt_password("New password (12 characters or more): ")?;
+    let again = rpassword::prompt_password("The same password again: ")?;
+    if first != again {
+        bail!("the two passwords differ; nothing was changed");
+    }
+    Ok(first)
+}
+
+fn account_error(e: service::WriteError) -> anyhow::Error {
+    match e {
+        service::WriteError::NotFound => anyhow::anyhow!("no such account"),
+        other => anyhow::anyhow!("{other}"),
     }
 }
 
@@ -142,6 +231,13 @@ fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         tracing::info!(
             releases = drafts.len(),
             "demo releases added (one is scheduled 5 minutes ahead)"
+        );
+    }
+    if store.count_admins()? == 0 {
+        tracing::warn!(
+            "no newsroom account yet: create one with `pressfeed --db {} create-admin USERNAME`, then sign in at {}/admin/login",
+            settings.db.display(),
+            settings.base_url()
         );
     }
     let base = settings.base_url();

@@ -34,6 +34,19 @@ pub struct Settings {
     pub cache_bytes: usize,
     /// `text` (human-readable) or `json` logs.
     pub log_format: String,
+    /// Take the client address from the last X-Forwarded-For entry (only
+    /// behind a reverse proxy that sets it).
+    pub trust_proxy: bool,
+    /// Newsroom sessions end after this many minutes without a request.
+    pub session_idle_minutes: u32,
+    /// Secret (32 bytes or more) that signs and encrypts session cookies.
+    /// Without it, a key file is used (see `session_key_file`).
+    pub session_key: Option<String>,
+    /// Where the generated session key is kept; default `session.key`
+    /// next to the database. Made (owner-only) on first start.
+    pub session_key_file: Option<PathBuf>,
+    /// Failed sign-ins allowed per minute, per account and per client.
+    pub login_attempts_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -53,6 +66,11 @@ impl Default for Settings {
             db_pool: 8,
             cache_bytes: 64 * 1024 * 1024,
             log_format: "text".to_owned(),
+            trust_proxy: false,
+            session_idle_minutes: 60,
+            session_key: None,
+            session_key_file: None,
+            login_attempts_per_minute: 5,
         }
     }
 }
@@ -84,6 +102,11 @@ const KEYS: &[&str] = &[
     "db_pool",
     "cache_bytes",
     "log_format",
+    "trust_proxy",
+    "session_idle_minutes",
+    "session_key",
+    "session_key_file",
+    "login_attempts_per_minute",
 ];
 
 impl Settings {
@@ -115,11 +138,15 @@ impl Settings {
         for key in KEYS {
             let var = format!("PRESSFEED_{}", key.to_ascii_uppercase());
             if let Some(value) = env(&var) {
-                // Numbers stay numbers; everything else is a string.
-                let v = value
-                    .parse::<i64>()
-                    .map(toml::Value::Integer)
-                    .unwrap_or(toml::Value::String(value));
+                // Numbers and booleans keep their type; the rest are strings.
+                let v = match value.parse::<i64>() {
+                    Ok(n) => toml::Value::Integer(n),
+                    Err(_) => match value.as_str() {
+                        "true" => toml::Value::Boolean(true),
+                        "false" => toml::Value::Boolean(false),
+                        _ => toml::Value::String(value),
+                    },
+                };
                 table.insert((*key).to_owned(), v);
                 origin = format!("{origin} + environment");
             }
@@ -160,6 +187,21 @@ impl Settings {
                 self.timezone
             ))
         })?;
+        if self.session_idle_minutes == 0 {
+            return Err(bad("session_idle_minutes must be at least 1".to_owned()));
+        }
+        if self.login_attempts_per_minute == 0 {
+            return Err(bad(
+                "login_attempts_per_minute must be at least 1".to_owned()
+            ));
+        }
+        if self
+            .session_key
+            .as_deref()
+            .is_some_and(|k| !k.is_empty() && k.len() < 32)
+        {
+            return Err(bad("session_key must be at least 32 bytes long".to_owned()));
+        }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(bad(format!(
                 "log_format {:?} must be text or json",
@@ -184,6 +226,18 @@ impl Settings {
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_else(|| "localhost".to_owned())
+    }
+
+    /// The session key file: configured, or `session.key` beside the database.
+    pub fn session_key_path(&self) -> PathBuf {
+        self.session_key_file
+            .clone()
+            .unwrap_or_else(|| self.db.with_file_name("session.key"))
+    }
+
+    /// Whether cookies must be `Secure` (the public site is https).
+    pub fn is_https(&self) -> bool {
+        self.base_url().starts_with("https://")
     }
 
     pub fn tz(&self) -> chrono_tz::Tz {

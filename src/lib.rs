@@ -1,6 +1,8 @@
 //! pressfeed: press releases from SQLite as RSS 2.0, Atom 1.0 and JSON Feed,
 //! with exact HTTP conditional GET.
 
+pub mod admin;
+pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -133,3 +133,563 @@ mod tests {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// The newsroom and the automation API: the same rules for the form, the API
+// and the command line (accounts, tokens).
+
+use crate::domain::{
+    ReleaseDraft as Draft, Slug, Status, ValidationError, clean_optional, markdown_to_html,
+};
+use crate::model::Release;
+use crate::store::{NewTopic, TopicDeletion};
+
+/// Why a newsroom or API write did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("invalid: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<ValidationError>),
+    #[error("no such release")]
+    NotFound,
+    #[error("{0} already exists")]
+    Exists(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hash(#[from] crate::admin::credentials::HashError),
+}
+
+impl WriteError {
+    fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        WriteError::Invalid(vec![ValidationError::new(field, message)])
+    }
+}
+
+/// What the admin asked for with the release form's buttons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publish {
+    /// Keep (or make) it a draft.
+    Draft,
+    /// Publish at once.
+    Now,
+    /// Publish by itself at this instant (an embargo).
+    At(DateTime<Utc>),
+    /// Save changes, keeping the status and time it has.
+    Keep,
+}
+
+/// The release form as typed (already split into fields).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReleaseEdit {
+    /// Empty: made from the title.
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    /// Markdown; HTML inside it is kept and sanitised.
+    pub body: String,
+    pub organization: String,
+    pub department: String,
+    pub dateline: String,
+    pub lang: String,
+    /// Slugs of existing topics.
+    pub topics: Vec<String>,
+    /// Names of topics to create, comma-separated.
+    pub new_topics: String,
+    pub correction_note: String,
+}
+
+/// A form that passed validation, ready to store or preview.
+#[derive(Debug, Clone)]
+pub struct PreparedRelease {
+    pub draft: Draft,
+    pub new_topics: Vec<NewTopic>,
+}
+
+/// The admin-facing name of a field of the import format.
+fn form_field(field: &'static str) -> &'static str {
+    match field {
+        "body_html" => "body",
+        "published_at" => "schedule",
+        other => other,
+    }
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Whether what readers see differs between the stored release and `d`.
+fn content_differs(r: &Release, d: &Draft) -> bool {
+    r.title != d.title.as_str()
+        || r.summary != d.summary
+        || r.body_html != d.body_html
+        || r.organization != d.organization
+        || r.department != d.department
+        || r.dateline != d.dateline
+        || r.lang != d.lang.as_str()
+        || r.correction_note != d.correction_note
+        || !r
+            .topics
+            .iter()
+            .map(|t| t.slug.as_str())
+            .eq(d.topics.iter().map(Slug::as_str))
+}
+
+/// A slug from the title that no other release uses.
+fn unique_slug_from(
+    store: &Store,
+    title: &str,
+    own_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<String, StoreError> {
+    let base = Slug::from_text(title)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| format!("release-{}", now.format("%Y%m%d-%H%M%S")));
+    for n in 1.. {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        match store.release_id_by_slug(&candidate)? {
+            None => return Ok(candidate),
+            Some(id) if Some(id) == own_id => return Ok(candidate),
+            Some(_) => {}
+        }
+    }
+    unreachable!("an unbounded range always yields a free slug")
+}
+
+/// Applies the newsroom's rules to a form: status and times from the
+/// button pressed, the slug (made from the title, unique, fixed once
+/// published), Markdown to sanitised HTML, inline topics, the updated time
+/// of corrections. Reports every invalid field at once.
+pub fn prepare_release_edit(
+    store: &Store,
+    existing: Option<&Release>,
+    slug_locked: bool,
+    edit: &ReleaseEdit,
+    publish: Publish,
+    now: DateTime<Utc>,
+) -> Result<PreparedRelease, WriteError> {
+    let mut errors = Vec::new();
+    let visible = existing.is_some_and(|r| r.status == Status::Published && r.published_at <= now);
+    let (status, published_at) = match (existing.map(|r| r.status), publish) {
+        (Some(Status::Retracted), _) => {
+            let r = existing.expect("matched Some");
+            (Status::Retracted, r.published_at)
+        }
+        (_, Publish::Keep)
+            if visible || existing.is_some_and(|r| r.status == Status::Published) =>
+        {
+            let r = existing.expect("published");
+            (Status::Published, r.published_at)
+        }
+        (_, Publish::Keep) | (_, Publish::Draft) if !visible => {
+            (Status::Draft, existing.map_or(now, |r| r.published_at))
+        }
+        (_, Publish::Now) if visible => {
+            let r = existing.expect("visible");
+            (Status::Published, r.published_at)
+        }
+        (_, Publish::Now) => (Status::Published, now),
+        (_, Publish::At(t)) if !visible => {
+            if t <= now {
+                errors.push(ValidationError::new(
+                    "schedule",
+                    "this time has passed; choose a later one or publish now",
+                ));
+            }
+            (Status::Published, t)
+        }
+        _ => {
+            errors.push(ValidationError::new(
+                "action",
+                "this release is already published; save the changes, or retract it",
+            ));
+            let r = existing.expect("visible");
+            (r.status, r.published_at)
+        }
+    };
+
+    let slug = match existing {
+        Some(r) if slug_locked => {
+            let typed = edit.slug.trim();
+            if !typed.is_empty() && typed != r.slug {
+                errors.push(ValidationError::new(
+                    "slug",
+                    format!("cannot change after publication; it stays {:?}", r.slug),
+                ));
+            }
+            r.slug.clone()
+        }
+        _ if edit.slug.trim().is_empty() => {
+            unique_slug_from(store, &edit.title, existing.map(|r| r.id), now)?
+        }
+        _ => edit.slug.trim().to_owned(),
+    };
+
+    let mut topics: Vec<String> = edit.topics.iter().map(|t| t.trim().to_owned()).collect();
+    let mut new_topics = Vec::new();
+    for name in edit.new_topics.split(',') {
+        let Some(name) = clean_optional(Some(name)) else {
+            continue;
+        };
+        match Slug::from_text(&name) {
+            Some(slug) => {
+                if !topics.contains(&slug.to_string()) {
+                    topics.push(slug.to_string());
+                }
+                new_topics.push(NewTopic { slug, name });
+            }
+            None => errors.push(ValidationError::new(
+                "new_topics",
+                format!(
+                    "{name:?} has no letters a-z for its address; create it on the Topics page with a slug"
+                ),
+            )),
+        }
+    }
+
+    let input = ReleaseInput {
+        id: None,
+        slug,
+        title: edit.title.clone(),
+        summary: Some(edit.summary.clone()),
+        body_html: markdown_to_html(&edit.body),
+        organization: edit.organization.clone(),
+        department: Some(edit.department.clone()),
+        dateline: Some(edit.dateline.clone()),
+        lang: edit.lang.clone(),
+        published_at: rfc3339(published_at),
+        updated_at: None,
+        topics,
+        status: Some(status.as_str().to_owned()),
+        correction_note: Some(edit.correction_note.clone()),
+        retraction_note: existing.and_then(|r| r.retraction_note.clone()),
+    };
+    let mut draft = match input.validate() {
+        Ok(d) if errors.is_empty() => d,
+        Ok(_) => return Err(WriteError::Invalid(errors)),
+        Err(more) => {
+            errors.extend(more.into_iter().map(|mut e| {
+                e.field = form_field(e.field);
+                e
+            }));
+            return Err(WriteError::Invalid(errors));
+        }
+    };
+    // A correction of something readers have seen shows as updated now;
+    // otherwise the updated time stays where it was.
+    draft.updated_at = match existing {
+        Some(r) if visible && content_differs(r, &draft) => Some(now),
+        Some(r) if visible || r.status == Status::Retracted => Some(r.updated_at),
+        _ => None,
+    };
+    Ok(PreparedRelease { draft, new_topics })
+}
+
+fn slug_errors(e: StoreError) -> WriteError {
+    match e {
+        StoreError::Taken {
+            what: "slug",
+            value,
+        } => WriteError::invalid(
+            "slug",
+            format!("{value:?} is already used by another release"),
+        ),
+        StoreError::Conflict(m) if m.contains("slug") => WriteError::invalid("slug", m),
+        other => WriteError::Store(other),
+    }
+}
+
+/// Creates (`existing_id` None) or updates a release from the form.
+/// Returns its id.
+pub fn save_release_edit(
+    store: &Store,
+    existing_id: Option<i64>,
+    edit: &ReleaseEdit,
+    publish: Publish,
+    now: DateTime<Utc>,
+    authority: &str,
+) -> Result<i64, WriteError> {
+    let existing = match existing_id {
+        Some(id) => Some(store.release_by_id(id)?.ok_or(WriteError::NotFound)?),
+        None => None,
+    };
+    let locked = match existing_id {
+        Some(id) => store.release_slug_locked(id)?,
+        None => false,
+    };
+    let prepared = prepare_release_edit(store, existing.as_ref(), locked, edit, publish, now)?;
+    let (id, _) = store
+        .save_newsroom_release(
+            existing_id,
+            &prepared.draft,
+            Some(edit.body.as_str()),
+            &prepared.new_topics,
+            now,
+            authority,
+        )
+        .map_err(slug_errors)?;
+    Ok(id)
+}
+
+/// Takes a published (or scheduled) release out of every feed; its page
+/// answers 410 Gone with the notice.
+pub fn retract_release(
+    store: &Store,
+    id: i64,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), WriteError> {
+    let r = store.release_by_id(id)?.ok_or(WriteError::NotFound)?;
+    if r.status != Status::Published {
+        return Err(WriteError::invalid(
+            "status",
+            format!(
+                "only a published release can be retracted; this one is {}",
+                r.status.as_str()
+            ),
+        ));
+    }
+    let note = clean_optional(Some(note));
+    store.set_release_status(id, Status::Retracted, note.as_deref(), now)?;
+    Ok(())
+}
+
+/// Publishes a retracted release again, with its id and times unchanged.
+pub fn restore_release(store: &Store, id: i64, now: DateTime<Utc>) -> Result<(), WriteError> {
+    let r = store.release_by_id(id)?.ok_or(WriteError::NotFound)?;
+    if r.status != Status::Retracted {
+        return Err(WriteError::invalid(
+            "status",
+            "only a retracted release can be restored",
+        ));
+    }
+    store.set_release_status(id, Status::Published, None, now)?;
+    Ok(())
+}
+
+/// How the API names the release it writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiWrite {
+    /// `POST /api/v1/releases`: a new slug.
+    Create,
+    /// `PUT /api/v1/releases/{slug}`: create or replace that slug.
+    Put(String),
+}
+
+/// Stores a release in the import format from the API: same validation as
+/// the import and the form; a correction of a visible release without an
+/// explicit `updated_at` shows as updated now.
+pub fn save_api_release(
+    store: &Store,
+    input: &ReleaseInput,
+    mode: &ApiWrite,
+    now: DateTime<Utc>,
+    authority: &str,
+) -> Result<(SaveOutcome, Release), WriteError> {
+    let mut draft = input.validate().map_err(WriteError::Invalid)?;
+    let existing = store.release_by_slug(draft.slug.as_str())?;
+    match mode {
+        ApiWrite::Create if existing.is_some() => {
+            return Err(WriteError::Exists(format!(
+                "release {:?}",
+                draft.slug.as_str()
+            )));
+        }
+        ApiWrite::Put(path_slug) if path_slug != draft.slug.as_str() => {
+            return Err(WriteError::invalid("slug", "must be the slug in the URL"));
+        }
+        _ => {}
+    }
+    if draft.updated_at.is_none()
+        && let Some(r) = &existing
+    {
+        let visible = r.status == Status::Published && r.published_at <= now;
+        if visible {
+            draft.updated_at = Some(if content_differs(r, &draft) {
+                now
+            } else {
+                r.updated_at
+            });
+        }
+    }
+    let outcome = store
+        .save_release(&draft, now, authority)
+        .map_err(slug_errors)?;
+    let saved = store
+        .release_by_slug(draft.slug.as_str())?
+        .ok_or(WriteError::NotFound)?;
+    Ok((outcome, saved))
+}
+
+fn topic_name(name: &str) -> Result<String, ValidationError> {
+    let name = clean_optional(Some(name)).map(|n| n.replace(['\n', '\t'], " "));
+    match name {
+        None => Err(ValidationError::new("name", "a name is required")),
+        Some(n) if n.chars().count() > 200 => {
+            Err(ValidationError::new("name", "at most 200 characters"))
+        }
+        Some(n) => Ok(n),
+    }
+}
+
+fn topic_description(d: &str) -> Result<Option<String>, ValidationError> {
+    let d = clean_optional(Some(d));
+    if d.as_ref().is_some_and(|d| d.chars().count() > 2000) {
+        return Err(ValidationError::new(
+            "description",
+            "at most 2000 characters",
+        ));
+    }
+    Ok(d)
+}
+
+/// Creates a topic; the slug is made from the name when not given.
+pub fn create_topic(
+    store: &Store,
+    name: &str,
+    slug: &str,
+    description: &str,
+    now: DateTime<Utc>,
+) -> Result<Slug, WriteError> {
+    let mut errors = Vec::new();
+    let name = topic_name(name).map_err(|e| errors.push(e)).ok();
+    let description = topic_description(description)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    let slug = if slug.trim().is_empty() {
+        match name.as_deref().and_then(Slug::from_text) {
+            Some(s) => Some(s),
+            None => {
+                if name.is_some() {
+                    errors.push(ValidationError::new(
+                        "slug",
+                        "the name has no letters a-z; type a slug for the address",
+                    ));
+                }
+                None
+            }
+        }
+    } else {
+        Slug::parse(slug.trim()).map_err(|e| errors.push(e)).ok()
+    };
+    let (Some(name), Some(slug)) = (name, slug) else {
+        return Err(WriteError::Invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(WriteError::Invalid(errors));
+    }
+    match store.create_topic(&slug, &name, description.as_deref(), now) {
+        Ok(()) => Ok(slug),
+        Err(StoreError::Taken { value, .. }) => Err(WriteError::invalid(
+            "slug",
+            format!("a topic {value:?} already exists"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Renames and/or describes a topic; its slug and feed URLs stay.
+pub fn update_topic(
+    store: &Store,
+    slug: &str,
+    name: &str,
+    description: &str,
+    now: DateTime<Utc>,
+) -> Result<(), WriteError> {
+    let name = topic_name(name);
+    let description = topic_description(description);
+    let (name, description) = match (name, description) {
+        (Ok(n), Ok(d)) => (n, d),
+        (n, d) => {
+            return Err(WriteError::Invalid(
+                [n.err(), d.err()].into_iter().flatten().collect(),
+            ));
+        }
+    };
+    if store.update_topic(slug, &name, description.as_deref(), now)? {
+        Ok(())
+    } else {
+        Err(WriteError::NotFound)
+    }
+}
+
+/// Deletes a topic no release uses.
+pub fn delete_topic(store: &Store, slug: &str, now: DateTime<Utc>) -> Result<(), WriteError> {
+    match store.delete_topic(slug, now)? {
+        TopicDeletion::Deleted => Ok(()),
+        TopicDeletion::NotFound => Err(WriteError::NotFound),
+        TopicDeletion::InUse(n) => Err(WriteError::invalid(
+            "topic",
+            format!("{n} release(s) use this topic; it can be deleted once none does"),
+        )),
+    }
+}
+
+/// Creates an admin account (CLI `create-admin`).
+pub fn create_admin(
+    store: &Store,
+    username: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<String, WriteError> {
+    use crate::admin::credentials as cred;
+    let username = cred::parse_username(username).map_err(|e| WriteError::Invalid(vec![e]))?;
+    cred::check_new_password(password).map_err(|e| WriteError::Invalid(vec![e]))?;
+    let hash = cred::hash_password(password)?;
+    match store.create_admin(&username, &hash, now) {
+        Ok(_) => Ok(username),
+        Err(StoreError::Taken { .. }) => Err(WriteError::Exists(format!("admin {username:?}"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Sets a new password (CLI `reset-password`); the account's sessions end.
+pub fn reset_password(
+    store: &Store,
+    username: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<String, WriteError> {
+    use crate::admin::credentials as cred;
+    let username = cred::parse_username(username).map_err(|e| WriteError::Invalid(vec![e]))?;
+    cred::check_new_password(password).map_err(|e| WriteError::Invalid(vec![e]))?;
+    let hash = cred::hash_password(password)?;
+    if store.set_admin_password(&username, &hash, now)? {
+        Ok(username)
+    } else {
+        Err(WriteError::NotFound)
+    }
+}
+
+/// Makes an API token called `name`; returns the token, which is shown
+/// once and stored only as a hash.
+pub fn create_token(store: &Store, name: &str, now: DateTime<Utc>) -> Result<String, WriteError> {
+    use crate::admin::credentials as cred;
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+        return Err(WriteError::invalid(
+            "name",
+            "use 1 to 100 printable characters",
+        ));
+    }
+    let token = cred::new_token();
+    match store.create_token(name, &cred::token_digest(&token), now) {
+        Ok(()) => Ok(token),
+        Err(StoreError::Taken { .. }) => Err(WriteError::Exists(format!("token {name:?}"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Revokes the token called `name`.
+pub fn revoke_token(store: &Store, name: &str, now: DateTime<Utc>) -> Result<(), WriteError> {
+    if store.revoke_token(name.trim(), now)? {
+        Ok(())
+    } else {
+        Err(WriteError::NotFound)
+    }
+}

@@ -21,6 +21,8 @@ pub enum StartupError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    SessionKey(#[from] crate::admin::session::KeyError),
 }
 
 pub struct Application {
@@ -60,6 +62,11 @@ impl Application {
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let workers = settings.workers();
+        // The newsroom: a session key that survives restarts, and the
+        // sign-in limiter shared by all workers.
+        let session_key = crate::admin::session::load_key(&settings)?;
+        let secure_cookie = settings.is_https();
+        let admin_state = web::Data::new(crate::admin::AdminState::new(&settings));
         let state = web::Data::new(AppState::new(store, settings, clock));
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -67,6 +74,9 @@ impl Application {
                 .app_data(app_state.clone())
                 .wrap(security_headers())
                 .configure(http::routes)
+                .app_data(admin_state.clone())
+                .configure(|cfg| crate::admin::configure(cfg, session_key.clone(), secure_cookie))
+                .configure(crate::api::configure)
                 .default_service(web::to(not_found))
         })
         .workers(workers)

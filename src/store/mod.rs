@@ -1,8 +1,15 @@
 //! The SQLite store: the only code that knows SQL or rusqlite.
 
+mod admins;
 mod feeds;
+mod newsroom;
 mod releases;
+mod tokens;
 mod topics;
+
+pub use admins::AdminAccount;
+pub use newsroom::{ListStatus, NewTopic, ReleaseFilter, TopicDeletion, TopicUsage};
+pub use tokens::ApiToken;
 
 use include_dir::{Dir, include_dir};
 use r2d2_sqlite::SqliteConnectionManager;
@@ -42,6 +49,8 @@ pub enum StoreError {
     NewerSchema { found: usize, wanted: usize },
     #[error("store: {0}")]
     Conflict(String),
+    #[error("store: the {what} {value:?} is already taken")]
+    Taken { what: &'static str, value: String },
     #[error("item {index}: {source}")]
     InBatch {
         index: usize,

@@ -51,7 +51,7 @@ pub(super) fn attach_topics(conn: &Connection, releases: &mut [Release]) -> rusq
     Ok(())
 }
 
-fn find_by_slug(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Release>> {
+pub(super) fn find_by_slug(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Release>> {
     let sql = format!("SELECT {RELEASE_COLUMNS} FROM releases r WHERE r.slug = ?1");
     let found = conn
         .prepare_cached(&sql)?
@@ -100,7 +100,11 @@ fn ensure_topics(conn: &Connection, slugs: &[crate::domain::Slug], now: i64) -> 
     Ok(ids)
 }
 
-fn touch_topics_of(conn: &Connection, release_id: i64, now: i64) -> rusqlite::Result<()> {
+pub(super) fn touch_topics_of(
+    conn: &Connection,
+    release_id: i64,
+    now: i64,
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE topics SET changed_at = max(changed_at, ?2) \
          WHERE id IN (SELECT topic_id FROM release_topics WHERE release_id = ?1)",
@@ -139,7 +143,7 @@ fn same_content(existing: &Release, draft: &ReleaseDraft, updated_at: DateTime<U
 }
 
 /// Creates or updates (by slug) one release inside the caller's transaction.
-fn save_one(
+pub(super) fn save_one(
     conn: &Connection,
     draft: &ReleaseDraft,
     now: DateTime<Utc>,

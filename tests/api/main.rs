@@ -1,6 +1,9 @@
 //! Integration tests: the real app on a random port, a temporary SQLite
 //! file per test, spoken to over HTTP.
 
+mod admin;
+mod admin_support;
+mod api_v1;
 mod cli;
 mod conditional;
 mod feeds;

@@ -1,0 +1,139 @@
+//! Shared pieces of newsroom pages.
+
+use crate::http::AppState;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+
+/// What the newsroom layout needs.
+pub struct AdminPage {
+    pub title: String,
+    pub site_title: String,
+    /// Set when signed in (shows the menu and the sign-out button).
+    pub username: Option<String>,
+    pub csrf: String,
+    /// A one-line message at the top (saved, retracted...).
+    pub notice: Option<String>,
+}
+
+impl AdminPage {
+    pub fn new(
+        state: &AppState,
+        title: impl Into<String>,
+        admin: Option<&super::CurrentAdmin>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            site_title: state.settings.site_title.clone(),
+            username: admin.map(|a| a.username.clone()),
+            csrf: admin.map(|a| a.csrf.clone()).unwrap_or_default(),
+            notice: None,
+        }
+    }
+}
+
+pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
+    crate::http::error::error_page(status, message)
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// Unknown paths under `/admin` (reached only when signed in).
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    if req.path() == "/admin/" {
+        return see_other("/admin");
+    }
+    error_page(StatusCode::NOT_FOUND, "There is nothing at this address.")
+}
+
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/css; charset=utf-8"),
+        ))
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=3600"),
+        ))
+        .body(include_str!("../../static/admin.css"))
+}
+
+/// A time as the office reads it.
+pub fn office_time(state: &AppState, t: DateTime<Utc>) -> String {
+    t.with_timezone(&state.settings.tz())
+        .format("%-d %b %Y, %H:%M %Z")
+        .to_string()
+}
+
+/// The value of a `datetime-local` input in the office's time zone.
+pub fn office_input_value(state: &AppState, t: DateTime<Utc>) -> String {
+    t.with_timezone(&state.settings.tz())
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+/// Parses a `datetime-local` value (or `YYYY-MM-DD HH:MM`) typed in the
+/// office's time zone into UTC.
+pub fn parse_office_time(state: &AppState, s: &str) -> Result<DateTime<Utc>, String> {
+    use chrono::TimeZone;
+    let s = s.trim();
+    let naive = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
+        .ok_or_else(|| "enter a date and time such as 2026-03-01 09:30".to_owned())?;
+    let tz = state.settings.tz();
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| format!("{s} does not exist in {} (a clock change)", tz.name()))
+}
+
+/// Publishing languages the form offers first (any tag is accepted).
+pub const LANGUAGES: &[(&str, &str)] = &[
+    ("en", "English"),
+    ("ar", "العربية — Arabic"),
+    ("fr", "Français — French"),
+    ("es", "Español — Spanish"),
+    ("de", "Deutsch — German"),
+    ("pt", "Português — Portuguese"),
+    ("ru", "Русский — Russian"),
+    ("zh", "中文 — Chinese"),
+    ("fa", "فارسی — Persian"),
+    ("he", "עברית — Hebrew"),
+    ("ur", "اردو — Urdu"),
+    ("tr", "Türkçe — Turkish"),
+    ("it", "Italiano — Italian"),
+    ("nl", "Nederlands — Dutch"),
+];
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The language select, with `current` present and selected.
+pub fn language_choices(current: &str) -> Vec<Choice> {
+    let mut out: Vec<Choice> = LANGUAGES
+        .iter()
+        .map(|(tag, label)| Choice {
+            value: (*tag).to_owned(),
+            label: (*label).to_owned(),
+            selected: *tag == current,
+        })
+        .collect();
+    if !current.is_empty() && !out.iter().any(|c| c.selected) {
+        out.push(Choice {
+            value: current.to_owned(),
+            label: current.to_owned(),
+            selected: true,
+        });
+    }
+    out
+}

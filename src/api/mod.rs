@@ -1,0 +1,405 @@
+//! The automation API under `/api/v1`: JSON in the import format, bearer
+//! tokens made with `pressfeed create-token`. As with the newsroom, the
+//! router is built from [`api_routes`] and one middleware in front of the
+//! whole scope refuses every request without a valid token (401), unknown
+//! paths included, before any handler runs.
+
+use crate::domain::ReleaseInput;
+use crate::http::AppState;
+use crate::model::{Release, SaveOutcome};
+use crate::service::{self, ApiWrite, WriteError};
+use crate::store::{ListStatus, ReleaseFilter, StoreError};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{HttpMessage, HttpResponse, ResponseError, Route, web};
+use chrono::SecondsFormat;
+use serde::{Deserialize, Serialize};
+
+/// Largest JSON body accepted.
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// One route of the API; the router is built from this list.
+pub struct ApiRoute {
+    pub method: Method,
+    /// Full path pattern, e.g. `/api/v1/releases/{slug}`.
+    pub path: &'static str,
+    attach: fn(Route) -> Route,
+}
+
+/// Every route under `/api/v1`.
+pub fn api_routes() -> Vec<ApiRoute> {
+    let r = |method, path, attach| ApiRoute {
+        method,
+        path,
+        attach,
+    };
+    vec![
+        r(Method::GET, "/api/v1/releases", |r: Route| r.to(list)),
+        r(Method::POST, "/api/v1/releases", |r: Route| r.to(create)),
+        r(Method::GET, "/api/v1/releases/{slug}", |r: Route| {
+            r.to(show)
+        }),
+        r(Method::PUT, "/api/v1/releases/{slug}", |r: Route| r.to(put)),
+    ]
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let routes = api_routes();
+    let mut scope = web::scope("/api/v1");
+    let mut paths: Vec<&'static str> = Vec::new();
+    for r in &routes {
+        if !paths.contains(&r.path) {
+            paths.push(r.path);
+        }
+    }
+    for path in paths {
+        let mut resource = web::resource(&path["/api/v1".len()..]);
+        for r in routes.iter().filter(|r| r.path == path) {
+            resource = resource.route((r.attach)(web::route().method(r.method.clone())));
+        }
+        scope = scope.service(resource);
+    }
+    cfg.service(
+        scope
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .default_service(web::to(|| async { ApiError::NotFound.error_response() }))
+            .wrap(from_fn(bearer_guard)),
+    );
+}
+
+/// The token a request was made with.
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    pub token_name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the release is invalid")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the server is busy: {0}")]
+    Blocking(#[from] actix_web::error::BlockingError),
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Invalid(errs) => ApiError::Invalid(
+                errs.into_iter()
+                    .map(|e| FieldError {
+                        field: e.field.to_owned(),
+                        message: e.message,
+                    })
+                    .collect(),
+            ),
+            WriteError::NotFound => ApiError::NotFound,
+            WriteError::Exists(what) => ApiError::Conflict(format!(
+                "{what} already exists; PUT /api/v1/releases/{{slug}} updates it"
+            )),
+            WriteError::Store(e) => ApiError::Store(e),
+            WriteError::Hash(e) => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Blocking(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "API request failed");
+        }
+        let message = if status.is_server_error() {
+            "the server could not complete the request".to_owned()
+        } else {
+            self.to_string()
+        };
+        let errors = match self {
+            ApiError::Invalid(e) => Some(e.as_slice()),
+            _ => None,
+        };
+        let mut res = HttpResponse::build(status);
+        res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if status == StatusCode::UNAUTHORIZED {
+            res.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"pressfeed\""),
+            ));
+        }
+        res.json(ErrorBody {
+            error: &message,
+            errors,
+        })
+    }
+}
+
+fn bearer_token(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}
+
+/// Every `/api/v1` request needs an active token.
+async fn bearer_guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let (Some(state), Some(token)) = (state, bearer_token(&req)) else {
+        return Ok(req.into_response(ApiError::Unauthorized.error_response()));
+    };
+    let now = state.clock.now();
+    let digest = crate::admin::credentials::token_digest(&token);
+    let found = web::block(move || state.store.use_token(&digest, now)).await;
+    let client = match found {
+        Ok(Ok(Some(t))) => ApiClient { token_name: t.name },
+        Ok(Ok(None)) => return Ok(req.into_response(ApiError::Unauthorized.error_response())),
+        Ok(Err(e)) => return Ok(req.into_response(ApiError::from(e).error_response())),
+        Err(e) => return Ok(req.into_response(ApiError::from(e).error_response())),
+    };
+    req.extensions_mut().insert(client);
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// A release as the API returns it: the import format, plus where it
+/// stands now and its public URL.
+#[derive(Serialize)]
+pub struct ApiRelease {
+    #[serde(flatten)]
+    pub release: ReleaseInput,
+    /// draft, scheduled, published or retracted.
+    pub state: &'static str,
+    pub url: String,
+}
+
+fn api_release(state: &AppState, r: Release) -> ApiRelease {
+    let now = state.clock.now();
+    let rfc3339 = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    ApiRelease {
+        state: ListStatus::of(&r, now).as_str(),
+        url: state.site.release_url(&r.slug),
+        release: ReleaseInput {
+            id: Some(r.uid),
+            slug: r.slug,
+            title: r.title,
+            summary: r.summary,
+            body_html: r.body_html,
+            organization: r.organization,
+            department: r.department,
+            dateline: r.dateline,
+            lang: r.lang,
+            published_at: rfc3339(r.published_at),
+            updated_at: Some(rfc3339(r.updated_at)),
+            topics: r.topics.into_iter().map(|t| t.slug).collect(),
+            status: Some(r.status.as_str().to_owned()),
+            correction_note: r.correction_note,
+            retraction_note: r.retraction_note,
+        },
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    topic: String,
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    offset: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct ListBody {
+    total: i64,
+    releases: Vec<ApiRelease>,
+}
+
+/// `GET /api/v1/releases?status=draft|scheduled|published|retracted`
+async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let status = match q.status.as_str() {
+        "" => None,
+        s => Some(ListStatus::parse(s).ok_or_else(|| {
+            ApiError::Invalid(vec![FieldError {
+                field: "status".into(),
+                message: format!("{s:?} is not one of draft, scheduled, published, retracted"),
+            }])
+        })?),
+    };
+    let filter = ReleaseFilter {
+        status,
+        topic: Some(q.topic),
+        lang: Some(q.lang),
+        title: Some(q.q),
+    };
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let offset = q.offset.unwrap_or(0);
+    let now = state.clock.now();
+    let st = state.clone();
+    let (items, total) =
+        web::block(move || st.store.list_releases(&filter, now, limit, offset)).await??;
+    Ok(HttpResponse::Ok().json(ListBody {
+        total,
+        releases: items.into_iter().map(|r| api_release(&state, r)).collect(),
+    }))
+}
+
+/// `GET /api/v1/releases/{slug}`, drafts included.
+async fn show(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let st = state.clone();
+    let slug = slug.into_inner();
+    let r = web::block(move || st.store.release_by_slug(&slug))
+        .await??
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(api_release(&state, r)))
+}
+
+/// The field a serde error is about, when it says.
+fn serde_field(message: &str) -> String {
+    message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.contains("field `"))
+        .unwrap_or("body")
+        .to_owned()
+}
+
+/// Parses a body in the import format; `slug` is filled from the URL for PUT.
+fn parse_input(body: &[u8], path_slug: Option<&str>) -> Result<ReleaseInput, ApiError> {
+    let mut value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(ApiError::BadRequest(
+            "the body must be one JSON object in the import format".into(),
+        ));
+    };
+    if let Some(slug) = path_slug {
+        object
+            .entry("slug")
+            .or_insert_with(|| serde_json::Value::String(slug.to_owned()));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        let message = e.to_string();
+        ApiError::Invalid(vec![FieldError {
+            field: serde_field(&message),
+            message,
+        }])
+    })
+}
+
+async fn write(
+    state: web::Data<AppState>,
+    input: ReleaseInput,
+    mode: ApiWrite,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let authority = state.settings.tag_authority();
+    let st = state.clone();
+    let (outcome, release) =
+        web::block(move || service::save_api_release(&st.store, &input, &mode, now, &authority))
+            .await??;
+    let location = state
+        .site
+        .url(&format!("/api/v1/releases/{}", release.slug));
+    let mut res = match outcome {
+        SaveOutcome::Created => HttpResponse::Created(),
+        SaveOutcome::Updated | SaveOutcome::Unchanged => HttpResponse::Ok(),
+    };
+    Ok(res
+        .insert_header((header::LOCATION, location))
+        .json(api_release(&state, release)))
+}
+
+/// `POST /api/v1/releases`: a new release (409 when the slug exists).
+async fn create(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let input = parse_input(&body, None)?;
+    write(state, input, ApiWrite::Create).await
+}
+
+/// `PUT /api/v1/releases/{slug}`: creates or replaces that release.
+async fn put(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let input = parse_input(&body, Some(&slug))?;
+    write(state, input, ApiWrite::Put(slug)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_errors_name_their_field() {
+        let e = parse_input(br#"{"slug":"a"}"#, None).unwrap_err();
+        match e {
+            ApiError::Invalid(errs) => assert_eq!(errs[0].field, "title"),
+            other => panic!("{other:?}"),
+        }
+        let e = parse_input(br#"{"slug":"a","nope":1}"#, None).unwrap_err();
+        match e {
+            ApiError::Invalid(errs) => assert_eq!(errs[0].field, "nope"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_input(b"[1]", None),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+}
