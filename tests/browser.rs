@@ -1,0 +1,356 @@
+//! The newsroom in a real browser: headless Chromium driven over WebDriver
+//! (chromedriver), against the real app on a random port with a manual
+//! clock. Skips, saying why, when Chromium or chromedriver is not
+//! installed (Debian packages `chromium` and `chromium-driver`; `.ci/run`
+//! installs them).
+//!
+//!     cargo test --test browser -- --nocapture
+//!
+//! With `PRESSFEED_UPDATE_SCREENSHOTS=1` the screenshot of the release form
+//! is written to `docs/screenshots/release-form.png` (else under `target/`).
+
+use chrono::{Duration, TimeZone, Utc};
+use fantoccini::{Client, ClientBuilder, Locator};
+use pressfeed::clock::Clock;
+use pressfeed::config::Settings;
+use pressfeed::startup::Application;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const USER: &str = "editor";
+const PASSWORD: &str = "a long newsroom password";
+
+fn chromedriver() -> Option<PathBuf> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+/// chromedriver, ended when the test ends (also on panic).
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn start_driver(path: &Path) -> (Driver, String) {
+    let port = free_port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver(child);
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{url}/status")).send().await
+            && r.status().is_success()
+        {
+            return (driver, url);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not answer on {url} within 10 s");
+}
+
+async fn browser(driver_url: &str, profile: &Path) -> Client {
+    let args = [
+        "--headless".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-quic".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--disable-dev-shm-usage".to_owned(),
+        "--lang=en-US".to_owned(),
+        "--window-size=1280,1800".to_owned(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
+    });
+    let serde_json::Value::Object(caps) = caps else {
+        unreachable!("a JSON object")
+    };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(driver_url)
+        .await
+        .expect("a WebDriver session")
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let e = c.find(Locator::Css(css)).await.expect(css);
+    e.clear().await.expect("clear");
+    e.send_keys(text).await.expect("typing");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .expect(css)
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn value_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .expect(css)
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default()
+}
+
+async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(std::time::Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+}
+
+async fn page_text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .text()
+        .await
+        .expect("text")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_newsroom_in_a_real_browser() {
+    let Some(driver_path) = chromedriver().filter(|_| Path::new(CHROMIUM).exists()) else {
+        eprintln!(
+            "SKIPPED the_newsroom_in_a_real_browser: {CHROMIUM} or chromedriver is missing \
+             (apt-get install chromium chromium-driver)"
+        );
+        return;
+    };
+
+    // The app: a temporary database, a manual clock, the office in Paris.
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        db: dir.path().join("browser.db"),
+        bind: "127.0.0.1:0".into(),
+        base_url: Some("http://press.test".into()),
+        timezone: "Europe/Paris".into(),
+        workers: 2,
+        db_pool: 4,
+        ..Default::default()
+    };
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    let clock = Clock::manual(t0);
+    let app = Application::build(settings, clock.clone()).expect("app builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    pressfeed::service::create_admin(&state.store, USER, PASSWORD, t0).expect("admin");
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let feed = |path: &'static str| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            http.get(format!("{base}{path}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+
+    let (_driver, driver_url) = start_driver(&driver_path).await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver_url, profile.path()).await;
+
+    // Sign in: /admin sends a stranger to the sign-in page.
+    c.goto(&format!("{base}/admin")).await.unwrap();
+    wait_for(&c, "#username").await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/admin/login");
+    fill(&c, "#username", USER).await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "#sign-in").await;
+    wait_for(&c, "#sign-out").await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/admin");
+
+    // A release in two topics, published now.
+    c.goto(&format!("{base}/admin/releases/new")).await.unwrap();
+    wait_for(&c, "#release-form").await;
+    fill(&c, "#title", "Minister opens the new harbour").await;
+    fill(&c, "#summary", "The harbour doubles the port's capacity.").await;
+    fill(
+        &c,
+        "#body",
+        "The **new harbour** opened today.\n\nIt took four years to build.\n\n\\# # #",
+    )
+    .await;
+    fill(&c, "#dateline", "Portville").await;
+    fill(&c, "#new_topics", "Transport, Economy").await;
+    click(&c, "#action-publish").await;
+    wait_for(&c, ".flash").await;
+    let url = c.current_url().await.unwrap();
+    assert!(url.path().ends_with("/edit"), "{url}");
+    assert_eq!(url.query(), Some("done=published"));
+    for path in [
+        "/feed.atom",
+        "/topics/transport/feed.atom",
+        "/topics/economy/feed.atom",
+    ] {
+        assert!(
+            feed(path).await.contains("Minister opens the new harbour"),
+            "{path}"
+        );
+    }
+    c.goto(&format!("{base}/releases/minister-opens-the-new-harbour"))
+        .await
+        .unwrap();
+    assert!(page_text(&c).await.contains("It took four years to build."));
+
+    // A missing title: the error shows and the body text is still there.
+    c.goto(&format!("{base}/admin/releases/new")).await.unwrap();
+    wait_for(&c, "#release-form").await;
+    let long_body =
+        "Every word of this long body must survive a validation error.\n\n".repeat(20) + "The end.";
+    fill(&c, "#body", &long_body).await;
+    click(&c, "#action-publish").await;
+    let error = wait_for(&c, "#title-error").await;
+    assert_eq!(error.text().await.unwrap(), "a title is required");
+    assert_eq!(value_of(&c, "#body").await, long_body);
+
+    // The release form, for the README.
+    c.goto(&format!("{base}/admin/releases/new")).await.unwrap();
+    wait_for(&c, "#release-form").await;
+    fill(&c, "#title", "Harbour traffic up 40% in the first month").await;
+    fill(
+        &c,
+        "#summary",
+        "Container traffic through the new harbour rose by 40% in March.",
+    )
+    .await;
+    fill(
+        &c,
+        "#body",
+        "Container traffic through the **new harbour** rose by 40% in its first month, \
+         the Ministry of Transport said on Monday.\n\n\"The figures exceed our forecasts,\" \
+         the minister said.\n\n\\# # #",
+    )
+    .await;
+    fill(&c, "#department", "Press Office").await;
+    fill(&c, "#dateline", "Portville").await;
+    click(&c, "input[name=topics][value=transport]").await;
+    let png = c.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shot = if std::env::var_os("PRESSFEED_UPDATE_SCREENSHOTS").is_some() {
+        root.join("docs/screenshots/release-form.png")
+    } else {
+        root.join("target/screenshots/release-form.png")
+    };
+    std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
+    std::fs::write(&shot, &png).unwrap();
+    eprintln!("screenshot of the release form: {}", shot.display());
+
+    // Scheduled one minute ahead (13:01 in Paris is 12:01 UTC): not in the
+    // feed yet; it appears by itself when the clock gets there.
+    c.goto(&format!("{base}/admin/releases/new")).await.unwrap();
+    wait_for(&c, "#release-form").await;
+    fill(&c, "#title", "Embargoed: harbour figures").await;
+    fill(&c, "#body", "Figures under embargo until 13:01.").await;
+    c.find(Locator::Css("input[name=topics][value=transport]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let schedule = c.find(Locator::Css("#schedule")).await.unwrap();
+    c.execute(
+        "arguments[0].value = arguments[1];",
+        vec![
+            serde_json::to_value(&schedule).unwrap(),
+            json!("2026-03-01T13:01"),
+        ],
+    )
+    .await
+    .unwrap();
+    click(&c, "#action-schedule").await;
+    wait_for(&c, ".flash").await;
+    let edit_url = c.current_url().await.unwrap();
+    assert_eq!(edit_url.query(), Some("done=scheduled"), "{edit_url}");
+    assert!(page_text(&c).await.contains("1 Mar 2026, 13:01 CET"));
+    assert!(
+        !feed("/feed.atom")
+            .await
+            .contains("Embargoed: harbour figures")
+    );
+    clock.advance(Duration::minutes(2));
+    assert!(
+        feed("/feed.atom")
+            .await
+            .contains("Embargoed: harbour figures")
+    );
+    assert!(
+        feed("/topics/transport/feed.atom")
+            .await
+            .contains("Embargoed: harbour figures")
+    );
+
+    // Retract it (with confirmation): its page turns 410 Gone.
+    c.goto(edit_url.as_str()).await.unwrap();
+    click(&c, "#retract").await;
+    wait_for(&c, "#confirm-retract").await;
+    fill(
+        &c,
+        "#retraction_note",
+        "Published before the embargo was lifted.",
+    )
+    .await;
+    click(&c, "#confirm-retract").await;
+    wait_for(&c, ".flash").await;
+    assert_eq!(
+        c.current_url().await.unwrap().query(),
+        Some("done=retracted")
+    );
+    let page = http
+        .get(format!("{base}/releases/embargoed-harbour-figures"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 410);
+    c.goto(&format!("{base}/releases/embargoed-harbour-figures"))
+        .await
+        .unwrap();
+    let text = page_text(&c).await;
+    assert!(
+        text.contains("Published before the embargo was lifted."),
+        "{text}"
+    );
+    assert!(
+        !feed("/feed.atom")
+            .await
+            .contains("Embargoed: harbour figures")
+    );
+
+    c.close().await.unwrap();
+}
