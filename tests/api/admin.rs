@@ -875,3 +875,41 @@ async fn rss_descriptions_carry_no_executable_markup() {
         assert_no_executable_markup(item.description().unwrap_or_default(), "rss description");
     }
 }
+
+#[tokio::test]
+async fn a_draft_slug_can_change_until_publication() {
+    let app = spawn_newsroom().await;
+    let csrf = sign_in(&app).await;
+    // A title without Latin letters still gets an address.
+    let mut fields = release_fields(&csrf, "بيان صحفي", "نص البيان.", "draft");
+    fields.retain(|(k, _)| *k != "lang");
+    fields.push(("lang", "ar"));
+    let res = post_form(&app, "/admin/releases/new", &fields).await;
+    assert_eq!(res.status(), 303);
+    let id = edit_id(&res);
+    let draft = app.store().release_by_id(id).unwrap().unwrap();
+    assert!(draft.slug.starts_with("release-2026"), "{}", draft.slug);
+    let edit = app.text(&format!("/admin/releases/{id}/edit")).await;
+    assert!(edit.contains(r#"<option value="ar" selected>"#));
+    assert!(
+        edit.contains(r#"<textarea id="body" name="body" rows="18" dir="rtl" lang="ar">"#),
+        "{edit}"
+    );
+
+    // Renamed while a draft, then published: fixed from then on.
+    let mut fields = release_fields(&csrf, "بيان صحفي", "نص البيان.", "publish");
+    fields.retain(|(k, _)| *k != "lang");
+    fields.extend([("lang", "ar"), ("slug", "statement-ar")]);
+    let res = post_form(&app, &format!("/admin/releases/{id}/edit"), &fields).await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let published = app.store().release_by_id(id).unwrap().unwrap();
+    assert_eq!(published.slug, "statement-ar");
+    assert_eq!(published.uid, draft.uid, "the feed id is minted once");
+    let page = app.text("/releases/statement-ar").await;
+    assert!(page.contains(r#"lang="ar" dir="rtl""#));
+    let edit = app.text(&format!("/admin/releases/{id}/edit")).await;
+    assert!(
+        edit.contains(r#"id="slug" name="slug" type="text" value="statement-ar" readonly"#),
+        "{edit}"
+    );
+}
