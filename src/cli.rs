@@ -97,7 +97,7 @@ impl Cli {
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = cli.settings()?;
-    crate::telemetry::init(&settings.log_format);
+    let _log_guard = crate::telemetry::init(&settings.log_format);
     run(cli.command, settings)
 }
 

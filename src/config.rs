@@ -34,6 +34,14 @@ pub struct Settings {
     pub cache_bytes: usize,
     /// `text` (human-readable) or `json` logs.
     pub log_format: String,
+    /// One log line per request.
+    pub access_log: bool,
+    /// Serve Prometheus metrics at `/metrics`.
+    pub metrics: bool,
+    /// Polite-client policy: a client that fetches the same feed without
+    /// If-None-Match/If-Modified-Since more often than once in this many
+    /// seconds gets 429. 0 turns it off. Conditional polls are never limited.
+    pub min_poll_interval: u32,
     /// Take the client address from the last X-Forwarded-For entry (only
     /// behind a reverse proxy that sets it).
     pub trust_proxy: bool,
@@ -66,6 +74,9 @@ impl Default for Settings {
             db_pool: 8,
             cache_bytes: 64 * 1024 * 1024,
             log_format: "text".to_owned(),
+            access_log: true,
+            metrics: true,
+            min_poll_interval: 0,
             trust_proxy: false,
             session_idle_minutes: 60,
             session_key: None,
@@ -102,6 +113,9 @@ const KEYS: &[&str] = &[
     "db_pool",
     "cache_bytes",
     "log_format",
+    "access_log",
+    "metrics",
+    "min_poll_interval",
     "trust_proxy",
     "session_idle_minutes",
     "session_key",

@@ -61,6 +61,8 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        // Install the metrics recorder before the first request is counted.
+        http::observe::prometheus();
         let workers = settings.workers();
         // The newsroom: a session key that survives restarts, and the
         // sign-in limiter shared by all workers.
@@ -73,6 +75,7 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .wrap(security_headers())
+                .wrap(middleware::from_fn(http::observe::observe))
                 .configure(http::routes)
                 .app_data(admin_state.clone())
                 .configure(|cfg| crate::admin::configure(cfg, session_key.clone(), secure_cookie))

@@ -54,7 +54,8 @@ start_server() {  # db logfile
     local deadline
     PORT=$(free_port)
     BASE=http://127.0.0.1:$PORT
-    "$BIN" --db "$1" --bind "127.0.0.1:$PORT" --base-url "$BASE" serve > "$2" 2>&1 &
+    # nginx peer runs with access_log off; match it unless asked otherwise.
+    PRESSFEED_ACCESS_LOG=${PRESSFEED_ACCESS_LOG:-false} "$BIN" --db "$1" --bind "127.0.0.1:$PORT" --base-url "$BASE" serve > "$2" 2>&1 &
     SERVER_PID=$!
     deadline=$((SECONDS + 60))
     until curl -fsS -o /dev/null --max-time 2 "$BASE/healthz" 2>/dev/null; do

@@ -35,6 +35,8 @@ pub struct FeedCache {
     max_bytes: usize,
     pub hits: AtomicU64,
     pub misses: AtomicU64,
+    answered_full: AtomicU64,
+    answered_not_modified: AtomicU64,
 }
 
 impl FeedCache {
@@ -47,6 +49,8 @@ impl FeedCache {
             max_bytes,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            answered_full: AtomicU64::new(0),
+            answered_not_modified: AtomicU64::new(0),
         }
     }
 
@@ -100,6 +104,24 @@ impl FeedCache {
                 None => break,
             }
         }
+    }
+
+    /// Counts one answer from a cached document: 304 or full.
+    pub fn count_answer(&self, not_modified: bool) {
+        let counter = if not_modified {
+            &self.answered_not_modified
+        } else {
+            &self.answered_full
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// (full answers, 304 answers) given so far.
+    pub fn answers(&self) -> (u64, u64) {
+        (
+            self.answered_full.load(Ordering::Relaxed),
+            self.answered_not_modified.load(Ordering::Relaxed),
+        )
     }
 
     /// (documents, bytes) currently held.

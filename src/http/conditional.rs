@@ -45,6 +45,24 @@ fn http_date(t: DateTime<Utc>) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
 }
 
+/// The `Date` header for `t`, formatted once per second per thread.
+/// Sent by us rather than actix's cached clock, which lags by up to half a
+/// second and could then be earlier than a fresh Last-Modified.
+fn date_header(t: DateTime<Utc>) -> HeaderValue {
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, HeaderValue)> =
+            const { std::cell::RefCell::new((i64::MIN, HeaderValue::from_static(""))) };
+    }
+    let secs = t.timestamp();
+    LAST.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if last.0 != secs {
+            *last = (secs, http_date(t));
+        }
+        last.1.clone()
+    })
+}
+
 fn etag(hash: u64, suffix: &str) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{hash:016x}{suffix}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
@@ -136,7 +154,7 @@ impl Representation {
             .insert_header((header::LAST_MODIFIED, self.last_modified_header.clone()))
             .insert_header((header::CACHE_CONTROL, cache_control.clone()))
             .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")))
-            .insert_header((header::DATE, http_date(now.max(self.last_modified))));
+            .insert_header((header::DATE, date_header(now.max(self.last_modified))));
         if not_modified {
             return res.finish();
         }

@@ -2,9 +2,11 @@ use super::AppState;
 use super::cache::DocKey;
 use super::conditional::Representation;
 use super::error::AppError;
+use super::polite;
 use crate::domain::Slug;
 use crate::feeds::{self, Format};
 use crate::model::FeedScope;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::sync::Arc;
 
@@ -37,8 +39,31 @@ async fn serve(
     state: &web::Data<AppState>,
     key: DocKey,
 ) -> Result<HttpResponse, AppError> {
+    if let Some(limiter) = &state.polite
+        && !polite::is_conditional(req)
+    {
+        let client = polite::client_ip(req, state.settings.trust_proxy);
+        if let Err(wait) = limiter.check(client, req.path(), state.clock.now()) {
+            return Ok(too_many_polls(wait));
+        }
+    }
     let rep = document(state, key).await?.ok_or(AppError::NotFound)?;
-    Ok(rep.respond(req, &state.cache_control, state.clock.now()))
+    let res = rep.respond(req, &state.cache_control, state.clock.now());
+    state
+        .cache
+        .count_answer(res.status() == StatusCode::NOT_MODIFIED);
+    Ok(res)
+}
+
+fn too_many_polls(wait_secs: u64) -> HttpResponse {
+    HttpResponse::TooManyRequests()
+        .insert_header((header::RETRY_AFTER, wait_secs.to_string()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/plain; charset=utf-8")
+        .body(format!(
+            "This feed was fetched from your address moments ago. Poll with If-None-Match \
+             (send back the ETag) to check as often as you like, or retry in {wait_secs} s.\n"
+        ))
 }
 
 /// The finished document for `key`, from the cache or freshly rendered
@@ -99,10 +124,8 @@ fn render(
             ))
         }
     };
-    tracing::debug!(
-        ?key,
-        elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
-        "rendered"
-    );
+    let elapsed = started.elapsed();
+    metrics::histogram!("pressfeed_render_seconds").record(elapsed.as_secs_f64());
+    tracing::debug!(?key, elapsed_ms = elapsed.as_secs_f64() * 1e3, "rendered");
     Ok(out)
 }

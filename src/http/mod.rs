@@ -5,7 +5,9 @@ pub mod cache;
 pub mod conditional;
 pub mod error;
 mod feeds;
+pub mod observe;
 mod pages;
+pub mod polite;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -24,6 +26,8 @@ pub struct AppState {
     pub settings: Settings,
     pub clock: Clock,
     pub cache_control: HeaderValue,
+    /// The polite-client policy; `None` when off.
+    pub polite: Option<polite::PoliteLimiter>,
 }
 
 impl AppState {
@@ -39,6 +43,7 @@ impl AppState {
         Self {
             store,
             cache: FeedCache::new(settings.cache_bytes),
+            polite: polite::PoliteLimiter::new(settings.min_poll_interval),
             site,
             settings,
             clock,
@@ -64,5 +69,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/topics").route(get_or_head().to(pages::topics)))
         .service(web::resource("/topics/{slug}").route(get_or_head().to(pages::topic)))
         .service(web::resource("/healthz").route(get_or_head().to(pages::healthz)))
+        .service(web::resource("/metrics").route(get_or_head().to(observe::metrics_endpoint)))
         .service(web::resource("/static/style.css").route(get_or_head().to(pages::stylesheet)));
 }

@@ -16,7 +16,6 @@ const HOME_ITEMS: usize = 20;
 pub struct FeedLink {
     pub mime: &'static str,
     pub title: String,
-    pub label: &'static str,
     pub href: String,
 }
 
@@ -42,7 +41,6 @@ impl PageInfo {
         .map(|(mime, label, ext)| FeedLink {
             mime,
             title: format!("{feed_title} ({label})"),
-            label,
             href: state.site.url(&format!("{feed_stem}.{ext}")),
         })
         .collect();

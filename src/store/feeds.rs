@@ -99,3 +99,14 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// How many releases are in each status (for metrics).
+    pub fn release_counts(&self) -> Result<Vec<(String, i64)>> {
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT status, count(*) FROM releases GROUP BY status")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

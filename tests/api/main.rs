@@ -9,4 +9,5 @@ mod conditional;
 mod feeds;
 mod helpers;
 mod import;
+mod operate;
 mod pages;

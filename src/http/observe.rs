@@ -1,0 +1,112 @@
+//! What an operator sees: one log line per request, Prometheus metrics,
+//! and the `/metrics` endpoint.
+
+use super::AppState;
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// The process-wide recorder; every app in the process shares it.
+pub fn prometheus() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05,
+                    0.1, 0.25, 0.5, 1.0, 2.5,
+                ])
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            Some(handle)
+        })
+        .as_ref()
+}
+
+/// Middleware: counts and times every request by route and status, and
+/// logs it (method, route, status, duration, bytes) unless logging is off.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let access_log = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.settings.access_log);
+    let method = req.method().clone();
+    let res = next.call(req).await?;
+    let elapsed = started.elapsed();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let status = res.status().as_u16();
+    let bytes = match res.response().body().size() {
+        BodySize::Sized(n) => n,
+        _ => 0,
+    };
+    metrics::counter!("pressfeed_http_requests_total", "route" => route.clone(), "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!("pressfeed_http_request_duration_seconds", "route" => route.clone())
+        .record(elapsed.as_secs_f64());
+    if access_log {
+        tracing::info!(
+            target: "pressfeed::access",
+            method = %method,
+            route = %route,
+            path = %res.request().path(),
+            status,
+            ms = elapsed.as_secs_f64() * 1e3,
+            bytes,
+        );
+    }
+    Ok(res)
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
+    if !state.settings.metrics {
+        return super::error::error_page(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "Nothing is published at this address.",
+        );
+    }
+    let Some(handle) = prometheus() else {
+        return HttpResponse::ServiceUnavailable().body("metrics recorder unavailable\n");
+    };
+    let (docs, bytes) = state.cache.usage();
+    let hits = state.cache.hits.load(std::sync::atomic::Ordering::Relaxed);
+    let misses = state
+        .cache
+        .misses
+        .load(std::sync::atomic::Ordering::Relaxed);
+    metrics::gauge!("pressfeed_feed_cache_documents").set(docs as f64);
+    metrics::gauge!("pressfeed_feed_cache_bytes").set(bytes as f64);
+    metrics::gauge!("pressfeed_feed_cache_hits").set(hits as f64);
+    metrics::gauge!("pressfeed_feed_cache_misses").set(misses as f64);
+    let st = web::Data::clone(&state);
+    if let Ok(Ok(counts)) = web::block(move || st.store.release_counts()).await {
+        for (status, n) in counts {
+            metrics::gauge!("pressfeed_releases", "status" => status).set(n as f64);
+        }
+    }
+    let (full, not_modified) = state.cache.answers();
+    if full + not_modified > 0 {
+        metrics::gauge!("pressfeed_feed_not_modified_ratio")
+            .set(not_modified as f64 / (full + not_modified) as f64);
+    }
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        ))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .body(handle.render())
+}
