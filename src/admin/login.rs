@@ -61,6 +61,7 @@ fn render(state: &AppState, status: StatusCode, v: LoginView<'_>) -> HttpRespons
     let mut page = AdminPage::new(state, "Sign in", None);
     page.csrf = v.csrf;
     page.notice = v.notice;
+    page.alert = status == StatusCode::FORBIDDEN;
     let body = LoginPage {
         page,
         next: safe_next(v.next),

@@ -183,7 +183,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, key: actix_web::cookie::Key, secu
             .wrap(session::middleware(key, secure_cookie))
             .wrap(from_fn(no_store)),
     )
-    .service(web::resource("/static/admin.css").route(web::get().to(views::stylesheet)));
+    .service(
+        web::resource("/static/admin.css").route(
+            web::route()
+                .guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+                .to(views::stylesheet),
+        ),
+    );
 }
 
 /// Identity-dependent pages must never be stored by any cache.

@@ -433,6 +433,7 @@ async fn render_form(
     };
     let mut page = AdminPage::new(state, heading.clone(), Some(admin));
     page.notice = input.notice;
+    page.alert = !input.errors.is_empty() || status != StatusCode::OK;
     let body = FormPage {
         page,
         heading,

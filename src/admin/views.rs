@@ -15,6 +15,8 @@ pub struct AdminPage {
     pub csrf: String,
     /// A one-line message at the top (saved, retracted...).
     pub notice: Option<String>,
+    /// Shows the notice as a warning (nothing was saved, session ended).
+    pub alert: bool,
 }
 
 impl AdminPage {
@@ -29,6 +31,7 @@ impl AdminPage {
             username: admin.map(|a| a.username.clone()),
             csrf: admin.map(|a| a.csrf.clone()).unwrap_or_default(),
             notice: None,
+            alert: false,
         }
     }
 }
