@@ -110,6 +110,13 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // The per-request freshness check every feed answer pays.
+    let path = build(1000);
+    let store = Store::open(&path, 1).expect("open");
+    c.bench_function("data_version_check", |b| {
+        b.iter(|| store.data_version().unwrap())
+    });
 }
 
 criterion_group!(benches, bench);

@@ -1,4 +1,4 @@
-use super::{FeedMeta, Format, Site, content_html};
+use super::{FeedMeta, Format, Site, content_html, escape_html};
 use crate::model::FeedSnapshot;
 use rss::extension::atom::{AtomExtension, Link};
 use rss::{Category, Channel, Guid, Item};
@@ -11,7 +11,9 @@ pub fn render_rss(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
         .map(|r| Item {
             title: Some(r.title.clone()),
             link: Some(site.release_url(&r.slug)),
-            description: Some(r.summary.clone().unwrap_or_else(|| r.title.clone())),
+            // Readers render <description> as HTML; the summary is plain
+            // text, so it goes in entity-encoded.
+            description: Some(escape_html(r.summary.as_deref().unwrap_or(&r.title))),
             content: Some(content_html(r)),
             guid: Some(Guid {
                 value: r.uid.clone(),

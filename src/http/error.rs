@@ -29,6 +29,9 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
+        if matches!(self, AppError::Store(_)) {
+            metrics::counter!("pressfeed_database_errors_total").increment(1);
+        }
         if status.is_server_error() {
             // The cause goes to the log, never to the client.
             tracing::error!(error = %self, "request failed");

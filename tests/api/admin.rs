@@ -856,13 +856,9 @@ pub async fn check_everything_for_xss(
     );
 }
 
-/// RSS readers render `<description>` as HTML, and the feed puts the
-/// plain-text summary there unescaped, so a summary such as
-/// `<iframe src=javascript:alert(1)>` reaches readers as markup. The fix
-/// belongs to the feed renderer (escape the summary, as RSS 2.0 wants
-/// entity-encoded HTML there) and to its round-trip property test.
+/// RSS readers render `<description>` as HTML, so the plain-text summary
+/// must arrive entity-encoded: `<iframe src=javascript:alert(1)>` is text.
 #[tokio::test]
-#[ignore = "known issue in src/feeds/rss.rs: <description> carries the summary unescaped"]
 async fn rss_descriptions_carry_no_executable_markup() {
     let app = spawn_app().await;
     let mut r = release("summary-xss", 1, &["t"]);
