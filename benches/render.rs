@@ -117,6 +117,9 @@ fn bench(c: &mut Criterion) {
     c.bench_function("data_version_check", |b| {
         b.iter(|| store.data_version().unwrap())
     });
+    c.bench_function("change_version_check", |b| {
+        b.iter(|| store.change_version().unwrap())
+    });
 }
 
 criterion_group!(benches, bench);

@@ -1,7 +1,7 @@
 //! Finished feed documents kept in memory, keyed by what they show.
 //!
 //! An entry is good while the database has seen no commit since it was
-//! rendered (`PRAGMA data_version`, which also sees other processes) and
+//! rendered (`Store::change_version`, which also sees other processes) and
 //! until the next scheduled release in its scope becomes visible. The cache
 //! is bounded by bytes and evicts the least recently used documents.
 
@@ -10,6 +10,7 @@ use crate::feeds::Format;
 use crate::model::FeedScope;
 use chrono::{DateTime, Utc};
 use lru::LruCache;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -21,13 +22,27 @@ pub enum DocKey {
 
 struct Entry {
     rep: Arc<Representation>,
-    data_version: i64,
+    data_version: u64,
     valid_until: Option<DateTime<Utc>>,
 }
 
 struct Inner {
     lru: LruCache<DocKey, Entry>,
     bytes: usize,
+    /// Documents a request is rendering again (see [`FeedCache::lookup`]).
+    refreshing: HashSet<DocKey>,
+}
+
+/// See [`FeedCache::lookup`].
+pub enum Lookup {
+    /// The cached copy is exactly what a render would give.
+    Fresh(Arc<Representation>),
+    /// Out of date, and another request is rendering it again: the copy
+    /// it replaces, to answer with meanwhile.
+    Refreshing(Arc<Representation>),
+    /// Render it. `claimed`: this request renders for all the others and
+    /// must call [`FeedCache::refreshed`] when done, whatever happens.
+    Render { claimed: bool },
 }
 
 pub struct FeedCache {
@@ -45,6 +60,7 @@ impl FeedCache {
             inner: Mutex::new(Inner {
                 lru: LruCache::unbounded(),
                 bytes: 0,
+                refreshing: HashSet::new(),
             }),
             max_bytes,
             hits: AtomicU64::new(0),
@@ -58,11 +74,45 @@ impl FeedCache {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// What a request for `key` should do. A commit makes every document
+    /// out of date at once; then one request renders each document again
+    /// while the others are answered from the copy before it (as a cache in
+    /// front would), instead of every request rendering and compressing the
+    /// same document at the same moment.
+    pub fn lookup(&self, key: &DocKey, data_version: u64, now: DateTime<Utc>) -> Lookup {
+        let mut inner = self.lock();
+        let Inner {
+            lru, refreshing, ..
+        } = &mut *inner;
+        let lookup = match lru.get(key) {
+            Some(e) if e.data_version == data_version && e.valid_until.is_none_or(|t| now < t) => {
+                Lookup::Fresh(Arc::clone(&e.rep))
+            }
+            Some(e) if refreshing.contains(key) => Lookup::Refreshing(Arc::clone(&e.rep)),
+            Some(_) => {
+                refreshing.insert(key.clone());
+                Lookup::Render { claimed: true }
+            }
+            None => Lookup::Render { claimed: false },
+        };
+        let counter = match lookup {
+            Lookup::Render { .. } => &self.misses,
+            _ => &self.hits,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        lookup
+    }
+
+    /// Ends the render claimed by [`FeedCache::lookup`] (stored or failed).
+    pub fn refreshed(&self, key: &DocKey) {
+        self.lock().refreshing.remove(key);
+    }
+
     /// The cached document if it is still exactly what a render would give.
     pub fn get(
         &self,
         key: &DocKey,
-        data_version: i64,
+        data_version: u64,
         now: DateTime<Utc>,
     ) -> Option<Arc<Representation>> {
         let mut inner = self.lock();
@@ -82,7 +132,7 @@ impl FeedCache {
         &self,
         key: DocKey,
         rep: Arc<Representation>,
-        data_version: i64,
+        data_version: u64,
         valid_until: Option<DateTime<Utc>>,
     ) {
         let size = rep.size();

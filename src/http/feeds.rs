@@ -1,5 +1,5 @@
 use super::AppState;
-use super::cache::DocKey;
+use super::cache::{DocKey, FeedCache, Lookup};
 use super::conditional::Representation;
 use super::error::AppError;
 use super::polite;
@@ -73,20 +73,35 @@ pub async fn document(
     key: DocKey,
 ) -> Result<Option<Arc<Representation>>, AppError> {
     let now = state.clock.now();
-    let data_version = state.store.data_version()?;
-    if let Some(rep) = state.cache.get(&key, data_version, now) {
-        return Ok(Some(rep));
-    }
+    let data_version = state.store.change_version()?;
+    let claimed = match state.cache.lookup(&key, data_version, now) {
+        Lookup::Fresh(rep) | Lookup::Refreshing(rep) => return Ok(Some(rep)),
+        Lookup::Render { claimed } => claimed,
+    };
     let st = web::Data::clone(state);
-    let k = key.clone();
-    let rendered = web::block(move || render(&st, &k, now)).await??;
-    Ok(rendered.map(|(rep, valid_until)| {
-        let rep = Arc::new(rep);
-        state
-            .cache
-            .insert(key, Arc::clone(&rep), data_version, valid_until);
-        rep
-    }))
+    // The claim ends in the blocking task, which runs to its end even when
+    // this request is dropped.
+    let rendered = web::block(move || {
+        let _claim = claimed.then(|| Claim(&st.cache, &key));
+        let rendered = render(&st, &key, now)?;
+        Ok::<_, AppError>(rendered.map(|(rep, valid_until)| {
+            let rep = Arc::new(rep);
+            st.cache
+                .insert(key.clone(), Arc::clone(&rep), data_version, valid_until);
+            rep
+        }))
+    })
+    .await??;
+    Ok(rendered)
+}
+
+/// Ends a claimed render when dropped (also on an error or a panic).
+struct Claim<'a>(&'a FeedCache, &'a DocKey);
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.0.refreshed(self.1);
+    }
 }
 
 type Rendered = (Representation, Option<chrono::DateTime<chrono::Utc>>);

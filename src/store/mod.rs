@@ -1,6 +1,7 @@
 //! The SQLite store: the only code that knows SQL or rusqlite.
 
 mod admins;
+mod changes;
 mod feeds;
 mod newsroom;
 mod releases;
@@ -16,8 +17,10 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::Migrations;
 use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
+use std::time::Instant;
 
 static MIGRATION_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/db/migrations");
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
@@ -82,6 +85,12 @@ type Pool = r2d2::Pool<SqliteConnectionManager>;
 pub struct Store {
     pool: Pool,
     watcher: Mutex<Connection>,
+    /// `<db>-changes`, marked after every commit by any pressfeed process.
+    changes: Option<Arc<std::fs::File>>,
+    /// The last `PRAGMA data_version` seen, and when (ms since `opened`).
+    polled_version: AtomicI64,
+    polled_at: AtomicI64,
+    opened: Instant,
     path: PathBuf,
 }
 
@@ -93,6 +102,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // per-connection cache: one shared copy in the OS page cache serves
     // every connection, and a large archive costs no more per feed.
     conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    conn.wal_hook(Some(changes::after_commit));
     Ok(())
 }
 
@@ -157,6 +167,17 @@ impl Store {
         Ok(Self {
             pool,
             watcher: Mutex::new(watcher),
+            changes: changes::open(path)
+                .map_err(|e| {
+                    tracing::warn!(
+                        "cannot open {}: {e}; checking data_version on every request",
+                        changes::path_for(path).display()
+                    )
+                })
+                .ok(),
+            polled_version: AtomicI64::new(i64::MIN),
+            polled_at: AtomicI64::new(i64::MIN / 2),
+            opened: Instant::now(),
             path: path.to_owned(),
         })
     }
@@ -196,6 +217,22 @@ impl Store {
             .prepare_cached("PRAGMA data_version")?
             .query_row([], |r| r.get(0))?;
         Ok(v)
+    }
+
+    /// A number that changes whenever anyone commits to the database: the
+    /// change file's mark (one `pread`), combined with `PRAGMA data_version`
+    /// polled at most once a second for writers that are not pressfeed.
+    pub fn change_version(&self) -> Result<u64> {
+        let now = self.opened.elapsed().as_millis() as i64;
+        let poll_due = now - self.polled_at.load(Ordering::Relaxed) >= 1000;
+        if poll_due || self.changes.is_none() {
+            self.polled_version
+                .store(self.data_version()?, Ordering::Relaxed);
+            self.polled_at.store(now, Ordering::Relaxed);
+        }
+        let mark = self.changes.as_deref().map_or(0, changes::read);
+        let polled = self.polled_version.load(Ordering::Relaxed) as u64;
+        Ok(mark ^ polled.wrapping_mul(0x9E37_79B9_7F4A_7C15))
     }
 
     /// Succeeds when the database answers a query.
