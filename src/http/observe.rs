@@ -72,11 +72,13 @@ fn status_label(status: u16) -> metrics::SharedString {
     }
 }
 
+type Instruments = (metrics::Counter, metrics::Histogram);
+
 /// Metric handles per (route, status), looked up once per thread: the hot
 /// path then costs two atomic adds.
-fn instruments(route: &'static str, status: u16) -> (metrics::Counter, metrics::Histogram) {
+fn instruments(route: &'static str, status: u16) -> Instruments {
     thread_local! {
-        static CACHE: std::cell::RefCell<std::collections::HashMap<(&'static str, u16), (metrics::Counter, metrics::Histogram)>> =
+        static CACHE: std::cell::RefCell<std::collections::HashMap<(&'static str, u16), Instruments>> =
             std::cell::RefCell::new(std::collections::HashMap::new());
     }
     CACHE.with(|cache| {
@@ -176,7 +178,10 @@ mod tests {
     #[test]
     fn paths_map_to_few_route_labels() {
         assert_eq!(route_label("/feed.atom"), "/feed.{format}");
-        assert_eq!(route_label("/topics/health/feed.rss"), "/topics/{slug}/feed.{format}");
+        assert_eq!(
+            route_label("/topics/health/feed.rss"),
+            "/topics/{slug}/feed.{format}"
+        );
         assert_eq!(route_label("/topics/health"), "/topics/{slug}");
         assert_eq!(route_label("/releases/x"), "/releases/{slug}");
         assert_eq!(route_label("/admin/releases/3/edit"), "/admin");
