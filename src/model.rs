@@ -62,6 +62,28 @@ impl Release {
         Lang::parse(&self.lang).unwrap_or_else(|_| Lang::parse("en").expect("en is a tag"))
     }
 
+    /// The release in the import format (what `export` and the API write).
+    pub fn into_input(self) -> crate::domain::ReleaseInput {
+        let rfc3339 = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        crate::domain::ReleaseInput {
+            id: Some(self.uid),
+            slug: self.slug,
+            title: self.title,
+            summary: self.summary,
+            body_html: self.body_html,
+            organization: self.organization,
+            department: self.department,
+            dateline: self.dateline,
+            lang: self.lang,
+            published_at: rfc3339(self.published_at),
+            updated_at: Some(rfc3339(self.updated_at)),
+            topics: self.topics.into_iter().map(|t| t.slug).collect(),
+            status: Some(self.status.as_str().to_owned()),
+            correction_note: self.correction_note,
+            retraction_note: self.retraction_note,
+        }
+    }
+
     /// Shown as updated when edited after publication.
     pub fn is_updated(&self) -> bool {
         self.updated_at > self.published_at

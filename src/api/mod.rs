@@ -15,7 +15,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{HttpMessage, HttpResponse, ResponseError, Route, web};
-use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 
 /// Largest JSON body accepted.
@@ -216,27 +215,10 @@ pub struct ApiRelease {
 
 fn api_release(state: &AppState, r: Release) -> ApiRelease {
     let now = state.clock.now();
-    let rfc3339 = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
     ApiRelease {
         state: ListStatus::of(&r, now).as_str(),
         url: state.site.release_url(&r.slug),
-        release: ReleaseInput {
-            id: Some(r.uid),
-            slug: r.slug,
-            title: r.title,
-            summary: r.summary,
-            body_html: r.body_html,
-            organization: r.organization,
-            department: r.department,
-            dateline: r.dateline,
-            lang: r.lang,
-            published_at: rfc3339(r.published_at),
-            updated_at: Some(rfc3339(r.updated_at)),
-            topics: r.topics.into_iter().map(|t| t.slug).collect(),
-            status: Some(r.status.as_str().to_owned()),
-            correction_note: r.correction_note,
-            retraction_note: r.retraction_note,
-        },
+        release: r.into_input(),
     }
 }
 

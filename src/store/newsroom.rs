@@ -95,18 +95,7 @@ fn like_pattern(s: &str) -> String {
 }
 
 fn find_by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<Release>> {
-    let sql = format!("SELECT {RELEASE_COLUMNS} FROM releases r WHERE r.id = ?1");
-    let found = conn
-        .prepare_cached(&sql)?
-        .query_row([id], release_from_row)
-        .optional()?;
-    Ok(match found {
-        Some(mut r) => {
-            attach_topics(conn, std::slice::from_mut(&mut r))?;
-            Some(r)
-        }
-        None => None,
-    })
+    super::releases::find_release_where(conn, "r.id = ?1", &id)
 }
 
 fn slug_owner(conn: &Connection, slug: &str) -> rusqlite::Result<Option<i64>> {

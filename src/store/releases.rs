@@ -1,7 +1,7 @@
 use super::{Result, Store, StoreError, from_ms, to_ms};
 use crate::domain::{ReleaseDraft, ReleaseInput, Status};
 use crate::model::{Release, SaveOutcome, TopicRef};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub(super) const RELEASE_COLUMNS: &str = "r.id, r.uid, r.slug, r.title, r.summary, r.body_html, \
@@ -51,11 +51,16 @@ pub(super) fn attach_topics(conn: &Connection, releases: &mut [Release]) -> rusq
     Ok(())
 }
 
-pub(super) fn find_by_slug(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Release>> {
-    let sql = format!("SELECT {RELEASE_COLUMNS} FROM releases r WHERE r.slug = ?1");
+/// One release (with its topics) by a unique column.
+pub(super) fn find_release_where(
+    conn: &Connection,
+    condition: &str,
+    value: &dyn rusqlite::ToSql,
+) -> rusqlite::Result<Option<Release>> {
+    let sql = format!("SELECT {RELEASE_COLUMNS} FROM releases r WHERE {condition}");
     let found = conn
         .prepare_cached(&sql)?
-        .query_row([slug], release_from_row)
+        .query_row([value], release_from_row)
         .optional()?;
     Ok(match found {
         Some(mut r) => {
@@ -64,6 +69,10 @@ pub(super) fn find_by_slug(conn: &Connection, slug: &str) -> rusqlite::Result<Op
         }
         None => None,
     })
+}
+
+pub(super) fn find_by_slug(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Release>> {
+    find_release_where(conn, "r.slug = ?1", &slug)
 }
 
 /// "rule-of-law" → "Rule of law": a readable name for a topic first seen in an import.
@@ -309,27 +318,10 @@ impl Store {
         let mut stmt = tx.prepare(&sql)?;
         let mut rows = stmt.query([])?;
         let mut n = 0;
-        let rfc3339 = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
         while let Some(row) = rows.next()? {
             let mut r = release_from_row(row)?;
             attach_topics(&tx, std::slice::from_mut(&mut r))?;
-            let input = ReleaseInput {
-                id: Some(r.uid),
-                slug: r.slug,
-                title: r.title,
-                summary: r.summary,
-                body_html: r.body_html,
-                organization: r.organization,
-                department: r.department,
-                dateline: r.dateline,
-                lang: r.lang,
-                published_at: rfc3339(r.published_at),
-                updated_at: Some(rfc3339(r.updated_at)),
-                topics: r.topics.into_iter().map(|t| t.slug).collect(),
-                status: Some(r.status.as_str().to_owned()),
-                correction_note: r.correction_note,
-                retraction_note: r.retraction_note,
-            };
+            let input = r.into_input();
             out(input).map_err(|source| StoreError::Io {
                 path: "<export output>".into(),
                 source,
