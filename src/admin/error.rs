@@ -68,6 +68,14 @@ impl ResponseError for AdminError {
             (StatusCode::PAYLOAD_TOO_LARGE, _) => {
                 "The form is larger than the newsroom accepts (2 MiB).".to_owned()
             }
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                AdminError::Store(e) | AdminError::Write(WriteError::Store(e)),
+            ) if let Some(why) = e.unavailable() => {
+                // e.g. "The database cannot be written: the disk is full."
+                let m = why.message();
+                format!("{}{}.", m[..1].to_uppercase(), &m[1..])
+            }
             (StatusCode::SERVICE_UNAVAILABLE, _) => {
                 "The service is briefly unavailable. Please try again.".to_owned()
             }

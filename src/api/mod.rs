@@ -8,7 +8,7 @@ use crate::domain::ReleaseInput;
 use crate::http::AppState;
 use crate::model::{Release, SaveOutcome};
 use crate::service::{self, ApiWrite, WriteError};
-use crate::store::{ListStatus, ReleaseFilter, StoreError};
+use crate::store::{ListStatus, ReleaseFilter, StoreError, Unavailable};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
@@ -135,9 +135,12 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(e) => match e.unavailable() {
+                Some(Unavailable::Full) => StatusCode::INSUFFICIENT_STORAGE,
+                Some(_) => StatusCode::SERVICE_UNAVAILABLE,
+                None => StatusCode::INTERNAL_SERVER_ERROR,
+            },
             ApiError::Blocking(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -146,10 +149,17 @@ impl ResponseError for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "API request failed");
         }
-        let message = if status.is_server_error() {
-            "the server could not complete the request".to_owned()
-        } else {
-            self.to_string()
+        let unavailable = match self {
+            ApiError::Store(e) => e.unavailable(),
+            _ => None,
+        };
+        let message = match unavailable {
+            // Disk trouble: say what it is (full, read-only), never the internals.
+            Some(why) => why.message().to_owned(),
+            None if status.is_server_error() => {
+                "the server could not complete the request".to_owned()
+            }
+            None => self.to_string(),
         };
         let errors = match self {
             ApiError::Invalid(e) => Some(e.as_slice()),

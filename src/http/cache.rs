@@ -190,6 +190,34 @@ mod tests {
     }
 
     #[test]
+    fn after_a_commit_one_request_renders_and_the_others_get_the_old_copy() {
+        let cache = FeedCache::new(100_000);
+        let now = Utc::now();
+        let key = DocKey::Opml;
+        let claimed = |l: Lookup| matches!(l, Lookup::Render { claimed: true });
+        assert!(matches!(
+            cache.lookup(&key, 1, now),
+            Lookup::Render { claimed: false }
+        ));
+        let (old, new) = (rep(10), rep(20));
+        cache.insert(key.clone(), Arc::clone(&old), 1, None);
+        assert!(matches!(cache.lookup(&key, 1, now), Lookup::Fresh(r) if Arc::ptr_eq(&r, &old)));
+        assert!(claimed(cache.lookup(&key, 2, now)));
+        for _ in 0..3 {
+            assert!(
+                matches!(cache.lookup(&key, 2, now), Lookup::Refreshing(r) if Arc::ptr_eq(&r, &old))
+            );
+        }
+        cache.insert(key.clone(), Arc::clone(&new), 2, None);
+        cache.refreshed(&key);
+        assert!(matches!(cache.lookup(&key, 2, now), Lookup::Fresh(r) if Arc::ptr_eq(&r, &new)));
+        // a render that failed ends its claim too: the next request tries again
+        assert!(claimed(cache.lookup(&key, 3, now)));
+        cache.refreshed(&key);
+        assert!(claimed(cache.lookup(&key, 3, now)));
+    }
+
+    #[test]
     fn stale_on_commit_or_schedule_and_bounded() {
         let cache = FeedCache::new(10_000);
         let now = Utc::now();

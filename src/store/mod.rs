@@ -64,14 +64,54 @@ pub enum StoreError {
 impl StoreError {
     /// True when the cause is the disk (read-only, full, locked), not the request.
     pub fn is_unavailable(&self) -> bool {
+        self.unavailable().is_some()
+    }
+
+    /// Why the database cannot serve the request, when the cause is the
+    /// disk or the database file rather than the request.
+    pub fn unavailable(&self) -> Option<Unavailable> {
         use rusqlite::ErrorCode::*;
         match self {
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
-                e.code,
-                ReadOnly | DiskFull | DatabaseBusy | DatabaseLocked | CannotOpen | SystemIoFailure
-            ),
-            StoreError::Pool(_) | StoreError::Io { .. } => true,
-            _ => false,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => match e.code {
+                DiskFull => Some(Unavailable::Full),
+                ReadOnly => Some(Unavailable::ReadOnly),
+                DatabaseBusy | DatabaseLocked => Some(Unavailable::Busy),
+                CannotOpen | SystemIoFailure => Some(Unavailable::Io),
+                _ => None,
+            },
+            StoreError::Pool(_) => Some(Unavailable::Busy),
+            StoreError::Io { .. } => Some(Unavailable::Io),
+            StoreError::InBatch { source, .. } => source.unavailable(),
+            _ => None,
+        }
+    }
+}
+
+/// The disk trouble behind a [`StoreError::unavailable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// SQLITE_FULL: the disk (or the file system holding the database) is full.
+    Full,
+    /// SQLITE_READONLY: the database file or its file system is read-only.
+    ReadOnly,
+    /// SQLITE_IOERR / SQLITE_CANTOPEN: the operating system refused a read or
+    /// write (a file system remounted read-only after errors gives this).
+    Io,
+    /// Locked by another writer for longer than the busy timeout, or no
+    /// connection free in time.
+    Busy,
+}
+
+impl Unavailable {
+    /// One sentence for whoever made the request (no paths or internals).
+    pub fn message(self) -> &'static str {
+        match self {
+            Unavailable::Full => "the database cannot be written: the disk is full",
+            Unavailable::ReadOnly => "the database cannot be written: it is read-only",
+            Unavailable::Io => {
+                "the database cannot be written: the disk reported an error (it may be read-only or failing)"
+            }
+            Unavailable::Busy => "the database is busy; try again in a few seconds",
         }
     }
 }

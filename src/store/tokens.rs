@@ -72,8 +72,19 @@ impl Store {
         };
         let now_ms = to_ms(now);
         if now_ms - last_used >= LAST_USED_RESOLUTION_MS {
-            conn.prepare_cached("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")?
-                .execute(params![token.id, now_ms])?;
+            let noted = conn
+                .prepare_cached("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")
+                .and_then(|mut s| s.execute(params![token.id, now_ms]));
+            match noted.map_err(StoreError::from) {
+                // Only a note: a full or read-only disk must not turn away
+                // a client that reads, nor hide the real error of a write.
+                Err(e) if e.is_unavailable() => {
+                    tracing::warn!(error = %e, "cannot note when an API token was used");
+                }
+                other => {
+                    other?;
+                }
+            }
         }
         Ok(Some(token))
     }
