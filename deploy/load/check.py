@@ -36,13 +36,15 @@ def loopback(base):
 
 
 def get(base, path, headers=None):
-    """(status, headers, body bytes); never raises for an HTTP status."""
+    """(status, headers, body bytes); status 0 when no answer came."""
     req = urllib.request.Request(base + path, headers=headers or {})
     try:
         with HTTP.open(req, timeout=30) as r:
             return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
+    except OSError as e:  # no answer (URLError is one): status 0
+        return 0, {}, repr(e).encode()
 
 
 def read_jsonl(path):

@@ -60,7 +60,7 @@ PIDS=()   # every process started in the background, stopped by PID in cleanup
 SERVER_PID="" BACKUP_SERVER_PID=""
 FAILURES=()
 
-log() { printf '%s\n' "$*"; }
+log() { printf '%s\n' "$@"; }
 fail() { FAILURES+=("$*"); log "FAIL $*"; }
 
 stop_pid() {  # pid: TERM, up to 10 s, then KILL
@@ -256,7 +256,7 @@ writes_fig() { sed -n "s|^$1: ||p" "$WRITES_OUT"; }
 {
     log "" "=== pressfeed load with writes: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo none)"
     log "machine:            $(nproc) cores; load average $LOADAVG_BEFORE before the run, $LOADAVG_AFTER at its end (other work on the machine counts too)"
-    log "command:            DURATION=$DURATION CONNS=$CONNS deploy/load/run.sh   (wrk -t$THREADS -c$CONNS -d${DURATION}s --timeout 10s)"
+    log "command:            DURATION=$DURATION CONNS=$CONNS${CONF_ARGS:+ CONF_ARGS=\"$CONF_ARGS\"} deploy/load/run.sh   (wrk -t$THREADS -c$CONNS -d${DURATION}s --timeout 10s)"
     log "data:               2000 releases (gen_releases.py 2000 5) + 1000 imported under load (gen_releases.py 1000 99, slugs prefixed)"
     log "requests:           $(fig requests) in $(fig duration_s) s = $(fig rps) req/s over $CONNS connections"
     log "latency:            p50 $(fig p50_ms) ms, p99 $(fig p99_ms) ms, max $(fig max_ms) ms"
