@@ -10,9 +10,10 @@ use crate::feeds::Format;
 use crate::model::FeedScope;
 use chrono::{DateTime, Utc};
 use lru::LruCache;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DocKey {
@@ -29,20 +30,26 @@ struct Entry {
 struct Inner {
     lru: LruCache<DocKey, Entry>,
     bytes: usize,
-    /// Documents a request is rendering again (see [`FeedCache::lookup`]).
-    refreshing: HashSet<DocKey>,
+    /// Documents a request is rendering now, and how to wait for it (see
+    /// [`FeedCache::lookup`]).
+    rendering: HashMap<DocKey, watch::Receiver<()>>,
 }
 
 /// See [`FeedCache::lookup`].
 pub enum Lookup {
     /// The cached copy is exactly what a render would give.
     Fresh(Arc<Representation>),
-    /// Out of date, and another request is rendering it again: the copy
-    /// it replaces, to answer with meanwhile.
-    Refreshing(Arc<Representation>),
-    /// Render it. `claimed`: this request renders for all the others and
-    /// must call [`FeedCache::refreshed`] when done, whatever happens.
-    Render { claimed: bool },
+    /// Another request is rendering this document: wait for it to finish
+    /// (the receiver's sender is dropped then), and look up again.
+    Wait(watch::Receiver<()>),
+    /// Render it; this request renders for all the others. Drop the claim
+    /// once the result is stored (or the render failed) to wake them.
+    Render(RenderClaim),
+}
+
+/// Held by the one request rendering a document.
+pub struct RenderClaim {
+    _done: watch::Sender<()>,
 }
 
 pub struct FeedCache {
@@ -60,7 +67,7 @@ impl FeedCache {
             inner: Mutex::new(Inner {
                 lru: LruCache::unbounded(),
                 bytes: 0,
-                refreshing: HashSet::new(),
+                rendering: HashMap::new(),
             }),
             max_bytes,
             hits: AtomicU64::new(0),
@@ -76,36 +83,34 @@ impl FeedCache {
 
     /// What a request for `key` should do. A commit makes every document
     /// out of date at once; then one request renders each document again
-    /// while the others are answered from the copy before it (as a cache in
-    /// front would), instead of every request rendering and compressing the
-    /// same document at the same moment.
+    /// and the others wait for that result, instead of every request
+    /// rendering and compressing the same document at the same moment. No
+    /// request is answered with a copy older than the commits it follows.
     pub fn lookup(&self, key: &DocKey, data_version: u64, now: DateTime<Utc>) -> Lookup {
         let mut inner = self.lock();
-        let Inner {
-            lru, refreshing, ..
-        } = &mut *inner;
-        let lookup = match lru.get(key) {
-            Some(e) if e.data_version == data_version && e.valid_until.is_none_or(|t| now < t) => {
-                Lookup::Fresh(Arc::clone(&e.rep))
-            }
-            Some(e) if refreshing.contains(key) => Lookup::Refreshing(Arc::clone(&e.rep)),
-            Some(_) => {
-                refreshing.insert(key.clone());
-                Lookup::Render { claimed: true }
-            }
-            None => Lookup::Render { claimed: false },
-        };
-        let counter = match lookup {
-            Lookup::Render { .. } => &self.misses,
-            _ => &self.hits,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        lookup
+        let Inner { lru, rendering, .. } = &mut *inner;
+        let fresh = lru
+            .get(key)
+            .filter(|e| e.data_version == data_version && e.valid_until.is_none_or(|t| now < t));
+        if let Some(e) = fresh {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Lookup::Fresh(Arc::clone(&e.rep));
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        if let Some(rx) = rendering.get(key)
+            && rx.has_changed().is_ok()
+        {
+            return Lookup::Wait(rx.clone());
+        }
+        let (tx, rx) = watch::channel(());
+        rendering.insert(key.clone(), rx);
+        Lookup::Render(RenderClaim { _done: tx })
     }
 
-    /// Ends the render claimed by [`FeedCache::lookup`] (stored or failed).
-    pub fn refreshed(&self, key: &DocKey) {
-        self.lock().refreshing.remove(key);
+    /// Forgets the finished render of `key` (the claim's holder calls it
+    /// before dropping the claim).
+    pub fn rendered(&self, key: &DocKey) {
+        self.lock().rendering.remove(key);
     }
 
     /// The cached document if it is still exactly what a render would give.
@@ -190,31 +195,42 @@ mod tests {
     }
 
     #[test]
-    fn after_a_commit_one_request_renders_and_the_others_get_the_old_copy() {
+    fn after_a_commit_one_request_renders_and_the_others_wait_for_it() {
         let cache = FeedCache::new(100_000);
         let now = Utc::now();
         let key = DocKey::Opml;
-        let claimed = |l: Lookup| matches!(l, Lookup::Render { claimed: true });
-        assert!(matches!(
-            cache.lookup(&key, 1, now),
-            Lookup::Render { claimed: false }
-        ));
+        let Lookup::Render(claim) = cache.lookup(&key, 1, now) else {
+            panic!("the first request renders");
+        };
+        let Lookup::Wait(waiter) = cache.lookup(&key, 1, now) else {
+            panic!("a second request waits for that render");
+        };
         let (old, new) = (rep(10), rep(20));
         cache.insert(key.clone(), Arc::clone(&old), 1, None);
+        cache.rendered(&key);
+        drop(claim);
+        assert!(waiter.has_changed().is_err(), "the waiter is woken");
         assert!(matches!(cache.lookup(&key, 1, now), Lookup::Fresh(r) if Arc::ptr_eq(&r, &old)));
-        assert!(claimed(cache.lookup(&key, 2, now)));
+
+        // A commit: one render, and nobody gets the old copy meanwhile.
+        let Lookup::Render(claim) = cache.lookup(&key, 2, now) else {
+            panic!("a commit makes the copy stale");
+        };
         for _ in 0..3 {
-            assert!(
-                matches!(cache.lookup(&key, 2, now), Lookup::Refreshing(r) if Arc::ptr_eq(&r, &old))
-            );
+            assert!(matches!(cache.lookup(&key, 2, now), Lookup::Wait(_)));
         }
         cache.insert(key.clone(), Arc::clone(&new), 2, None);
-        cache.refreshed(&key);
+        cache.rendered(&key);
+        drop(claim);
         assert!(matches!(cache.lookup(&key, 2, now), Lookup::Fresh(r) if Arc::ptr_eq(&r, &new)));
-        // a render that failed ends its claim too: the next request tries again
-        assert!(claimed(cache.lookup(&key, 3, now)));
-        cache.refreshed(&key);
-        assert!(claimed(cache.lookup(&key, 3, now)));
+
+        // A render that failed ends its claim too: the next request tries again.
+        let Lookup::Render(claim) = cache.lookup(&key, 3, now) else {
+            panic!("stale again");
+        };
+        cache.rendered(&key);
+        drop(claim);
+        assert!(matches!(cache.lookup(&key, 3, now), Lookup::Render(_)));
     }
 
     #[test]

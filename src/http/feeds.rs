@@ -1,5 +1,5 @@
 use super::AppState;
-use super::cache::{DocKey, FeedCache, Lookup};
+use super::cache::{DocKey, FeedCache, Lookup, RenderClaim};
 use super::conditional::Representation;
 use super::error::AppError;
 use super::polite;
@@ -74,15 +74,26 @@ pub async fn document(
 ) -> Result<Option<Arc<Representation>>, AppError> {
     let now = state.clock.now();
     let data_version = state.store.change_version()?;
-    let claimed = match state.cache.lookup(&key, data_version, now) {
-        Lookup::Fresh(rep) | Lookup::Refreshing(rep) => return Ok(Some(rep)),
-        Lookup::Render { claimed } => claimed,
+    // Waiting ends when the render we wait for is stored or has failed; a
+    // second commit meanwhile can make us wait for one more render.
+    let claim = loop {
+        match state.cache.lookup(&key, data_version, now) {
+            Lookup::Fresh(rep) => return Ok(Some(rep)),
+            Lookup::Wait(mut done) => {
+                let _ = done.changed().await;
+            }
+            Lookup::Render(claim) => break claim,
+        }
     };
     let st = web::Data::clone(state);
     // The claim ends in the blocking task, which runs to its end even when
-    // this request is dropped.
+    // this request is dropped, so waiters are always woken.
     let rendered = web::block(move || {
-        let _claim = claimed.then(|| Claim(&st.cache, &key));
+        let _claim = Claim {
+            cache: &st.cache,
+            key: &key,
+            _wakes_waiters: claim,
+        };
         let rendered = render(&st, &key, now)?;
         Ok::<_, AppError>(rendered.map(|(rep, valid_until)| {
             let rep = Arc::new(rep);
@@ -95,12 +106,18 @@ pub async fn document(
     Ok(rendered)
 }
 
-/// Ends a claimed render when dropped (also on an error or a panic).
-struct Claim<'a>(&'a FeedCache, &'a DocKey);
+/// Ends a claimed render when dropped (also on an error or a panic):
+/// forgets it in the cache, then wakes the requests waiting for it.
+struct Claim<'a> {
+    cache: &'a FeedCache,
+    key: &'a DocKey,
+    /// Dropped after `drop` below has run: that wakes the waiters.
+    _wakes_waiters: RenderClaim,
+}
 
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
-        self.0.refreshed(self.1);
+        self.cache.rendered(self.key);
     }
 }
 

@@ -294,3 +294,27 @@ async fn unchanged_data_keeps_identical_validators() {
     assert_eq!(a.last_modified, b.last_modified);
     assert_eq!(a.body, b.body, "a feed never embeds the request time");
 }
+
+#[tokio::test]
+async fn concurrent_requests_after_an_edit_all_see_it() {
+    let app = seeded().await;
+    for round in 0..5 {
+        assert_eq!(app.get("/feed.atom").await.status(), 200);
+        app.clock.advance(Duration::minutes(1));
+        let mut edited = release("two", 2, &["health", "energy"]);
+        edited.title = format!("Two, edit {round}");
+        app.save(&[edited]);
+        let wanted = format!("Two, edit {round}");
+        let requests = (0..24).map(|_| {
+            let client = app.client.clone();
+            let url = app.url("/feed.atom");
+            tokio::spawn(async move { client.get(url).send().await.unwrap().text().await.unwrap() })
+        });
+        for body in futures_util::future::join_all(requests).await {
+            assert!(
+                body.unwrap().contains(&wanted),
+                "a request after the commit got an older copy"
+            );
+        }
+    }
+}
