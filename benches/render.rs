@@ -9,7 +9,7 @@ use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use pressfeed::domain::{ReleaseInput, Slug};
 use pressfeed::feeds::{Site, render_atom};
-use pressfeed::http::conditional::Representation;
+use pressfeed::http::conditional::{Encoding, Representation};
 use pressfeed::model::FeedScope;
 use pressfeed::store::Store;
 use std::path::PathBuf;
@@ -93,7 +93,10 @@ fn bench(c: &mut Criterion) {
                 let snap = store.feed_snapshot(&measured, 50, now).unwrap().unwrap();
                 assert_eq!(snap.items.len(), 50.min(size));
                 let body = render_atom(&site, &snap);
-                Representation::new("application/atom+xml", body, snap.last_modified)
+                let rep = Representation::new("application/atom+xml", body, snap.last_modified);
+                rep.body(Encoding::Gzip);
+                rep.body(Encoding::Brotli);
+                rep
             })
         });
         group.bench_function(format!("query+atom/{size}"), |b| {

@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use std::io::Write;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,23 +19,20 @@ pub enum Encoding {
     Brotli,
 }
 
-/// One stored variant: its bytes and its own strong ETag.
-#[derive(Debug, Clone)]
-pub struct Variant {
-    pub body: Bytes,
-    pub etag: HeaderValue,
-}
-
-/// A finished document in every encoding, with its validators.
+/// A finished document with its validators. The identity body is made at
+/// render time; each compressed body once, the first time a client asks
+/// for it in full. Every variant has its own strong ETag from the start, so
+/// a 304 never waits for compression.
 #[derive(Debug)]
 pub struct Representation {
     pub content_type: &'static str,
     /// Truncated to whole seconds, as HTTP dates carry no more.
     pub last_modified: DateTime<Utc>,
     last_modified_header: HeaderValue,
-    pub identity: Variant,
-    pub gzip: Variant,
-    pub brotli: Variant,
+    identity: Bytes,
+    etags: [HeaderValue; 3],
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
 }
 
 fn http_date(t: DateTime<Utc>) -> HeaderValue {
@@ -69,60 +67,82 @@ fn etag(hash: u64, suffix: &str) -> HeaderValue {
 }
 
 impl Representation {
-    /// Compresses once, hashes once: every later request is a lookup.
+    /// Hashes once; compression waits until a client wants that encoding.
     pub fn new(content_type: &'static str, body: Vec<u8>, last_modified: DateTime<Utc>) -> Self {
         let hash = xxhash_rust::xxh3::xxh3_64(&body);
-        let gz = {
-            let mut enc = flate2::write::GzEncoder::new(
-                Vec::with_capacity(body.len() / 3),
-                flate2::Compression::best(),
-            );
-            // Writing to a Vec cannot fail.
-            let _ = enc.write_all(&body);
-            enc.finish().unwrap_or_default()
-        };
-        let br = {
-            let mut out = Vec::with_capacity(body.len() / 4);
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: 9,
-                lgwin: 22,
-                ..Default::default()
-            };
-            let _ = brotli::BrotliCompress(&mut &body[..], &mut out, &params);
-            out
-        };
         let last_modified =
             DateTime::from_timestamp(last_modified.timestamp(), 0).unwrap_or_default();
         Self {
             content_type,
             last_modified,
             last_modified_header: http_date(last_modified),
-            identity: Variant {
-                body: Bytes::from(body),
-                etag: etag(hash, ""),
-            },
-            gzip: Variant {
-                body: Bytes::from(gz),
-                etag: etag(hash, "-gz"),
-            },
-            brotli: Variant {
-                body: Bytes::from(br),
-                etag: etag(hash, "-br"),
-            },
+            identity: Bytes::from(body),
+            etags: [etag(hash, ""), etag(hash, "-gz"), etag(hash, "-br")],
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
         }
     }
 
-    pub fn variant(&self, enc: Encoding) -> &Variant {
+    pub fn etag(&self, enc: Encoding) -> &HeaderValue {
+        &self.etags[enc as usize]
+    }
+
+    /// The body in `enc`, compressing it now if this is the first time.
+    /// Compression takes milliseconds: call it off the async threads
+    /// (see [`Representation::pending_body`]).
+    pub fn body(&self, enc: Encoding) -> &Bytes {
         match enc {
             Encoding::Identity => &self.identity,
-            Encoding::Gzip => &self.gzip,
-            Encoding::Brotli => &self.brotli,
+            Encoding::Gzip => self.gzip.get_or_init(|| {
+                let mut out = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(self.identity.len() / 3),
+                    flate2::Compression::default(),
+                );
+                // Writing to a Vec cannot fail.
+                let _ = out.write_all(&self.identity);
+                Bytes::from(out.finish().unwrap_or_default())
+            }),
+            Encoding::Brotli => self.brotli.get_or_init(|| {
+                let mut out = Vec::with_capacity(self.identity.len() / 4);
+                let params = brotli::enc::BrotliEncoderParams {
+                    quality: 9,
+                    lgwin: 22,
+                    ..Default::default()
+                };
+                let _ = brotli::BrotliCompress(&mut &self.identity[..], &mut out, &params);
+                Bytes::from(out)
+            }),
         }
     }
 
-    /// Bytes held in memory by all variants.
+    /// The encoding whose body `req` will need and that is not made yet.
+    pub fn pending_body(&self, req: &HttpRequest) -> Option<Encoding> {
+        let enc = negotiate(req.headers());
+        let ready = match enc {
+            Encoding::Identity => true,
+            Encoding::Gzip => self.gzip.get().is_some(),
+            Encoding::Brotli => self.brotli.get().is_some(),
+        };
+        (!ready && !self.not_modified(req.headers(), enc)).then_some(enc)
+    }
+
+    /// Memory the document may take with every encoding made (compressed
+    /// bodies are counted ahead, at an upper bound of half the identity).
     pub fn size(&self) -> usize {
-        self.identity.body.len() + self.gzip.body.len() + self.brotli.body.len()
+        self.identity.len() * 2
+    }
+
+    fn not_modified(&self, headers: &HeaderMap, enc: Encoding) -> bool {
+        match headers.get(header::IF_NONE_MATCH) {
+            Some(inm) => inm
+                .to_str()
+                .is_ok_and(|v| etag_list_matches(v, self.etag(enc))),
+            None => headers
+                .get(header::IF_MODIFIED_SINCE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_http_date)
+                .is_some_and(|since| self.last_modified <= since),
+        }
     }
 
     /// Answers `req` (GET or HEAD) with 200 or 304.
@@ -134,23 +154,13 @@ impl Representation {
     ) -> HttpResponse {
         let headers = req.headers();
         let enc = negotiate(headers);
-        let variant = self.variant(enc);
-        let not_modified = match headers.get(header::IF_NONE_MATCH) {
-            Some(inm) => inm
-                .to_str()
-                .is_ok_and(|v| etag_list_matches(v, &variant.etag)),
-            None => headers
-                .get(header::IF_MODIFIED_SINCE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_http_date)
-                .is_some_and(|since| self.last_modified <= since),
-        };
+        let not_modified = self.not_modified(headers, enc);
         let mut res = HttpResponse::build(if not_modified {
             StatusCode::NOT_MODIFIED
         } else {
             StatusCode::OK
         });
-        res.insert_header((header::ETAG, variant.etag.clone()))
+        res.insert_header((header::ETAG, self.etag(enc).clone()))
             .insert_header((header::LAST_MODIFIED, self.last_modified_header.clone()))
             .insert_header((header::CACHE_CONTROL, cache_control.clone()))
             .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")))
@@ -171,7 +181,7 @@ impl Representation {
                 res.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("br")));
             }
         }
-        res.body(variant.body.clone())
+        res.body(self.body(enc).clone())
     }
 }
 

@@ -48,6 +48,14 @@ async fn serve(
         }
     }
     let rep = document(state, key).await?.ok_or(AppError::NotFound)?;
+    if let Some(enc) = rep.pending_body(req) {
+        // The first full answer in this encoding compresses it, once.
+        let rep = Arc::clone(&rep);
+        web::block(move || {
+            rep.body(enc);
+        })
+        .await?;
+    }
     let res = rep.respond(req, &state.cache_control, state.clock.now());
     state
         .cache
