@@ -138,10 +138,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // Reads map the file instead of copying pages through SQLite's small
-    // per-connection cache: one shared copy in the OS page cache serves
-    // every connection, and a large archive costs no more per feed.
-    conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    // No memory-mapped reads: every page a query touched would stay in
+    // the process's resident set (measured: +100 MB at 100k releases);
+    // SQLite's bounded page cache keeps the server small.
     conn.wal_hook(Some(changes::after_commit));
     Ok(())
 }
