@@ -74,6 +74,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                .wrap(middleware::from_fn(http::limits::limit_requests))
                 .wrap(security_headers())
                 .wrap(middleware::from_fn(http::observe::observe))
                 .configure(http::routes)

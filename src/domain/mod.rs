@@ -3,6 +3,8 @@
 
 mod html;
 mod lang;
+#[cfg(test)]
+mod proptests;
 mod release;
 mod slug;
 mod text;

@@ -15,13 +15,16 @@ pub fn clean_text(s: &str) -> String {
         .collect()
 }
 
-fn is_xml_char(c: char) -> bool {
+pub(super) fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// Cleans an optional free-text field: XML-safe, trimmed, and `None` when empty.
+/// Trims after cleaning: a removed control character or a CR turned LF can
+/// leave whitespace at either end.
 pub fn clean_optional(s: Option<&str>) -> Option<String> {
-    s.map(|s| clean_text(s.trim())).filter(|s| !s.is_empty())
+    s.map(|s| clean_text(s).trim().to_owned())
+        .filter(|s| !s.is_empty())
 }
 
 /// A release title: non-empty after cleaning, one line, bounded length.
@@ -75,6 +78,15 @@ mod tests {
             "abcd\te\nf"
         );
         assert_eq!(clean_text("مرحبا 🎉 ]]> <b>"), "مرحبا 🎉 ]]> <b>");
+    }
+
+    /// Found by the `clean_optional_is_trimmed_valid_or_none` property: the
+    /// text was trimmed before cleaning, so "a\r\u{e}" kept a trailing LF.
+    #[test]
+    fn clean_optional_trims_what_cleaning_leaves() {
+        assert_eq!(clean_optional(Some("a\r\u{e}")).as_deref(), Some("a"));
+        assert_eq!(clean_optional(Some("\u{1} a \u{0}")).as_deref(), Some("a"));
+        assert_eq!(clean_optional(Some("\u{b}\r\n\u{c}")), None);
     }
 
     #[test]

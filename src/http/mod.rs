@@ -5,6 +5,7 @@ pub mod cache;
 pub mod conditional;
 pub mod error;
 mod feeds;
+pub mod limits;
 pub mod observe;
 mod pages;
 pub mod polite;

@@ -8,6 +8,7 @@ mod cli;
 mod conditional;
 mod feeds;
 mod helpers;
+mod hostile_http;
 mod import;
 mod operate;
 mod pages;
