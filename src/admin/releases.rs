@@ -544,8 +544,9 @@ fn preview_of(
         dir: lang.dir(),
         lang: lang.to_string(),
         published_iso: draft.published_at.to_rfc3339(),
-        published_display: views::office_time(state, draft.published_at),
-        updated_display: updated.map(|u| views::office_time(state, u)),
+        // The public page's own format: the preview shows what readers get.
+        published_display: crate::http::pages::display_time(state, draft.published_at),
+        updated_display: updated.map(|u| crate::http::pages::display_time(state, u)),
         correction_note: draft.correction_note.clone(),
         topics: draft
             .topics

@@ -2,7 +2,7 @@
 
 use crate::http::AppState;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 
@@ -55,16 +55,10 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
 }
 
 pub async fn stylesheet() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/css; charset=utf-8"),
-        ))
-        .insert_header((
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=3600"),
-        ))
-        .body(include_str!("../../static/admin.css"))
+    crate::http::pages::css(
+        include_str!("../../static/admin.css"),
+        "public, max-age=3600",
+    )
 }
 
 /// A time as the office reads it.

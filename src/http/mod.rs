@@ -7,7 +7,7 @@ pub mod error;
 mod feeds;
 pub mod limits;
 pub mod observe;
-mod pages;
+pub mod pages;
 pub mod polite;
 
 use crate::clock::Clock;

@@ -72,7 +72,8 @@ pub struct ReleaseView {
     pub topics: Vec<TopicRef>,
 }
 
-fn display_time(state: &AppState, t: DateTime<Utc>) -> String {
+/// A time on a public page (and in the newsroom's preview of one).
+pub fn display_time(state: &AppState, t: DateTime<Utc>) -> String {
     t.with_timezone(&state.settings.tz())
         .format("%-d %B %Y, %H:%M %Z")
         .to_string()
@@ -317,6 +318,14 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 pub async fn stylesheet() -> HttpResponse {
+    css(
+        include_str!("../../static/style.css"),
+        "public, max-age=86400",
+    )
+}
+
+/// A stylesheet compiled into the binary.
+pub fn css(body: &'static str, cache_control: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((
             header::CONTENT_TYPE,
@@ -324,7 +333,7 @@ pub async fn stylesheet() -> HttpResponse {
         ))
         .insert_header((
             header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=86400"),
+            HeaderValue::from_static(cache_control),
         ))
-        .body(include_str!("../../static/style.css"))
+        .body(body)
 }
