@@ -6,7 +6,6 @@ use crate::config::Settings;
 use crate::http::{self, AppState};
 use crate::store::{Store, StoreError};
 use actix_web::dev::Server;
-use actix_web::http::header;
 use actix_web::{App, HttpServer, middleware, web};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -29,19 +28,6 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
-}
-
-/// Headers every response carries. Public pages run no script at all.
-fn security_headers() -> middleware::DefaultHeaders {
-    middleware::DefaultHeaders::new()
-        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .add((header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
-        .add((header::X_FRAME_OPTIONS, "DENY"))
-        .add((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self' https: data:; \
-             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ))
 }
 
 impl Application {
@@ -75,7 +61,7 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .wrap(middleware::from_fn(http::limits::limit_requests))
-                .wrap(security_headers())
+                .wrap(middleware::from_fn(http::security::security_headers))
                 .wrap(middleware::from_fn(http::observe::observe))
                 .configure(http::routes)
                 .app_data(admin_state.clone())

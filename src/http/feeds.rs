@@ -13,9 +13,9 @@ use std::sync::Arc;
 pub async fn global_feed(
     req: HttpRequest,
     state: web::Data<AppState>,
-    format: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let format = Format::from_extension(&format).ok_or(AppError::NotFound)?;
+    let extension = req.path().rsplit('.').next().unwrap_or_default();
+    let format = Format::from_extension(extension).ok_or(AppError::NotFound)?;
     serve(&req, &state, DocKey::Feed(FeedScope::All, format)).await
 }
 

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod observe;
 pub mod pages;
 pub mod polite;
+pub mod security;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -59,17 +60,21 @@ fn get_or_head() -> actix_web::Route {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/feed.{format}").route(get_or_head().to(feeds::global_feed)))
-        .service(web::resource("/topics.opml").route(get_or_head().to(feeds::opml)))
-        .service(
-            web::resource("/topics/{slug}/feed.{format}")
-                .route(get_or_head().to(feeds::topic_feed)),
-        )
-        .service(web::resource("/").route(get_or_head().to(pages::home)))
-        .service(web::resource("/releases/{slug}").route(get_or_head().to(pages::release)))
-        .service(web::resource("/topics").route(get_or_head().to(pages::topics)))
-        .service(web::resource("/topics/{slug}").route(get_or_head().to(pages::topic)))
-        .service(web::resource("/healthz").route(get_or_head().to(pages::healthz)))
-        .service(web::resource("/metrics").route(get_or_head().to(observe::metrics_endpoint)))
-        .service(web::resource("/static/style.css").route(get_or_head().to(pages::stylesheet)));
+    // Three fixed paths rather than `/feed.{format}`: matched by string
+    // comparison, ahead of every pattern, on the most polled URLs.
+    cfg.service(
+        web::resource(["/feed.atom", "/feed.rss", "/feed.json"])
+            .route(get_or_head().to(feeds::global_feed)),
+    )
+    .service(web::resource("/topics.opml").route(get_or_head().to(feeds::opml)))
+    .service(
+        web::resource("/topics/{slug}/feed.{format}").route(get_or_head().to(feeds::topic_feed)),
+    )
+    .service(web::resource("/").route(get_or_head().to(pages::home)))
+    .service(web::resource("/releases/{slug}").route(get_or_head().to(pages::release)))
+    .service(web::resource("/topics").route(get_or_head().to(pages::topics)))
+    .service(web::resource("/topics/{slug}").route(get_or_head().to(pages::topic)))
+    .service(web::resource("/healthz").route(get_or_head().to(pages::healthz)))
+    .service(web::resource("/metrics").route(get_or_head().to(observe::metrics_endpoint)))
+    .service(web::resource("/static/style.css").route(get_or_head().to(pages::stylesheet)));
 }

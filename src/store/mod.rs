@@ -18,7 +18,7 @@ use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::Migrations;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 use std::time::Instant;
 
@@ -126,7 +126,7 @@ pub struct Store {
     pool: Pool,
     watcher: Mutex<Connection>,
     /// `<db>-changes`, marked after every commit by any pressfeed process.
-    changes: Option<Arc<std::fs::File>>,
+    changes: Option<changes::ChangeFile>,
     /// The last `PRAGMA data_version` seen, and when (ms since `opened`).
     polled_version: AtomicI64,
     polled_at: AtomicI64,
@@ -269,7 +269,7 @@ impl Store {
                 .store(self.data_version()?, Ordering::Relaxed);
             self.polled_at.store(now, Ordering::Relaxed);
         }
-        let mark = self.changes.as_deref().map_or(0, changes::read);
+        let mark = self.changes.as_ref().map_or(0, changes::ChangeFile::read);
         let polled = self.polled_version.load(Ordering::Relaxed) as u64;
         Ok(mark ^ polled.wrapping_mul(0x9E37_79B9_7F4A_7C15))
     }

@@ -10,5 +10,6 @@ mod feeds;
 mod helpers;
 mod hostile_http;
 mod import;
+mod large_bodies;
 mod operate;
 mod pages;

@@ -56,6 +56,32 @@ async fn every_response_carries_security_headers() {
 }
 
 #[tokio::test]
+async fn not_modified_answers_carry_only_what_caches_need() {
+    let app = spawn_app().await;
+    app.save(&[release("one", 1, &["t"])]);
+    let full = app.get("/feed.atom").await;
+    let etag = header(full.headers(), "etag").to_owned();
+    let r = app
+        .get_with("/feed.atom", &[("If-None-Match", &etag)])
+        .await;
+    assert_eq!(r.status(), 304);
+    let h = r.headers();
+    for kept in ["etag", "cache-control", "vary", "date", "last-modified"] {
+        assert!(!header(h, kept).is_empty(), "304 lacks {kept}");
+    }
+    // A 304 has no content for these to protect; a cache keeps them from
+    // the stored 200 (RFC 9110 §15.4.5).
+    for dropped in [
+        "content-security-policy",
+        "x-frame-options",
+        "x-content-type-options",
+        "referrer-policy",
+    ] {
+        assert!(h.get(dropped).is_none(), "304 carries {dropped}");
+    }
+}
+
+#[tokio::test]
 async fn error_pages_leak_no_internals() {
     let app = spawn_app().await;
     let body = app.text("/releases/%FF%FE").await;
