@@ -60,21 +60,22 @@ fn get_or_head() -> actix_web::Route {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    // Three fixed paths rather than `/feed.{format}`: matched by string
+    // Three fixed paths rather than `/feed.{format}` (or one resource with
+    // three paths, which actix matches with a regex set): plain string
     // comparison, ahead of every pattern, on the most polled URLs.
-    cfg.service(
-        web::resource(["/feed.atom", "/feed.rss", "/feed.json"])
-            .route(get_or_head().to(feeds::global_feed)),
-    )
-    .service(web::resource("/topics.opml").route(get_or_head().to(feeds::opml)))
-    .service(
-        web::resource("/topics/{slug}/feed.{format}").route(get_or_head().to(feeds::topic_feed)),
-    )
-    .service(web::resource("/").route(get_or_head().to(pages::home)))
-    .service(web::resource("/releases/{slug}").route(get_or_head().to(pages::release)))
-    .service(web::resource("/topics").route(get_or_head().to(pages::topics)))
-    .service(web::resource("/topics/{slug}").route(get_or_head().to(pages::topic)))
-    .service(web::resource("/healthz").route(get_or_head().to(pages::healthz)))
-    .service(web::resource("/metrics").route(get_or_head().to(observe::metrics_endpoint)))
-    .service(web::resource("/static/style.css").route(get_or_head().to(pages::stylesheet)));
+    for path in ["/feed.atom", "/feed.rss", "/feed.json"] {
+        cfg.service(web::resource(path).route(get_or_head().to(feeds::global_feed)));
+    }
+    cfg.service(web::resource("/topics.opml").route(get_or_head().to(feeds::opml)))
+        .service(
+            web::resource("/topics/{slug}/feed.{format}")
+                .route(get_or_head().to(feeds::topic_feed)),
+        )
+        .service(web::resource("/").route(get_or_head().to(pages::home)))
+        .service(web::resource("/releases/{slug}").route(get_or_head().to(pages::release)))
+        .service(web::resource("/topics").route(get_or_head().to(pages::topics)))
+        .service(web::resource("/topics/{slug}").route(get_or_head().to(pages::topic)))
+        .service(web::resource("/healthz").route(get_or_head().to(pages::healthz)))
+        .service(web::resource("/metrics").route(get_or_head().to(observe::metrics_endpoint)))
+        .service(web::resource("/static/style.css").route(get_or_head().to(pages::stylesheet)));
 }
