@@ -76,6 +76,15 @@ pub fn release(slug: &str, hours_ago: i64, topics: &[&str]) -> ReleaseInput {
 }
 
 impl TestApp {
+    /// The port the app listens on, for raw-socket tests.
+    pub fn port(&self) -> u16 {
+        self.address
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("address has a port")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

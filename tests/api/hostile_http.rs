@@ -20,14 +20,6 @@ struct Answer {
     elapsed: Duration,
 }
 
-fn port(app: &TestApp) -> u16 {
-    app.address
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("address has a port")
-}
-
 fn connect(port: u16, timeout: Duration) -> TcpStream {
     let s = TcpStream::connect(("127.0.0.1", port)).expect("connects");
     s.set_read_timeout(Some(timeout)).unwrap();
@@ -133,7 +125,7 @@ async fn seeded() -> TestApp {
 #[tokio::test]
 async fn oversized_headers_get_a_4xx() {
     let app = seeded().await;
-    let port = port(&app);
+    let port = app.port();
     let answers = blocking(move || {
         let big = "a".repeat(64 * 1024);
         let many: String = (0..2000)
@@ -168,7 +160,7 @@ async fn oversized_headers_get_a_4xx() {
 #[tokio::test]
 async fn oversized_bodies_get_a_4xx_on_every_route() {
     let app = seeded().await;
-    let port = port(&app);
+    let port = app.port();
     let answers = blocking(move || {
         let body = vec![b'a'; 8 * 1024 * 1024];
         let mut out = Vec::new();
@@ -221,7 +213,7 @@ async fn oversized_bodies_get_a_4xx_on_every_route() {
 #[tokio::test]
 async fn bad_percent_encoding_and_non_utf8_paths_get_a_4xx() {
     let app = seeded().await;
-    let port = port(&app);
+    let port = app.port();
     let answers = blocking(move || {
         let mut out = Vec::new();
         for path in [
@@ -266,7 +258,7 @@ async fn bad_percent_encoding_and_non_utf8_paths_get_a_4xx() {
 #[tokio::test]
 async fn absurd_if_modified_since_is_ignored() {
     let app = seeded().await;
-    let port = port(&app);
+    let port = app.port();
     let answers = blocking(move || {
         let mut out = Vec::new();
         let long = "Sun, 06 Nov 1994 08:49:37 GMT".repeat(35);
@@ -327,7 +319,7 @@ fn short_tags(n: usize) -> Vec<String> {
 async fn ten_thousand_etags_are_answered_quickly() {
     let app = seeded().await;
     let etag = etag_of(&app, "/feed.rss").await;
-    let port = port(&app);
+    let port = app.port();
     let answers = blocking(move || {
         // 10,000 tags in 60 KB: within the 64 KiB header limit, so evaluated.
         let short = short_tags(10_000).join(",");
@@ -369,7 +361,7 @@ async fn ten_thousand_etags_are_answered_quickly() {
 async fn a_thousand_etags_are_all_evaluated() {
     let app = seeded().await;
     let etag = etag_of(&app, "/feed.json").await;
-    let port = port(&app);
+    let port = app.port();
     let answers = blocking(move || {
         let junk = short_tags(999).join(", ");
         [
@@ -394,7 +386,7 @@ async fn a_thousand_etags_are_all_evaluated() {
 #[tokio::test]
 async fn garbage_methods_and_versions_get_a_4xx() {
     let app = seeded().await;
-    let port = port(&app);
+    let port = app.port();
     let answers = blocking(move || {
         let mut out = Vec::new();
         for request in [
@@ -450,7 +442,7 @@ fn closes(s: &mut TcpStream) -> bool {
 #[tokio::test]
 async fn broken_body_framing_is_refused_or_cut_off() {
     let app = seeded().await;
-    let port = port(&app);
+    let port = app.port();
     let answers = blocking(move || {
         let mut out = Vec::new();
         for request in [
@@ -486,7 +478,7 @@ async fn broken_body_framing_is_refused_or_cut_off() {
 #[tokio::test]
 async fn a_stalled_half_request_is_disconnected() {
     let app = seeded().await;
-    let port = port(&app);
+    let port = app.port();
     // client_request_timeout is 10 s; wait a little longer than that.
     let outcome = blocking(move || {
         let t0 = Instant::now();
@@ -528,7 +520,7 @@ fn stall(port: u16, request: &[u8], limit: Duration) -> (Option<u16>, bool, Dura
 #[tokio::test]
 async fn stalled_heads_and_bodies_are_disconnected() {
     let app = seeded().await;
-    let port = port(&app);
+    let port = app.port();
     let token = pressfeed::service::create_token(app.store(), "stall", app.clock.now())
         .expect("token made");
     let api_stall = format!(

@@ -72,14 +72,6 @@ fn read_reply(stream: &mut TcpStream, buf: &mut Vec<u8>, head_only: bool) -> Rep
     Reply { status, head, body }
 }
 
-fn port(app: &TestApp) -> u16 {
-    app.address
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("address has a port")
-}
-
 #[tokio::test]
 async fn pipelined_large_feeds_arrive_whole_to_a_reader_that_pauses() {
     let app = app_with_big_feeds().await;
@@ -105,7 +97,7 @@ async fn pipelined_large_feeds_arrive_whole_to_a_reader_that_pauses() {
         .unwrap()
         .to_vec();
 
-    let port = port(&app);
+    let port = app.port();
     let replies = tokio::task::spawn_blocking(move || {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
