@@ -18,6 +18,7 @@
 #   SHARED            the shared/ folder (default ../shared beside the repo)
 #   MEM_N, MEM_SEED   data for the memory run (default 100000, 1)
 #   MEM_WRK_SECONDS   wrk load on /feed.atom during the memory run (default 20)
+#   MEM_POLL_SECONDS  then 304 polling of /feed.atom, RSS before and after (default 30)
 #   SKIP_BENCH=1      only the memory run;   SKIP_MEMORY=1  only the benchmark
 #   KEEP_TMP=1        keep the scratch folder (databases, logs)
 #   PRESSFEED_BIN     use this binary instead of building target/release/pressfeed
@@ -30,6 +31,7 @@ cd "$ROOT"
 SHARED=${SHARED:-$(realpath ../shared)}
 export N=${N:-5000} SEED=${SEED:-42} WORK=${WORK:-/tmp/feedbench}
 MEM_N=${MEM_N:-100000} MEM_SEED=${MEM_SEED:-1} MEM_WRK_SECONDS=${MEM_WRK_SECONDS:-20}
+MEM_POLL_SECONDS=${MEM_POLL_SECONDS:-30}
 SKIP_BENCH=${SKIP_BENCH:-0} SKIP_MEMORY=${SKIP_MEMORY:-0} KEEP_TMP=${KEEP_TMP:-0}
 RESULTS=$HERE/results
 BIN=$ROOT/target/release/pressfeed
@@ -168,6 +170,16 @@ PY
     wrk_rps=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/mem-wrk.txt")
     echo "wrk -c64 ${MEM_WRK_SECONDS}s /feed.atom: ${wrk_rps:-?} req/s"
 
+    # A leak per request shows as growth over a long run of cheap requests:
+    # pollers revalidating /feed.atom (304s) for MEM_POLL_SECONDS.
+    etag=$(curl -fsS -o /dev/null -D - "$BASE/feed.atom" | tr -d '\r' | awk -F': ' 'tolower($1) == "etag" { print $2 }')
+    rss_before_poll=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
+    BENCH_MODE=304 BENCH_ETAG="$etag" wrk -t2 -c64 -d"${MEM_POLL_SECONDS}s" --timeout 5s \
+        -s "$SHARED/bench/wrk.lua" "$BASE/feed.atom" > "$TMP/mem-poll.txt" 2>&1 || true
+    poll_requests=$(awk '/ requests in / { print $1 }' "$TMP/mem-poll.txt")
+    rss_after_poll=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
+    echo "RSS over ${poll_requests:-?} 304 answers: $((rss_before_poll / 1024)) MB -> $((rss_after_poll / 1024)) MB"
+
     kill -0 "$SERVER_PID" 2>/dev/null || { echo "pressfeed died during the memory run" >&2; exit 1; }
     hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")
     rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
@@ -183,6 +195,7 @@ PY
         echo "RSS after start: $(mb "$rss_idle") MB; after the run: $(mb "$rss_kb") MB; peak (VmHWM): $(mb "$hwm_kb") MB"
         echo "requests: $(wc -l < "$TMP/paths.txt") feed URLs x (identity, gzip, br) = $n_req, $n_bad not 200"
         echo "load: wrk -t2 -c64 -d${MEM_WRK_SECONDS}s /feed.atom: ${wrk_rps:-?} req/s"
+        echo "polling: ${poll_requests:-?} 304 answers in ${MEM_POLL_SECONDS} s; RSS $(mb "$rss_before_poll") MB before, $(mb "$rss_after_poll") MB after"
     } > "$RESULTS/$STAMP-memory.txt"
     cp "$RESULTS/$STAMP-memory.txt" "$RESULTS/latest-memory.txt"
     echo "memory: $RESULTS/latest-memory.txt"

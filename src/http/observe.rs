@@ -25,9 +25,34 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
                 .build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
+            spawn_upkeep(handle.clone());
             Some(handle)
         })
         .as_ref()
+}
+
+/// How often histogram samples are folded into their buckets: at most a
+/// second of samples waits (under 1 MB at 60,000 requests/s).
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A recorder made with `build_recorder` keeps every histogram sample until
+/// someone folds them into buckets; without a scrape of /metrics that was
+/// 16 bytes per request for ever (+37 MB after 2.3 million 304s). The
+/// exporter's own upkeep task only comes with its HTTP listener.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(
+            "cannot start the metrics upkeep thread ({e}); histograms drain only when /metrics is read"
+        );
+    }
 }
 
 /// The route a path belongs to, as a metric label: a handful of fixed
