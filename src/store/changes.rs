@@ -5,9 +5,9 @@
 //! compares that mark, read through a shared memory mapping of the file (no
 //! system call), instead of starting a SQLite read transaction (`PRAGMA
 //! data_version`, a few microseconds of shared-memory locking; a `pread`
-//! of the mark still cost 5 % of the CPU of a server answering 304s). Writers acknowledge a write (HTTP 2xx, `import`
-//! exit 0) only after the hook ran, so an acknowledged write is always seen
-//! by the next request. Writes by other programs (the sqlite3 shell) are
+//! of the mark still cost 5 % of the CPU of a server answering 304s).
+//! Writers acknowledge a write (HTTP 2xx, `import` exit 0) only after the
+//! hook ran, so an acknowledged write is always seen by the next request. Writes by other programs (the sqlite3 shell) are
 //! still caught by a `PRAGMA data_version` poll at most a second apart.
 
 use memmap2::{Mmap, MmapOptions};
