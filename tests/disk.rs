@@ -142,21 +142,7 @@ impl Server {
         let port = free_port();
         let bind = format!("127.0.0.1:{port}");
         let args = ["--db", db.to_str().unwrap(), "--bind", &bind, "serve"];
-        let mut cmd = match wrap {
-            Some(prefix) => {
-                let mut c = Command::new("sh");
-                c.arg("-c")
-                    .arg(format!("{prefix}; exec \"$0\" \"$@\""))
-                    .arg(BIN)
-                    .args(args);
-                c
-            }
-            None => {
-                let mut c = Command::new(BIN);
-                c.args(args);
-                c
-            }
-        };
+        let mut cmd = pressfeed(&args, wrap);
         let child = cmd
             .env("PRESSFEED_ACCESS_LOG", "false")
             .env_remove("PRESSFEED_CONFIG")
@@ -318,15 +304,10 @@ fn write_jsonl(path: &Path, prefix: &str, n: usize) {
     }
 }
 
-/// `pressfeed import FILE`, through `sh -c PREFIX` when given.
-fn import(db: &Path, file: &Path, wrap: Option<&str>) -> Output {
-    let args = [
-        "--db",
-        db.to_str().unwrap(),
-        "import",
-        file.to_str().unwrap(),
-    ];
-    let mut cmd = match wrap {
+/// The pressfeed binary with `args`; `wrap`: run through `sh -c` with this
+/// prefix first (for the rlimit fallback).
+fn pressfeed(args: &[&str], wrap: Option<&str>) -> Command {
+    match wrap {
         Some(prefix) => {
             let mut c = Command::new("sh");
             c.arg("-c")
@@ -340,8 +321,19 @@ fn import(db: &Path, file: &Path, wrap: Option<&str>) -> Output {
             c.args(args);
             c
         }
-    };
-    cmd.env_remove("PRESSFEED_CONFIG")
+    }
+}
+
+/// `pressfeed import FILE`, through `sh -c PREFIX` when given.
+fn import(db: &Path, file: &Path, wrap: Option<&str>) -> Output {
+    let args = [
+        "--db",
+        db.to_str().unwrap(),
+        "import",
+        file.to_str().unwrap(),
+    ];
+    pressfeed(&args, wrap)
+        .env_remove("PRESSFEED_CONFIG")
         .env("RUST_BACKTRACE", "0")
         .output()
         .unwrap()
