@@ -4,11 +4,12 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::service::{self, ImportError};
 use crate::startup::Application;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+use crate::wording::counted;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
@@ -36,11 +37,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the feeds and pages (creates and migrates the database).
+    /// Serve the feeds and pages (migrates the database).
     Serve {
-        /// Fill an empty database with demo releases first.
+        /// Fill an empty database with demo releases first (creates it).
         #[arg(long)]
         demo: bool,
+        /// Create a new empty database when there is none. Without it (or
+        /// --demo) serve refuses to start on a missing one, so a lost data
+        /// directory is not replaced by an empty site without a word.
+        #[arg(long)]
+        init: bool,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -103,7 +109,7 @@ pub fn main() -> anyhow::Result<()> {
 
 pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
-        Command::Serve { demo } => serve(settings, demo),
+        Command::Serve { demo, init } => serve(settings, demo, init),
         Command::Migrate => {
             let (before, after) = Store::migrate(&settings.db)
                 .with_context(|| format!("migrating {}", settings.db.display()))?;
@@ -133,7 +139,7 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             username,
             password_stdin,
         } => {
-            let store = open(&settings)?;
+            let store = open_existing(&settings)?;
             let password = read_new_password(password_stdin)?;
             let name = service::reset_password(&store, &username, &password, chrono::Utc::now())
                 .map_err(account_error)?;
@@ -149,7 +155,7 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::RevokeToken { name } => {
-            let store = open(&settings)?;
+            let store = open_existing(&settings)?;
             service::revoke_token(&store, &name, chrono::Utc::now()).map_err(|e| match e {
                 service::WriteError::NotFound => {
                     anyhow::anyhow!("no active token is called {name:?}")
@@ -160,7 +166,7 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { file } => {
-            let store = open(&settings)?;
+            let store = open_existing(&settings)?;
             store
                 .backup(&file)
                 .with_context(|| format!("backing up to {}", file.display()))?;
@@ -205,7 +211,32 @@ fn open(settings: &Settings) -> anyhow::Result<Store> {
     Store::open(&settings.db, 2).with_context(|| format!("opening {}", settings.db.display()))
 }
 
-fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+/// Whether a database is there: a file SQLite has written to (an empty file
+/// is what a connection leaves behind, not a database).
+fn database_exists(db: &Path) -> bool {
+    std::fs::metadata(db).is_ok_and(|m| m.is_file() && m.len() > 0)
+}
+
+/// For commands that only read or change what is stored: a missing
+/// database is a mistake (a wrong path), never a reason to make one.
+fn open_existing(settings: &Settings) -> anyhow::Result<Store> {
+    if !database_exists(&settings.db) {
+        bail!(
+            "no database at {}; give the right one with --db, PRESSFEED_DB or db in the settings file (nothing was created)",
+            settings.db.display()
+        );
+    }
+    open(settings)
+}
+
+fn serve(settings: Settings, demo: bool, init: bool) -> anyhow::Result<()> {
+    settings.check_public_base_url()?;
+    if !database_exists(&settings.db) && !demo && !init {
+        bail!(
+            "no database at {}. If it was there before, restore it from a backup (a lost data directory is not replaced by an empty site); to start a new, empty site, run `pressfeed serve --init` once (or `pressfeed migrate`)",
+            settings.db.display()
+        );
+    }
     let store = Arc::new(
         Store::open(&settings.db, settings.db_pool)
             .with_context(|| format!("opening {}", settings.db.display()))?,
@@ -220,14 +251,8 @@ fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             })
             .collect::<anyhow::Result<_>>()?;
         let lines: Vec<usize> = (1..=drafts.len()).collect();
-        service::import(
-            &store,
-            &drafts,
-            &lines,
-            now,
-            &settings.tag_authority(),
-            &mut |_| {},
-        )?;
+        let authority = store.tag_authority(&settings.tag_authority())?;
+        service::import(&store, &drafts, &lines, now, &authority, &mut |_| {})?;
         tracing::info!(
             releases = drafts.len(),
             "demo releases added (one is scheduled 5 minutes ahead)"
@@ -252,6 +277,7 @@ fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
 }
 
 fn import(settings: &Settings, file: &PathBuf) -> anyhow::Result<()> {
+    settings.check_public_base_url()?;
     let name = file.display().to_string();
     let reader: Box<dyn std::io::BufRead> = if name == "-" {
         Box::new(std::io::stdin().lock())
@@ -269,7 +295,10 @@ fn import(settings: &Settings, file: &PathBuf) -> anyhow::Result<()> {
             for e in &errors {
                 eprintln!("{name}:{}: {}", e.line, e.message);
             }
-            bail!("{name}: {} bad line(s); nothing was imported", errors.len());
+            bail!(
+                "{name}: {}; nothing was imported",
+                counted(errors.len() as u64, "bad line", "bad lines")
+            );
         }
         Err(e) => return Err(e).with_context(|| format!("reading {name}")),
     };
@@ -291,18 +320,13 @@ fn import(settings: &Settings, file: &PathBuf) -> anyhow::Result<()> {
         }
     };
     let now = chrono::Utc::now();
-    match service::import(
-        &store,
-        &drafts,
-        &lines,
-        now,
-        &settings.tag_authority(),
-        &mut progress,
-    ) {
+    let authority = store.tag_authority(&settings.tag_authority())?;
+    match service::import(&store, &drafts, &lines, now, &authority, &mut progress) {
         Ok(report) => {
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
-                "{name}: {total} releases ({} new, {} updated, {} unchanged) in {secs:.2} s ({:.0} releases/s)",
+                "{name}: {} ({} new, {} updated, {} unchanged) in {secs:.2} s ({:.0} releases/s)",
+                counted(total as u64, "release", "releases"),
                 report.created,
                 report.updated,
                 report.unchanged,
@@ -321,20 +345,37 @@ fn import(settings: &Settings, file: &PathBuf) -> anyhow::Result<()> {
 }
 
 fn export(settings: &Settings, output: Option<PathBuf>) -> anyhow::Result<()> {
-    let store = open(settings)?;
+    let store = open_existing(settings)?;
     let mut out: Box<dyn Write> = match &output {
         Some(p) => Box::new(BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
         )),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    let n = store.export(&mut |input| {
-        serde_json::to_writer(&mut out, &input)?;
-        out.write_all(b"\n")
-    })?;
-    out.flush()?;
-    eprintln!("exported {n} releases");
-    Ok(())
+    let written = store
+        .export(&mut |input| {
+            serde_json::to_writer(&mut out, &input)?;
+            out.write_all(b"\n")
+        })
+        .and_then(|n| {
+            out.flush().map_err(|source| StoreError::Io {
+                path: output.clone().unwrap_or_else(|| "<standard output>".into()),
+                source,
+            })?;
+            Ok(n)
+        });
+    match written {
+        Ok(n) => {
+            eprintln!("exported {}", counted(n as u64, "release", "releases"));
+            Ok(())
+        }
+        // The reader stopped reading (`pressfeed export | head`): it has
+        // what it wanted, so stop quietly, as other Unix tools do.
+        Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            Ok(())
+        }
+        Err(e) => Err(e).context("exporting"),
+    }
 }
 
 #[cfg(test)]

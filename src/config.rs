@@ -36,8 +36,11 @@ pub struct Settings {
     pub log_format: String,
     /// One log line per request.
     pub access_log: bool,
-    /// Serve Prometheus metrics at `/metrics`.
+    /// Prometheus metrics at `/metrics` on the `metrics_bind` listener.
     pub metrics: bool,
+    /// Address of the private listener that serves `/metrics` (e.g.
+    /// `127.0.0.1:9100`); none by default. The public listener never does.
+    pub metrics_bind: Option<String>,
     /// Polite-client policy: a client that fetches the same feed without
     /// If-None-Match/If-Modified-Since more often than once in this many
     /// seconds gets 429. 0 turns it off. Conditional polls are never limited.
@@ -76,6 +79,7 @@ impl Default for Settings {
             log_format: "text".to_owned(),
             access_log: true,
             metrics: true,
+            metrics_bind: None,
             min_poll_interval: 0,
             trust_proxy: false,
             session_idle_minutes: 60,
@@ -115,6 +119,7 @@ const KEYS: &[&str] = &[
     "log_format",
     "access_log",
     "metrics",
+    "metrics_bind",
     "min_poll_interval",
     "trust_proxy",
     "session_idle_minutes",
@@ -234,6 +239,52 @@ impl Settings {
         raw.trim_end_matches('/').to_owned()
     }
 
+    /// Where `/metrics` is served: `metrics_bind` unless metrics are off.
+    pub fn metrics_bind(&self) -> Option<&str> {
+        self.metrics_bind
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| self.metrics && !a.is_empty())
+    }
+
+    /// Serving and importing write the base URL into feeds and mint
+    /// permanent ids from its host: refuse one nobody can reach. Without
+    /// `base_url` it comes from `bind`, and `0.0.0.0` or `::` (every
+    /// interface) is no address for a link.
+    pub fn check_public_base_url(&self) -> Result<(), ConfigError> {
+        let base = self.base_url();
+        let unroutable = match url::Url::parse(&base)
+            .ok()
+            .and_then(|u| u.host().map(|h| h.to_owned()))
+        {
+            Some(url::Host::Ipv4(a)) => a.is_unspecified(),
+            Some(url::Host::Ipv6(a)) => a.is_unspecified(),
+            Some(url::Host::Domain(d)) => d.is_empty(),
+            None => true,
+        };
+        if !unroutable {
+            return Ok(());
+        }
+        let explicit = self
+            .base_url
+            .as_deref()
+            .is_some_and(|u| !u.trim().is_empty());
+        let message = if explicit {
+            format!(
+                "base_url {base:?} is no address a reader can reach (0.0.0.0 and :: mean every interface); set base_url to the public URL, e.g. https://press.example.org"
+            )
+        } else {
+            format!(
+                "base_url is not set and bind {:?} listens on every interface, so feeds would link to {base} and release ids would be minted under it for ever; set the public URL with base_url in the settings file, PRESSFEED_BASE_URL or --base-url (e.g. https://press.example.org)",
+                self.bind
+            )
+        };
+        Err(ConfigError::Invalid {
+            origin: "settings".to_owned(),
+            message,
+        })
+    }
+
     /// The authority used in minted `tag:` ids (the base URL's host).
     pub fn tag_authority(&self) -> String {
         url::Url::parse(&self.base_url())
@@ -298,5 +349,28 @@ mod tests {
             ..Default::default()
         };
         assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn an_every_interface_bind_is_no_base_url() {
+        for bind in ["0.0.0.0:8080", "[::]:8080"] {
+            let s = Settings {
+                bind: bind.into(),
+                ..Default::default()
+            };
+            let err = s.check_public_base_url().unwrap_err().to_string();
+            assert!(err.contains("PRESSFEED_BASE_URL"), "{err}");
+            let set = Settings {
+                base_url: Some("https://press.example.org".into()),
+                ..s
+            };
+            assert!(set.check_public_base_url().is_ok());
+        }
+        let explicit = Settings {
+            base_url: Some("http://0.0.0.0:8080".into()),
+            ..Default::default()
+        };
+        assert!(explicit.check_public_base_url().is_err());
+        assert!(Settings::default().check_public_base_url().is_ok());
     }
 }

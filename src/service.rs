@@ -16,7 +16,7 @@ pub struct LineError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{} bad line(s); nothing was written", .0.len())]
+    #[error("{}; nothing was written", crate::wording::counted(.0.len() as u64, "bad line", "bad lines"))]
     BadLines(Vec<LineError>),
     #[error("cannot read the input: {0}")]
     Read(#[from] std::io::Error),
@@ -625,7 +625,13 @@ pub fn delete_topic(store: &Store, slug: &str, now: DateTime<Utc>) -> Result<(),
         TopicDeletion::NotFound => Err(WriteError::NotFound),
         TopicDeletion::InUse(n) => Err(WriteError::invalid(
             "topic",
-            format!("{n} release(s) use this topic; it can be deleted once none does"),
+            format!(
+                "{} this topic; it can be deleted once none does",
+                match n {
+                    1 => "1 release uses".to_owned(),
+                    n => format!("{n} releases use"),
+                }
+            ),
         )),
     }
 }

@@ -27,6 +27,8 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The private listener for `/metrics` (`metrics_bind`), when set.
+    metrics: Option<(u16, Server)>,
     state: web::Data<AppState>,
 }
 
@@ -55,7 +57,23 @@ impl Application {
         let session_key = crate::admin::session::load_key(&settings)?;
         let secure_cookie = settings.is_https();
         let admin_state = web::Data::new(crate::admin::AdminState::new(&settings));
-        let state = web::Data::new(AppState::new(store, settings, clock));
+        let configured = settings.tag_authority();
+        let tag_authority = store.tag_authority(&configured)?;
+        if tag_authority != configured {
+            tracing::info!(
+                "new release ids keep the tag authority {tag_authority:?} recorded in the database (base_url now points at {configured:?})"
+            );
+        }
+        let metrics_listener = match settings.metrics_bind() {
+            Some(addr) => Some(
+                TcpListener::bind(addr).map_err(|source| StartupError::Bind {
+                    addr: addr.to_owned(),
+                    source,
+                })?,
+            ),
+            None => None,
+        };
+        let state = web::Data::new(AppState::new(store, settings, clock, tag_authority));
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -82,9 +100,14 @@ impl Application {
             source,
         })?
         .run();
+        let metrics = match metrics_listener {
+            Some(listener) => Some(metrics_server(listener, state.clone())?),
+            None => None,
+        };
         Ok(Self {
             port,
             server,
+            metrics,
             state,
         })
     }
@@ -93,14 +116,60 @@ impl Application {
         self.port
     }
 
+    /// The port of the private metrics listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     pub fn state(&self) -> web::Data<AppState> {
         self.state.clone()
     }
 
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Some((_, metrics)) = self.metrics else {
+            return self.server.await;
+        };
+        let metrics_handle = metrics.handle();
+        let public = async move {
+            let stopped = self.server.await;
+            metrics_handle.stop(true).await;
+            stopped
+        };
+        let (public, metrics) = futures_util::future::join(public, metrics).await;
+        public.and(metrics)
     }
+}
+
+/// `/metrics` alone, on its own listener: the public one never serves it
+/// (it tells how many drafts there are), so a reverse proxy cannot leak it.
+fn metrics_server(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+) -> Result<(u16, Server), StartupError> {
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route(
+                "/metrics",
+                web::route()
+                    .guard(
+                        actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()),
+                    )
+                    .to(http::observe::metrics_endpoint),
+            )
+            .default_service(web::to(not_found))
+    })
+    .workers(1)
+    .shutdown_timeout(2)
+    .listen(listener)
+    .map_err(|source| StartupError::Bind {
+        addr: "metrics listener".into(),
+        source,
+    })?
+    .run();
+    Ok((port, server))
 }
 
 async fn not_found() -> actix_web::HttpResponse {

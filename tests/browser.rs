@@ -320,6 +320,22 @@ async fn the_newsroom_in_a_real_browser() {
     c.goto(edit_url.as_str()).await.unwrap();
     click(&c, "#retract").await;
     wait_for(&c, "#confirm-retract").await;
+    // The red button stands well apart from Cancel.
+    let rect = |css: &'static str| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("{css}: {e}"))
+                .rectangle()
+                .await
+                .unwrap()
+        }
+    };
+    let (cancel_x, _, cancel_w, _) = rect("#cancel-retract").await;
+    let (retract_x, _, _, _) = rect("#confirm-retract").await;
+    let gap = retract_x - (cancel_x + cancel_w);
+    assert!(gap >= 48.0, "Cancel and Retract are {gap:.0} px apart");
     fill(
         &c,
         "#retraction_note",

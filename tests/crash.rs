@@ -28,7 +28,7 @@ fn start_server(db: &Path, port: u16) -> Child {
     Command::new(BIN)
         .arg("--db")
         .arg(db)
-        .args(["--bind", &format!("127.0.0.1:{port}"), "serve"])
+        .args(["--bind", &format!("127.0.0.1:{port}"), "serve", "--init"])
         .env("PRESSFEED_ACCESS_LOG", "false")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

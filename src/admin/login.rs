@@ -186,9 +186,11 @@ pub async fn submit(
     let Some(account) = account else {
         admin_state.limiter.charge(&keys, now);
         tracing::info!(username = %typed, "failed sign-in");
+        // 401 (the form again, with the message): a script or a password
+        // manager can tell a refusal from a page that merely asks.
         return Ok(render(
             &state,
-            StatusCode::OK,
+            StatusCode::UNAUTHORIZED,
             LoginView {
                 csrf,
                 next: &next,

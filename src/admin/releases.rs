@@ -247,11 +247,11 @@ struct FormPage {
 
 impl FormPage {
     /// The message for one field, if it has one.
-    fn error(&self, field: &str) -> Option<&str> {
+    fn error(&self, field: &str) -> Option<String> {
         self.errors
             .iter()
             .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+            .map(ValidationError::sentence)
     }
 
     /// Messages for fields the form has no place for.
@@ -611,7 +611,7 @@ async fn submit(
     };
     let st = state.clone();
     let e = edit.clone();
-    let authority = state.settings.tag_authority();
+    let authority = state.tag_authority.clone();
     let result = web::block(move || -> Result<_, WriteError> {
         match publish {
             Some(p) => {

@@ -300,21 +300,34 @@ async fn show(
     Ok(HttpResponse::Ok().json(api_release(&state, r)))
 }
 
-/// The field a serde error is about, when it says.
-fn serde_field(message: &str) -> String {
-    message
-        .split('`')
-        .nth(1)
-        .filter(|_| message.contains("field `"))
-        .unwrap_or("body")
-        .to_owned()
+/// The backquoted name in a serde message such as "missing field `title`".
+fn quoted_name(message: &str) -> Option<&str> {
+    message.split('`').nth(1)
 }
 
+/// Adds a field's first error; later ones about the same field add nothing.
+fn note(errors: &mut Vec<FieldError>, field: &str, message: String) {
+    if !errors.iter().any(|e| e.field == field) {
+        errors.push(FieldError {
+            field: field.to_owned(),
+            message,
+        });
+    }
+}
+
+/// At most this many rounds of reading a body again (each removes or
+/// replaces one bad field), whatever the body holds.
+const MAX_FIELD_ERRORS: usize = 64;
+
 /// Parses a body in the import format; `slug` is filled from the URL for PUT.
+/// Every bad field is reported, as the newsroom form does: serde stops at
+/// the first problem, so each one found is noted, that field is set aside,
+/// the body is read again, and at the end the release rules run on what is
+/// left for the fields serde had no complaint about.
 fn parse_input(body: &[u8], path_slug: Option<&str>) -> Result<ReleaseInput, ApiError> {
-    let mut value: serde_json::Value = serde_json::from_slice(body)
+    let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))?;
-    let Some(object) = value.as_object_mut() else {
+    let serde_json::Value::Object(mut object) = value else {
         return Err(ApiError::BadRequest(
             "the body must be one JSON object in the import format".into(),
         ));
@@ -324,13 +337,61 @@ fn parse_input(body: &[u8], path_slug: Option<&str>) -> Result<ReleaseInput, Api
             .entry("slug")
             .or_insert_with(|| serde_json::Value::String(slug.to_owned()));
     }
-    serde_json::from_value(value).map_err(|e| {
-        let message = e.to_string();
-        ApiError::Invalid(vec![FieldError {
-            field: serde_field(&message),
-            message,
-        }])
-    })
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut rounds = 0;
+    let input = loop {
+        let attempt = serde_json::Value::Object(object.clone());
+        let e = match serde_path_to_error::deserialize::<_, ReleaseInput>(&attempt) {
+            Ok(input) => break input,
+            Err(e) => e,
+        };
+        rounds += 1;
+        let message = e.inner().to_string();
+        if message.starts_with("missing field")
+            && let Some(field) = quoted_name(&message)
+        {
+            note(&mut errors, field, format!("{field} is required"));
+            object.insert(field.to_owned(), serde_json::Value::String(String::new()));
+        } else if message.starts_with("unknown field")
+            && let Some(field) = quoted_name(&message)
+        {
+            note(&mut errors, field, message.clone());
+            object.remove(field);
+        } else {
+            let field = e.path().iter().find_map(|segment| match segment {
+                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                _ => None,
+            });
+            let Some(field) = field else {
+                return Err(ApiError::BadRequest(message));
+            };
+            note(&mut errors, &field, message);
+            // Try an empty text, then an empty list, then nothing at all.
+            let next = match object.get(&field) {
+                Some(serde_json::Value::String(s)) if s.is_empty() => {
+                    Some(serde_json::Value::Array(Vec::new()))
+                }
+                Some(serde_json::Value::Array(a)) if a.is_empty() => None,
+                _ => Some(serde_json::Value::String(String::new())),
+            };
+            match next {
+                Some(v) => object.insert(field, v),
+                None => object.remove(&field),
+            };
+        }
+        if rounds >= MAX_FIELD_ERRORS {
+            return Err(ApiError::Invalid(errors));
+        }
+    };
+    if errors.is_empty() {
+        return Ok(input);
+    }
+    if let Err(more) = input.validate() {
+        for e in more {
+            note(&mut errors, e.field, e.message);
+        }
+    }
+    Err(ApiError::Invalid(errors))
 }
 
 async fn write(
@@ -339,7 +400,7 @@ async fn write(
     mode: ApiWrite,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let authority = state.settings.tag_authority();
+    let authority = state.tag_authority.clone();
     let st = state.clone();
     let (outcome, release) =
         web::block(move || service::save_api_release(&st.store, &input, &mode, now, &authority))
@@ -393,5 +454,31 @@ mod tests {
             parse_input(b"[1]", None),
             Err(ApiError::BadRequest(_))
         ));
+    }
+
+    #[test]
+    fn every_bad_field_is_listed_once() {
+        let e = parse_input(
+            br#"{"slug":"Bad Slug","title":7,"topics":"x","lang":"en","published_at":"soon","nope":1}"#,
+            None,
+        )
+        .unwrap_err();
+        let ApiError::Invalid(errs) = e else {
+            panic!("{e:?}")
+        };
+        let mut fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
+        fields.sort_unstable();
+        assert_eq!(
+            fields,
+            [
+                "body_html",
+                "nope",
+                "organization",
+                "published_at",
+                "slug",
+                "title",
+                "topics"
+            ]
+        );
     }
 }

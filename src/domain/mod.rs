@@ -30,4 +30,16 @@ impl ValidationError {
             message: message.into(),
         }
     }
+
+    /// The message as a sentence on its own, for people: capitalised, and
+    /// with the field named when the message only continues it ("is 301
+    /// characters long" becomes "Title is 301 characters long").
+    pub fn sentence(&self) -> String {
+        let label = match self.field {
+            // What the form calls it.
+            "slug" => "address".to_owned(),
+            field => field.replace('_', " "),
+        };
+        crate::wording::sentence(&label, &self.message)
+    }
 }

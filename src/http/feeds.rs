@@ -166,6 +166,10 @@ fn render(
     };
     let elapsed = started.elapsed();
     metrics::histogram!("pressfeed_render_seconds").record(elapsed.as_secs_f64());
-    tracing::debug!(?key, elapsed_ms = elapsed.as_secs_f64() * 1e3, "rendered");
+    tracing::debug!(
+        ?key,
+        elapsed_ms = super::observe::millis(elapsed),
+        "rendered"
+    );
     Ok(out)
 }

@@ -30,10 +30,13 @@ pub struct AppState {
     pub cache_control: HeaderValue,
     /// The polite-client policy; `None` when off.
     pub polite: Option<polite::PoliteLimiter>,
+    /// The authority new release ids are minted under: the one recorded in
+    /// the database on its first start (see `Store::tag_authority`).
+    pub tag_authority: String,
 }
 
 impl AppState {
-    pub fn new(store: Arc<Store>, settings: Settings, clock: Clock) -> Self {
+    pub fn new(store: Arc<Store>, settings: Settings, clock: Clock, tag_authority: String) -> Self {
         let site = Site {
             base_url: settings.base_url(),
             title: settings.site_title.clone(),
@@ -50,6 +53,7 @@ impl AppState {
             settings,
             clock,
             cache_control,
+            tag_authority,
         }
     }
 }
@@ -76,6 +80,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/topics").route(get_or_head().to(pages::topics)))
         .service(web::resource("/topics/{slug}").route(get_or_head().to(pages::topic)))
         .service(web::resource("/healthz").route(get_or_head().to(pages::healthz)))
-        .service(web::resource("/metrics").route(get_or_head().to(observe::metrics_endpoint)))
         .service(web::resource("/static/style.css").route(get_or_head().to(pages::stylesheet)));
 }

@@ -1,5 +1,6 @@
 //! What an operator sees: one log line per request, Prometheus metrics,
-//! and the `/metrics` endpoint.
+//! and the `/metrics` endpoint (served on the private `metrics_bind`
+//! listener only; see `startup.rs`).
 
 use super::AppState;
 use actix_web::body::{BodySize, MessageBody};
@@ -148,14 +149,20 @@ pub async fn observe(
             route,
             path = %res.request().path(),
             status,
-            ms = elapsed.as_secs_f64() * 1e3,
+            ms = millis(elapsed),
             bytes,
         );
     }
     Ok(res)
 }
 
-/// `GET /metrics`: Prometheus text format.
+/// A duration for a log line: milliseconds to the microsecond (`0.085`),
+/// not the float noise of `as_secs_f64() * 1e3` (`0.08480700000000001`).
+pub(crate) fn millis(d: std::time::Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
+}
+
+/// `GET /metrics` (on the `metrics_bind` listener): Prometheus text format.
 pub async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
     if !state.settings.metrics {
         return super::error::error_page(
@@ -198,7 +205,17 @@ pub async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
-    use super::route_label;
+    use super::{millis, route_label};
+
+    #[test]
+    fn log_durations_are_rounded_to_the_microsecond() {
+        let d = std::time::Duration::from_nanos(84_807);
+        assert_eq!(millis(d).to_string(), "0.084");
+        assert_eq!(
+            millis(std::time::Duration::from_millis(12)).to_string(),
+            "12"
+        );
+    }
 
     #[test]
     fn paths_map_to_few_route_labels() {

@@ -22,6 +22,10 @@ pub struct FeedLink {
 /// What the base layout needs.
 pub struct PageInfo {
     pub title: String,
+    /// The language of `title` when it is not the page's (a release's own
+    /// title); `<title>` then carries it.
+    pub title_lang: Option<String>,
+    pub title_dir: &'static str,
     pub site_title: String,
     pub lang: String,
     pub dir: &'static str,
@@ -46,10 +50,26 @@ impl PageInfo {
         .collect();
         Self {
             title,
+            title_lang: None,
+            title_dir: lang.dir(),
             site_title: state.settings.site_title.clone(),
             lang: lang.as_str().to_owned(),
             dir: lang.dir(),
             feeds,
+        }
+    }
+
+    /// A page about one release: in the interface's language, the title is
+    /// `interface_title`; in another, `<title>` holds the release's own
+    /// title alone, marked with its language (one element, one language).
+    fn titled_for(&mut self, release: &Release, interface_title: String) {
+        let lang = release.lang_tag();
+        if lang.as_str() == self.lang {
+            self.title = interface_title;
+        } else {
+            self.title = release.title.clone();
+            self.title_lang = Some(lang.as_str().to_owned());
+            self.title_dir = lang.dir();
         }
     }
 }
@@ -206,12 +226,8 @@ pub async fn release(
         Visibility::Hidden => Err(AppError::NotFound),
         Visibility::Retracted => {
             let lang = release.lang_tag();
-            let page = PageInfo::new(
-                &state,
-                format!("Retracted: {}", release.title),
-                "/feed",
-                site_title,
-            );
+            let mut page = PageInfo::new(&state, String::new(), "/feed", site_title);
+            page.titled_for(&release, format!("Retracted: {}", release.title));
             let body = GonePage {
                 page,
                 title: release.title,
@@ -237,12 +253,8 @@ pub async fn release(
                 ),
                 None => ("/feed".to_owned(), site_title.clone()),
             };
-            let mut page = PageInfo::new(
-                &state,
-                format!("{} — {site_title}", release.title),
-                &stem,
-                &feed_title,
-            );
+            let mut page = PageInfo::new(&state, String::new(), &stem, &feed_title);
+            page.titled_for(&release, format!("{} — {site_title}", release.title));
             if stem != "/feed" {
                 page.feeds
                     .extend(PageInfo::new(&state, String::new(), "/feed", site_title).feeds);
@@ -303,17 +315,23 @@ pub async fn topic(
 }
 
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let ok = blocking(&state, |s| Ok(s.store.ping()?)).await;
-    let mut res = match ok {
-        Ok(()) => HttpResponse::Ok(),
-        Err(_) => HttpResponse::ServiceUnavailable(),
+    let checked = blocking(&state, |s| Ok(s.store.ping()?)).await;
+    // A deleted or replaced file still answers queries (the process holds
+    // it open), so it is asked about separately and named in the answer.
+    let problem = match (state.store.check_file(), checked) {
+        (Err(detached), _) => Some(detached.message()),
+        (Ok(()), Err(_)) => Some("database unavailable"),
+        (Ok(()), Ok(())) => None,
+    };
+    let mut res = match problem {
+        None => HttpResponse::Ok(),
+        Some(_) => HttpResponse::ServiceUnavailable(),
     };
     res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .content_type("text/plain; charset=utf-8")
-        .body(if ok.is_ok() {
-            "ok\n"
-        } else {
-            "database unavailable\n"
+        .body(match problem {
+            None => "ok\n".to_owned(),
+            Some(why) => format!("{why}\n"),
         })
 }
 

@@ -3,12 +3,15 @@
 mod admins;
 mod changes;
 mod feeds;
+mod identity;
 mod newsroom;
 mod releases;
+mod site_facts;
 mod tokens;
 mod topics;
 
 pub use admins::AdminAccount;
+pub use identity::Detached;
 pub use newsroom::{ListStatus, NewTopic, ReleaseFilter, TopicDeletion, TopicUsage};
 pub use tokens::ApiToken;
 
@@ -18,7 +21,7 @@ use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::Migrations;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use std::time::Instant;
 
@@ -77,6 +80,11 @@ impl StoreError {
                 ReadOnly => Some(Unavailable::ReadOnly),
                 DatabaseBusy | DatabaseLocked => Some(Unavailable::Busy),
                 CannotOpen | SystemIoFailure => Some(Unavailable::Io),
+                ConstraintViolation
+                    if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_COMMITHOOK =>
+                {
+                    Some(Unavailable::Detached)
+                }
                 _ => None,
             },
             StoreError::Pool(_) => Some(Unavailable::Busy),
@@ -100,6 +108,9 @@ pub enum Unavailable {
     /// Locked by another writer for longer than the busy timeout, or no
     /// connection free in time.
     Busy,
+    /// The database file was deleted or replaced under the running process:
+    /// the commit was refused (see `identity.rs`).
+    Detached,
 }
 
 impl Unavailable {
@@ -112,6 +123,9 @@ impl Unavailable {
                 "the database cannot be written: the disk reported an error (it may be read-only or failing)"
             }
             Unavailable::Busy => "the database is busy; try again in a few seconds",
+            Unavailable::Detached => {
+                "the database file was deleted or replaced while the server was running, so this change was not saved: restore the file from a backup and restart the server"
+            }
         }
     }
 }
@@ -132,6 +146,8 @@ pub struct Store {
     polled_at: AtomicI64,
     opened: Instant,
     path: PathBuf,
+    /// The file the pool writes to, as it was at open.
+    identity: Option<Arc<identity::FileIdentity>>,
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -197,7 +213,29 @@ impl Store {
     }
 
     fn with_watcher(path: &Path, pool_size: u32, watcher: Connection) -> Result<Self> {
-        let manager = SqliteConnectionManager::file(path).with_init(|c| configure(c));
+        let identity = identity::FileIdentity::of(path)
+            .map_err(|e| tracing::warn!("cannot watch {}: {e}", path.display()))
+            .ok()
+            .map(Arc::new);
+        let guard = identity.clone();
+        // Pool connections never create the file: a connection opened after
+        // the data directory was deleted and made again must not start an
+        // empty database there.
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .with_init(move |c| {
+                configure(c)?;
+                if let Some(id) = guard.clone() {
+                    // Returning true turns the commit into a rollback: a
+                    // write to a file that is gone is refused, not lost.
+                    c.commit_hook(Some(move || id.check().is_err()))?;
+                }
+                Ok(())
+            });
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
@@ -218,6 +256,7 @@ impl Store {
             polled_at: AtomicI64::new(i64::MIN / 2),
             opened: Instant::now(),
             path: path.to_owned(),
+            identity,
         })
     }
 
@@ -272,6 +311,12 @@ impl Store {
         let mark = self.changes.as_ref().map_or(0, changes::ChangeFile::read);
         let polled = self.polled_version.load(Ordering::Relaxed) as u64;
         Ok(mark ^ polled.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// Whether the file at the database's path is still the one this
+    /// store writes to.
+    pub fn check_file(&self) -> std::result::Result<(), Detached> {
+        self.identity.as_ref().map_or(Ok(()), |id| id.check())
     }
 
     /// Succeeds when the database answers a query.

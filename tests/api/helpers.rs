@@ -15,6 +15,8 @@ pub fn t0() -> DateTime<Utc> {
 
 pub struct TestApp {
     pub address: String,
+    /// The private metrics listener, when `metrics_bind` is set.
+    pub metrics_address: Option<String>,
     pub db_path: PathBuf,
     pub clock: Clock,
     pub state: actix_web::web::Data<AppState>,
@@ -42,6 +44,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let clock = Clock::manual(t0());
     let app = Application::build(settings, clock.clone()).expect("app builds");
     let port = app.port();
+    let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
@@ -52,6 +55,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .unwrap();
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
+        metrics_address,
         db_path,
         clock,
         state,

@@ -6,7 +6,7 @@ use chrono::Duration;
 
 #[tokio::test]
 async fn metrics_count_requests_cache_and_releases() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.metrics_bind = Some("127.0.0.1:0".into())).await;
     let mut draft = release("a-draft", 1, &["t"]);
     draft.status = Some("draft".into());
     app.save(&[release("one", 1, &["t"]), draft]);
@@ -17,7 +17,13 @@ async fn metrics_count_requests_cache_and_releases() {
             .status(),
         304
     );
-    let r = app.get("/metrics").await;
+    let private = app.metrics_address.clone().expect("a metrics listener");
+    let r = app
+        .client
+        .get(format!("{private}/metrics"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(header(r.headers(), "content-type").starts_with("text/plain"));
     let text = r.text().await.unwrap();
@@ -33,9 +39,34 @@ async fn metrics_count_requests_cache_and_releases() {
     ] {
         assert!(text.contains(needle), "metrics lack {needle}:\n{text}");
     }
+    // The private listener serves metrics only, not the site.
+    let site = app.client.get(format!("{private}/")).send().await.unwrap();
+    assert_eq!(site.status(), 404);
 
-    let off = spawn_app_with(|s| s.metrics = false).await;
-    assert_eq!(off.get("/metrics").await.status(), 404);
+    let off = spawn_app_with(|s| {
+        s.metrics = false;
+        s.metrics_bind = Some("127.0.0.1:0".into());
+    })
+    .await;
+    assert!(
+        off.metrics_address.is_none(),
+        "metrics = false: no listener"
+    );
+}
+
+#[tokio::test]
+async fn metrics_stay_off_the_public_listener() {
+    // They count drafts: nothing a reader (or a proxy in front) may see.
+    let app = spawn_app().await;
+    assert!(
+        app.metrics_address.is_none(),
+        "no metrics listener by default"
+    );
+    assert_eq!(app.get("/metrics").await.status(), 404);
+    let both = spawn_app_with(|s| s.metrics_bind = Some("127.0.0.1:0".into())).await;
+    assert_eq!(both.get("/metrics").await.status(), 404);
+    let body = both.text("/metrics").await;
+    assert!(!body.contains("pressfeed_releases"), "{body}");
 }
 
 #[tokio::test]

@@ -86,7 +86,118 @@ async fn arabic_releases_are_right_to_left() {
     assert!(page.contains("lang=\"ar\" dir=\"rtl\""), "{page}");
     assert!(page.contains("بيان صحفي"));
     let home = app.text("/").await;
-    assert!(home.contains("<li lang=\"ar\" dir=\"rtl\">"));
+    assert!(
+        home.contains("lang=\"ar\" dir=\"rtl\">بيان صحفي</a>"),
+        "{home}"
+    );
+}
+
+/// The text of the element that opens at `start` (a byte offset of its
+/// `<`), up to its matching close tag: enough for these pages' markup.
+fn element_at(page: &str, start: usize) -> &str {
+    let name: String = page[start + 1..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let close = format!("</{name}>");
+    // The next opening tag of the same name (`<a ` but not `<article`).
+    let next_open = |from: usize| {
+        page[from..]
+            .match_indices(&format!("<{name}"))
+            .map(|(p, _)| p + from)
+            .find(|&p| matches!(page.as_bytes().get(p + 1 + name.len()), Some(b' ' | b'>')))
+    };
+    let mut depth = 0;
+    let mut i = start;
+    loop {
+        let next_close = page[i..].find(&close).map(|p| p + i).expect("closed");
+        match next_open(i + 1) {
+            Some(o) if o < next_close => {
+                depth += 1;
+                i = o;
+            }
+            _ if depth > 0 => {
+                depth -= 1;
+                i = next_close + 1;
+            }
+            _ => return &page[start..next_close + close.len()],
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_release_in_another_language_marks_interface_and_release_text_apart() {
+    let app = spawn_app().await;
+    let mut ar = release("arabic", 1, &["t"]);
+    ar.lang = "ar".into();
+    ar.title = "بيان صحفي".into();
+    ar.body_html = "<p>نص البيان.</p>".into();
+    ar.dateline = Some("القاهرة".into());
+    app.save(&[ar]);
+    let page = app.text("/releases/arabic").await;
+    // The page is the interface's; its <title> is the release's own and says so.
+    assert!(page.contains("<html lang=\"en\" dir=\"ltr\">"), "{page}");
+    assert!(
+        page.contains("<title lang=\"ar\" dir=\"rtl\">بيان صحفي</title>"),
+        "{page}"
+    );
+    // Exactly one element is marked Arabic around the release's text, and no
+    // interface words are inside it except times, which are marked English.
+    let marked: Vec<usize> = page
+        .match_indices("lang=\"ar\"")
+        .map(|(i, _)| page[..i].rfind('<').unwrap())
+        .collect();
+    let content = marked
+        .iter()
+        .map(|&i| element_at(&page, i))
+        .find(|e| e.contains("نص البيان."))
+        .expect("the release text is marked Arabic");
+    assert!(content.contains("بيان صحفي") && content.contains("القاهرة"));
+    for interface in ["Press release", "Topics:", "Subscribe", "Latest"] {
+        assert!(!content.contains(interface), "{interface:?} in {content}");
+    }
+    let time = content
+        .find("<time")
+        .expect("the date is in the release's block");
+    let around = &content[..time];
+    let marker = around.rfind("lang=\"").expect("the date is marked");
+    assert!(
+        around[marker..].starts_with("lang=\"en\""),
+        "the English date is marked English: {content}"
+    );
+
+    // Same on the home page: the title is Arabic, the date and topics are not.
+    let home = app.text("/").await;
+    let list = home
+        .find("<ol class=\"releases\">")
+        .expect("a release list");
+    let li = element_at(&home, list + home[list..].find("<li").unwrap());
+    assert!(!li.starts_with("<li lang=\"ar\""), "{li}");
+    assert!(li.contains("lang=\"ar\" dir=\"rtl\">بيان صحفي</a>"), "{li}");
+
+    // An English release keeps the site title in <title>, unmarked.
+    app.save(&[release("english", 1, &["t"])]);
+    let en = app.text("/releases/english").await;
+    assert!(
+        en.contains("<title>Title of english — Press releases</title>"),
+        "{en}"
+    );
+
+    // A retracted Arabic release: the interface sentence is not Arabic.
+    let mut gone = release("gone-ar", 1, &["t"]);
+    gone.lang = "ar".into();
+    gone.title = "بيان مسحوب".into();
+    gone.status = Some("retracted".into());
+    app.save(&[gone]);
+    let page = app.text("/releases/gone-ar").await;
+    let marked: Vec<&str> = page
+        .match_indices("lang=\"ar\"")
+        .map(|(i, _)| element_at(&page, page[..i].rfind('<').unwrap()))
+        .collect();
+    assert!(!marked.is_empty(), "{page}");
+    for e in marked {
+        assert!(!e.contains("has been retracted"), "{e}");
+    }
 }
 
 #[tokio::test]
