@@ -236,7 +236,7 @@ async fn the_newsroom_in_a_real_browser() {
     fill(&c, "#body", &long_body).await;
     click(&c, "#action-publish").await;
     let error = wait_for(&c, "#title-error").await;
-    assert_eq!(error.text().await.unwrap(), "a title is required");
+    assert_eq!(error.text().await.unwrap(), "A title is required");
     assert_eq!(value_of(&c, "#body").await, long_body);
 
     // The release form, for the README.
