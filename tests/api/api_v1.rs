@@ -336,6 +336,82 @@ async fn api_errors_name_their_fields() {
 }
 
 #[tokio::test]
+async fn a_422_lists_every_bad_field_once() {
+    let app = spawn_app().await;
+    let token = make_token(&app, "robot");
+    // Missing, mistyped, unknown and rule-breaking fields in one body.
+    let body = json!({
+        "slug": "Bad Slug",
+        "title": 42,
+        "topics": "health",
+        "lang": "en",
+        "published_at": "yesterday",
+        "colour": "blue",
+    });
+    let res = call(&app, "POST", "/api/v1/releases", &token, Some(body)).await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    let errors = body["errors"].as_array().unwrap();
+    let mut fields: Vec<&str> = errors
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "body_html",
+            "colour",
+            "organization",
+            "published_at",
+            "slug",
+            "title",
+            "topics"
+        ],
+        "{body}"
+    );
+    for e in errors {
+        assert!(!e["message"].as_str().unwrap().is_empty(), "{e}");
+    }
+    let message = |field: &str| {
+        errors
+            .iter()
+            .find(|e| e["field"] == field)
+            .and_then(|e| e["message"].as_str())
+            .unwrap()
+            .to_owned()
+    };
+    assert!(message("body_html").contains("required"), "{body}");
+    assert!(message("title").contains("invalid type"), "{body}");
+    assert!(message("colour").contains("unknown field"), "{body}");
+    assert!(message("published_at").contains("RFC 3339"), "{body}");
+    // PUT takes the slug from the URL and reports the rest the same way.
+    let res = call(
+        &app,
+        "PUT",
+        "/api/v1/releases/fine-slug",
+        &token,
+        Some(json!({"title": "T", "lang": 5})),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    let mut fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        ["body_html", "lang", "organization", "published_at"],
+        "{body}"
+    );
+    assert_eq!(app.store().count_releases().unwrap(), 0);
+}
+
+#[tokio::test]
 async fn stored_xss_through_the_api_leaves_no_executable_markup() {
     let app = spawn_newsroom().await;
     let token = make_token(&app, "robot");
