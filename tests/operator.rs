@@ -140,6 +140,24 @@ impl Server {
         request(self.port, "GET", path, "", "")
     }
 
+    /// `/healthz` answers 503 naming `reason`, and a write of release `slug`
+    /// is refused with 503; returns the write's error message.
+    fn assert_detached(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        slug: &str,
+        reason: &str,
+    ) -> String {
+        let health = self.get("/healthz");
+        assert_eq!(health.status, 503, "{health:?}");
+        assert!(health.body.contains(reason), "{health:?}");
+        let r = request(self.port, method, path, token, &release_line(slug, 2));
+        assert_eq!(r.status, 503, "the write was not refused: {r:?}");
+        json_error(&r)
+    }
+
     /// SIGTERM, then the exit.
     fn stop(mut self) {
         let pid = self.child.id().to_string();
@@ -194,18 +212,7 @@ fn a_deleted_data_directory_stops_writes_and_the_restart() {
 
     std::fs::remove_dir_all(&data).unwrap();
 
-    let health = server.get("/healthz");
-    assert_eq!(health.status, 503, "{health:?}");
-    assert!(health.body.contains("deleted"), "{health:?}");
-    let r = request(
-        server.port,
-        "POST",
-        "/api/v1/releases",
-        &token,
-        &release_line("after", 2),
-    );
-    assert_eq!(r.status, 503, "a write to a deleted file is refused: {r:?}");
-    let why = json_error(&r);
+    let why = server.assert_detached("POST", "/api/v1/releases", &token, "after", "deleted");
     assert!(
         why.contains("deleted or replaced") && why.contains("not saved"),
         "{why}"
@@ -251,18 +258,9 @@ fn a_database_replaced_under_the_server_is_named_in_healthz_and_writes() {
     assert!(out.status.success(), "{}", stderr(&out));
     std::fs::rename(&other, &db).unwrap();
 
-    let health = server.get("/healthz");
-    assert_eq!(health.status, 503, "{health:?}");
-    assert!(health.body.contains("replaced"), "{health:?}");
-    let r = request(
-        server.port,
-        "PUT",
-        "/api/v1/releases/stored-0",
-        &token,
-        &release_line("stored-0", 0),
-    );
-    assert_eq!(r.status, 503, "{r:?}");
-    assert!(json_error(&r).contains("replaced"), "{r:?}");
+    let path = "/api/v1/releases/stored-0";
+    let why = server.assert_detached("PUT", path, &token, "stored-0", "replaced");
+    assert!(why.contains("replaced"), "{why}");
 }
 
 #[test]

@@ -335,6 +335,18 @@ async fn api_errors_name_their_fields() {
     assert_eq!(app.store().count_releases().unwrap(), 0);
 }
 
+/// The fields of a 422's `errors`, sorted.
+fn sorted_fields(body: &Value) -> Vec<&str> {
+    let mut fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort_unstable();
+    fields
+}
+
 #[tokio::test]
 async fn a_422_lists_every_bad_field_once() {
     let app = spawn_app().await;
@@ -352,13 +364,8 @@ async fn a_422_lists_every_bad_field_once() {
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
     let errors = body["errors"].as_array().unwrap();
-    let mut fields: Vec<&str> = errors
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    fields.sort_unstable();
     assert_eq!(
-        fields,
+        sorted_fields(&body),
         [
             "body_html",
             "colour",
@@ -396,15 +403,8 @@ async fn a_422_lists_every_bad_field_once() {
     .await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
-    let mut fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    fields.sort_unstable();
     assert_eq!(
-        fields,
+        sorted_fields(&body),
         ["body_html", "lang", "organization", "published_at"],
         "{body}"
     );
