@@ -27,6 +27,9 @@ pub struct Release {
     pub title: String,
     pub summary: Option<String>,
     pub body_html: String,
+    /// The Markdown the body was written in, when it came from the newsroom
+    /// form or an import that carried it.
+    pub body_source: Option<String>,
     pub organization: String,
     pub department: Option<String>,
     pub dateline: Option<String>,
@@ -71,6 +74,7 @@ impl Release {
             title: self.title,
             summary: self.summary,
             body_html: self.body_html,
+            body_markdown: self.body_source,
             organization: self.organization,
             department: self.department,
             dateline: self.dateline,

@@ -139,7 +139,8 @@ mod tests {
 // and the command line (accounts, tokens).
 
 use crate::domain::{
-    ReleaseDraft as Draft, Slug, Status, ValidationError, clean_optional, markdown_to_html,
+    ReleaseDraft as Draft, Removed, Slug, Status, ValidationError, clean_optional,
+    markdown_to_html, markdown_to_html_reporting,
 };
 use crate::model::Release;
 use crate::store::{NewTopic, TopicDeletion};
@@ -168,8 +169,9 @@ impl WriteError {
 /// What the admin asked for with the release form's buttons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Publish {
-    /// Keep (or make) it a draft.
-    Draft,
+    /// Keep (or make) it a draft, with the time it is planned for, if any
+    /// (shown in the form, binding nothing).
+    Draft(Option<DateTime<Utc>>),
     /// Publish at once.
     Now,
     /// Publish by itself at this instant (an embargo).
@@ -203,6 +205,37 @@ pub struct ReleaseEdit {
 pub struct PreparedRelease {
     pub draft: Draft,
     pub new_topics: Vec<NewTopic>,
+    /// What the sanitiser took out of the body.
+    pub removed: Removed,
+}
+
+/// How far ahead a release can be scheduled, in years: a mistyped year
+/// (9999) must not become an embargo nobody notices.
+pub const SCHEDULE_HORIZON_YEARS: u32 = 5;
+
+/// The latest instant a release can be scheduled for.
+pub fn schedule_horizon(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.checked_add_months(chrono::Months::new(12 * SCHEDULE_HORIZON_YEARS))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Refuses a time beyond [`schedule_horizon`], reported against `field`.
+fn check_horizon(
+    field: &'static str,
+    t: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<ValidationError> {
+    let limit = schedule_horizon(now);
+    (t > limit).then(|| {
+        ValidationError::new(
+            field,
+            format!(
+                "this is more than {SCHEDULE_HORIZON_YEARS} years ahead; check the year \
+                 (the latest possible date is {})",
+                limit.format("%-d %b %Y")
+            ),
+        )
+    })
 }
 
 /// The admin-facing name of a field of the import format.
@@ -285,9 +318,12 @@ pub fn prepare_release_edit(
             let r = existing.expect("published");
             (Status::Published, r.published_at)
         }
-        (_, Publish::Keep) | (_, Publish::Draft) if !visible => {
-            (Status::Draft, existing.map_or(now, |r| r.published_at))
+        (_, Publish::Draft(Some(t))) if !visible => {
+            errors.extend(check_horizon("schedule", t, now));
+            (Status::Draft, t)
         }
+        (_, Publish::Draft(None)) if !visible => (Status::Draft, now),
+        (_, Publish::Keep) if !visible => (Status::Draft, existing.map_or(now, |r| r.published_at)),
         (_, Publish::Now) if visible => {
             let r = existing.expect("visible");
             (Status::Published, r.published_at)
@@ -300,6 +336,7 @@ pub fn prepare_release_edit(
                     "this time has passed; choose a later one or publish now",
                 ));
             }
+            errors.extend(check_horizon("schedule", t, now));
             (Status::Published, t)
         }
         _ => {
@@ -345,18 +382,30 @@ pub fn prepare_release_edit(
             None => errors.push(ValidationError::new(
                 "new_topics",
                 format!(
-                    "{name:?} has no letters a-z for its address; create it on the Topics page with a slug"
+                    "{name:?} has no letters or digits for its address; create it on the Topics page with a slug"
                 ),
             )),
         }
     }
 
+    let (mut body_html, removed) = markdown_to_html_reporting(&edit.body);
+    if !removed.is_empty() {
+        // The form will show this HTML in the body box; passing it through
+        // once more makes it what saving that box gives (removed parts
+        // leave blank lines the second pass drops), so a re-save changes
+        // nothing and never marks a published release as updated.
+        body_html = markdown_to_html(&body_html);
+    }
     let input = ReleaseInput {
         id: None,
         slug,
         title: edit.title.clone(),
         summary: Some(edit.summary.clone()),
-        body_html: markdown_to_html(&edit.body),
+        body_html,
+        // What was typed stays the source only when it is what got stored:
+        // once the sanitiser removed something, the form shows the body as
+        // stored (HTML) instead of the text with the removed parts in it.
+        body_markdown: removed.is_empty().then(|| edit.body.clone()),
         organization: edit.organization.clone(),
         department: Some(edit.department.clone()),
         dateline: Some(edit.dateline.clone()),
@@ -386,7 +435,11 @@ pub fn prepare_release_edit(
         Some(r) if visible || r.status == Status::Retracted => Some(r.updated_at),
         _ => None,
     };
-    Ok(PreparedRelease { draft, new_topics })
+    Ok(PreparedRelease {
+        draft,
+        new_topics,
+        removed,
+    })
 }
 
 fn slug_errors(e: StoreError) -> WriteError {
@@ -404,7 +457,7 @@ fn slug_errors(e: StoreError) -> WriteError {
 }
 
 /// Creates (`existing_id` None) or updates a release from the form.
-/// Returns its id.
+/// Returns its id and what the sanitiser removed from the body.
 pub fn save_release_edit(
     store: &Store,
     existing_id: Option<i64>,
@@ -412,13 +465,13 @@ pub fn save_release_edit(
     publish: Publish,
     now: DateTime<Utc>,
     authority: &str,
-) -> Result<i64, WriteError> {
+) -> Result<(i64, Removed), WriteError> {
     let existing = match existing_id {
         Some(id) => Some(store.release_by_id(id)?.ok_or(WriteError::NotFound)?),
         None => None,
     };
     let locked = match existing_id {
-        Some(id) => store.release_slug_locked(id)?,
+        Some(id) => store.release_slug_locked(id, now)?,
         None => false,
     };
     let prepared = prepare_release_edit(store, existing.as_ref(), locked, edit, publish, now)?;
@@ -426,13 +479,12 @@ pub fn save_release_edit(
         .save_newsroom_release(
             existing_id,
             &prepared.draft,
-            Some(edit.body.as_str()),
             &prepared.new_topics,
             now,
             authority,
         )
         .map_err(slug_errors)?;
-    Ok(id)
+    Ok((id, prepared.removed))
 }
 
 /// Takes a published (or scheduled) release out of every feed; its page
@@ -491,6 +543,11 @@ pub fn save_api_release(
     authority: &str,
 ) -> Result<(SaveOutcome, Release), WriteError> {
     let mut draft = input.validate().map_err(WriteError::Invalid)?;
+    if draft.status == Status::Published
+        && let Some(e) = check_horizon("published_at", draft.published_at, now)
+    {
+        return Err(WriteError::Invalid(vec![e]));
+    }
     let existing = store.release_by_slug(draft.slug.as_str())?;
     match mode {
         ApiWrite::Create if existing.is_some() => {
@@ -568,7 +625,7 @@ pub fn create_topic(
                 if name.is_some() {
                     errors.push(ValidationError::new(
                         "slug",
-                        "the name has no letters a-z; type a slug for the address",
+                        "the name has no letters or digits; type a slug for the address",
                     ));
                 }
                 None

@@ -55,6 +55,7 @@ fuzz_target!(|input: Input| {
         title: title.as_str().to_owned(),
         summary: clean_optional(input.summary.as_deref()),
         body_html: sanitize_html(&input.body),
+        body_source: None,
         organization,
         department: None,
         dateline: None,

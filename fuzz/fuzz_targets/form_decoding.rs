@@ -57,6 +57,7 @@ fn input_from_edit(edit: &ReleaseEdit, status: &str, when: &str) -> ReleaseInput
         title: edit.title.clone(),
         summary: Some(edit.summary.clone()),
         body_html: markdown_to_html(&edit.body),
+        body_markdown: Some(edit.body.clone()),
         organization: edit.organization.clone(),
         department: Some(edit.department.clone()),
         dateline: Some(edit.dateline.clone()),

@@ -6,7 +6,7 @@
 use super::forms::FormFields;
 use super::views::{self, AdminPage, Choice, see_other};
 use super::{AdminError, CurrentAdmin, html_response};
-use crate::domain::{Lang, Status, ValidationError};
+use crate::domain::{Lang, Removed, Status, ValidationError};
 use crate::http::AppState;
 use crate::model::Release;
 use crate::service::{self, Publish, ReleaseEdit, WriteError};
@@ -14,6 +14,7 @@ use crate::store::{ListStatus, ReleaseFilter};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 const PAGE_SIZE: usize = 25;
@@ -125,11 +126,16 @@ pub async fn list(
         .map(|r| {
             let status = ListStatus::of(&r, now);
             let when = match status {
+                ListStatus::Draft if r.published_at > now => format!(
+                    "created {}; planned for {}",
+                    views::office_time(&state, r.created_at),
+                    views::going_out(&state, r.published_at, now)
+                ),
                 ListStatus::Draft => {
                     format!("created {}", views::office_time(&state, r.created_at))
                 }
                 ListStatus::Scheduled => {
-                    format!("at {}", views::office_time(&state, r.published_at))
+                    format!("at {}", views::going_out(&state, r.published_at, now))
                 }
                 _ => views::office_time(&state, r.published_at),
             };
@@ -194,7 +200,7 @@ pub async fn list(
 
 pub struct Button {
     pub action: &'static str,
-    pub label: &'static str,
+    pub label: String,
     pub primary: bool,
 }
 
@@ -212,6 +218,8 @@ pub struct ExistingView {
 
 /// The release exactly as readers will get it.
 pub struct PreviewView {
+    /// The address it will have.
+    pub address: String,
     pub title: String,
     pub summary: Option<String>,
     pub body_html: String,
@@ -243,6 +251,11 @@ struct FormPage {
     preview: Option<PreviewView>,
     buttons: Vec<Button>,
     office_tz: String,
+    /// When a typed time would publish it, in both zones, and how long
+    /// until then.
+    schedule_note: Option<String>,
+    /// What the sanitiser removed from the body, as a sentence.
+    sanitiser_report: Option<String>,
 }
 
 impl FormPage {
@@ -278,6 +291,7 @@ impl FormPage {
 }
 
 /// What a form render starts from.
+#[derive(Default)]
 struct FormInput {
     id: Option<i64>,
     edit: ReleaseEdit,
@@ -285,6 +299,9 @@ struct FormInput {
     errors: Vec<ValidationError>,
     notice: Option<String>,
     preview: Option<PreviewView>,
+    /// "Publish now" was pressed with a future time typed: ask which.
+    confirm_publish: bool,
+    sanitiser_report: Option<String>,
 }
 
 fn edit_from_fields(f: &FormFields) -> ReleaseEdit {
@@ -319,27 +336,41 @@ fn edit_from_release(r: &Release, body_source: Option<String>) -> ReleaseEdit {
     }
 }
 
-fn buttons_for(existing: Option<&ExistingView>) -> Vec<Button> {
-    let b = |action, label, primary| Button {
+/// The form's buttons. The first is what Enter submits, and the primary
+/// one is the natural choice: with a future time typed, that is
+/// "Schedule for …", and publishing now instead is a separate button that
+/// names the time it ignores.
+fn buttons_for(status: Option<&str>, future: Option<&str>, confirm: bool) -> Vec<Button> {
+    let b = |action, label: &str, primary| Button {
         action,
-        label,
+        label: label.to_owned(),
         primary,
     };
-    match existing.map(|e| e.status) {
-        Some("published") => vec![
+    let draft = match status {
+        Some("scheduled") => b("draft", "Back to draft", false),
+        _ => b("draft", "Save draft", false),
+    };
+    match (status, future) {
+        (Some("published"), _) => vec![
             b("save", "Save changes", true),
             b("preview", "Preview", false),
         ],
-        Some("retracted") => vec![b("save", "Save", true), b("preview", "Preview", false)],
-        Some("scheduled") => vec![
+        (Some("retracted"), _) => vec![b("save", "Save", true), b("preview", "Preview", false)],
+        (Some("scheduled"), _) if !confirm => vec![
             b("save", "Save (stays scheduled)", true),
             b("schedule", "Reschedule", false),
             b("publish", "Publish now", false),
-            b("draft", "Back to draft", false),
+            draft,
             b("preview", "Preview", false),
         ],
-        _ => vec![
-            b("draft", "Save draft", false),
+        (_, Some(at)) => vec![
+            b("schedule", &format!("Schedule for {at}"), true),
+            draft,
+            b("publish-now", &format!("Publish now, not at {at}"), false),
+            b("preview", "Preview", false),
+        ],
+        (_, None) => vec![
+            draft,
             b("publish", "Publish now", true),
             b("schedule", "Schedule", false),
             b("preview", "Preview", false),
@@ -356,12 +387,13 @@ async fn render_form(
 ) -> Result<HttpResponse, AdminError> {
     let st = state.clone();
     let id = input.id;
+    let now = state.clock.now();
     let (topics, existing) = web::block(move || -> Result<_, AdminError> {
         let topics = st.store.topics()?.0;
         let existing = match id {
             Some(id) => {
                 let r = st.store.release_by_id(id)?.ok_or(AdminError::NotFound)?;
-                let locked = st.store.release_slug_locked(id)?;
+                let locked = st.store.release_slug_locked(id, now)?;
                 Some((r, locked))
             }
             None => None,
@@ -369,14 +401,13 @@ async fn render_form(
         Ok((topics, existing))
     })
     .await??;
-    let now = state.clock.now();
     let existing = existing.map(|(r, locked)| {
         let status = ListStatus::of(&r, now);
         let status_line = match status {
             ListStatus::Draft => "Draft: not published.".to_owned(),
             ListStatus::Scheduled => format!(
                 "Scheduled: appears by itself at {}.",
-                views::office_time(state, r.published_at)
+                views::going_out(state, r.published_at, now)
             ),
             ListStatus::Published => format!(
                 "Published {}{}.",
@@ -431,9 +462,25 @@ async fn render_form(
         Some(id) => format!("/admin/releases/{id}/edit"),
         None => "/admin/releases/new".to_owned(),
     };
+    let future = views::parse_office_time(state, &input.schedule)
+        .ok()
+        .filter(|t| *t > now);
+    let status_name = existing.as_ref().map(|e| e.status);
+    let schedule_note = future.map(|t| match status_name {
+        Some("scheduled") => format!("Goes out {}.", views::going_out(state, t, now)),
+        _ => format!(
+            "Planned for {}. Not binding until you press “Schedule”.",
+            views::going_out(state, t, now)
+        ),
+    });
+    let buttons = buttons_for(
+        status_name,
+        future.map(|t| views::office_time(state, t)).as_deref(),
+        input.confirm_publish,
+    );
     let mut page = AdminPage::new(state, heading.clone(), Some(admin));
     page.notice = input.notice;
-    page.alert = !input.errors.is_empty() || status != StatusCode::OK;
+    page.alert = !input.errors.is_empty() || status != StatusCode::OK || input.confirm_publish;
     let body = FormPage {
         page,
         heading,
@@ -443,10 +490,12 @@ async fn render_form(
         dir,
         schedule: input.schedule,
         errors: input.errors,
-        buttons: buttons_for(existing.as_ref()),
+        buttons,
         existing,
         preview: input.preview,
         office_tz: state.settings.tz().name().to_owned(),
+        schedule_note,
+        sanitiser_report: input.sanitiser_report,
         v,
     }
     .render()?;
@@ -463,12 +512,8 @@ pub async fn new_form(
         ..Default::default()
     };
     let input = FormInput {
-        id: None,
         edit,
-        schedule: String::new(),
-        errors: Vec::new(),
-        notice: None,
-        preview: None,
+        ..Default::default()
     };
     render_form(&state, &admin, input, StatusCode::OK).await
 }
@@ -477,6 +522,26 @@ pub async fn new_form(
 pub struct EditQuery {
     #[serde(default)]
     done: String,
+    /// What the sanitiser removed at the save that led here
+    /// ([`Removed::to_query`]).
+    #[serde(default)]
+    removed: String,
+}
+
+/// The report shown after a save or preview that lost something.
+fn sanitiser_report(removed: &Removed, saved: bool) -> Option<String> {
+    let what = removed.sentence()?;
+    Some(if saved {
+        format!(
+            "Unsafe markup was taken out of the body: {what}. The body below is as stored \
+             and as readers get it."
+        )
+    } else {
+        format!(
+            "Unsafe markup is taken out of the body: {what} from the preview below, and \
+             will be when you save."
+        )
+    })
 }
 
 pub async fn edit_form(
@@ -494,18 +559,23 @@ pub async fn edit_form(
     })
     .await??;
     let now = state.clock.now();
-    let schedule = if ListStatus::of(&release, now) == ListStatus::Scheduled {
-        views::office_input_value(&state, release.published_at)
-    } else {
-        String::new()
+    // A scheduled release shows its time; a draft its planned time, while
+    // that is still ahead.
+    let schedule = match ListStatus::of(&release, now) {
+        ListStatus::Scheduled => views::office_input_value(&state, release.published_at),
+        ListStatus::Draft if release.published_at > now => {
+            views::office_input_value(&state, release.published_at)
+        }
+        _ => String::new(),
     };
     let input = FormInput {
         id: Some(id),
         edit: edit_from_release(&release, source),
         schedule,
-        errors: Vec::new(),
         notice: done_message(&query.done),
-        preview: None,
+        sanitiser_report: Removed::from_query(&query.removed)
+            .and_then(|r| sanitiser_report(&r, true)),
+        ..Default::default()
     };
     render_form(&state, &admin, input, StatusCode::OK).await
 }
@@ -535,6 +605,11 @@ fn preview_of(
     let lang = draft.lang.clone();
     let updated = draft.updated_at.filter(|u| *u > draft.published_at);
     PreviewView {
+        address: format!(
+            "{}/releases/{}",
+            state.settings.base_url().trim_end_matches('/'),
+            draft.slug
+        ),
         title: draft.title.as_str().to_owned(),
         summary: draft.summary.clone(),
         body_html: draft.body_html.clone(),
@@ -574,6 +649,11 @@ fn form_target(path: &str) -> Option<Option<i64>> {
     Some(Some(id))
 }
 
+/// The "Publish at" field as typed: empty, a time, or what is wrong with it.
+fn typed_schedule(state: &AppState, typed: &str) -> Option<Result<DateTime<Utc>, String>> {
+    (!typed.trim().is_empty()).then(|| views::parse_office_time(state, typed))
+}
+
 async fn submit(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
@@ -584,29 +664,53 @@ async fn submit(
     let edit = edit_from_fields(&fields);
     let schedule = fields.get("schedule").to_owned();
     let action = fields.get("action").to_owned();
-    let scheduled_at = if schedule.trim().is_empty() {
-        Err("choose the date and time to publish at".to_owned())
-    } else {
-        views::parse_office_time(&state, &schedule)
+    let scheduled_at = typed_schedule(&state, &schedule);
+    // "Publish now, not at …" names the time the page showed; if the field
+    // says something else now, the admin has not decided about that time.
+    let confirmed = fields.get("confirm_schedule").trim() == schedule.trim();
+    let refuse = |message: String| FormInput {
+        id,
+        edit: edit.clone(),
+        schedule: schedule.clone(),
+        errors: vec![ValidationError::new("schedule", message)],
+        notice: Some(NOT_SAVED.to_owned()),
+        ..Default::default()
     };
-    let publish = match action.as_str() {
-        "draft" => Some(Publish::Draft),
-        "publish" => Some(Publish::Now),
-        "schedule" => match &scheduled_at {
-            Ok(t) => Some(Publish::At(*t)),
-            Err(message) => {
-                let input = FormInput {
-                    id,
-                    edit,
-                    schedule,
-                    errors: vec![ValidationError::new("schedule", message.clone())],
-                    notice: None,
-                    preview: None,
-                };
-                return render_form(&state, &admin, input, StatusCode::UNPROCESSABLE_ENTITY).await;
-            }
-        },
-        "preview" => None,
+    let publish = match (action.as_str(), &scheduled_at) {
+        (_, Some(Err(message))) if action != "preview" => {
+            let input = refuse(message.clone());
+            return render_form(&state, &admin, input, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        ("draft", t) => Some(Publish::Draft(
+            t.as_ref().and_then(|t| t.as_ref().ok()).copied(),
+        )),
+        ("publish", Some(Ok(t))) | ("publish-now", Some(Ok(t)))
+            if *t > now && (action == "publish" || !confirmed) =>
+        {
+            let input = FormInput {
+                id,
+                edit,
+                schedule,
+                notice: Some(format!(
+                    "Not published: “Publish at” says {}. Press “Schedule for {}” to publish \
+                     it then, or “Publish now, not at {}” to publish it at once. Nothing was \
+                     saved yet.",
+                    views::going_out(&state, *t, now),
+                    views::office_time(&state, *t),
+                    views::office_time(&state, *t),
+                )),
+                confirm_publish: true,
+                ..Default::default()
+            };
+            return render_form(&state, &admin, input, StatusCode::OK).await;
+        }
+        ("publish" | "publish-now", _) => Some(Publish::Now),
+        ("schedule", Some(Ok(t))) => Some(Publish::At(*t)),
+        ("schedule", _) => {
+            let input = refuse("choose the date and time to publish at".to_owned());
+            return render_form(&state, &admin, input, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        ("preview", _) => None,
         _ => Some(Publish::Keep),
     };
     let st = state.clone();
@@ -615,9 +719,10 @@ async fn submit(
     let result = web::block(move || -> Result<_, WriteError> {
         match publish {
             Some(p) => {
-                let saved = service::save_release_edit(&st.store, id, &e, p, now, &authority)?;
+                let (saved, removed) =
+                    service::save_release_edit(&st.store, id, &e, p, now, &authority)?;
                 let r = st.store.release_by_id(saved)?.ok_or(WriteError::NotFound)?;
-                Ok(Ok((saved, r)))
+                Ok(Ok((saved, r, removed)))
             }
             None => {
                 let existing = match id {
@@ -625,7 +730,7 @@ async fn submit(
                     None => None,
                 };
                 let locked = match id {
-                    Some(id) => st.store.release_slug_locked(id)?,
+                    Some(id) => st.store.release_slug_locked(id, now)?,
                     None => false,
                 };
                 let visible = existing
@@ -633,7 +738,7 @@ async fn submit(
                     .is_some_and(|r| r.status != Status::Draft && r.published_at <= now);
                 let p = match scheduled_at {
                     _ if visible => Publish::Keep,
-                    Ok(t) if t > now => Publish::At(t),
+                    Some(Ok(t)) if t > now => Publish::At(t),
                     _ => Publish::Now,
                 };
                 let prepared = service::prepare_release_edit(
@@ -663,16 +768,21 @@ async fn submit(
     })
     .await?;
     match result {
-        Ok(Ok((saved_id, r))) => {
+        Ok(Ok((saved_id, r, removed))) => {
             let done = match (action.as_str(), ListStatus::of(&r, now)) {
                 (_, ListStatus::Draft) => "draft",
                 (_, ListStatus::Scheduled) => "scheduled",
-                ("publish", ListStatus::Published) => "published",
+                ("publish" | "publish-now", ListStatus::Published) => "published",
                 (_, ListStatus::Published) if r.is_updated() => "corrected",
                 _ => "saved",
             };
+            let report = if removed.is_empty() {
+                String::new()
+            } else {
+                format!("&removed={}", removed.to_query())
+            };
             Ok(see_other(&format!(
-                "/admin/releases/{saved_id}/edit?done={done}"
+                "/admin/releases/{saved_id}/edit?done={done}{report}"
             )))
         }
         Ok(Err((prepared, names))) => {
@@ -681,12 +791,13 @@ async fn submit(
                 id,
                 edit,
                 schedule,
-                errors: Vec::new(),
                 notice: Some(
                     "Preview below: this is exactly what readers will get. Nothing is saved yet."
                         .to_owned(),
                 ),
                 preview: Some(preview),
+                sanitiser_report: sanitiser_report(&prepared.removed, false),
+                ..Default::default()
             };
             render_form(&state, &admin, input, StatusCode::OK).await
         }
@@ -696,16 +807,17 @@ async fn submit(
                 edit,
                 schedule,
                 errors,
-                notice: Some(
-                    "Nothing was saved: please correct the fields marked below.".to_owned(),
-                ),
-                preview: None,
+                notice: Some(NOT_SAVED.to_owned()),
+                ..Default::default()
             };
             render_form(&state, &admin, input, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }
 }
+
+/// The banner over a refused form.
+const NOT_SAVED: &str = "Nothing was saved: please correct the fields marked below.";
 
 /// Shows a kept form again (after sign-in, or after a stale token), with
 /// everything as typed and nothing saved.
@@ -721,9 +833,8 @@ async fn render_kept(
         id: target,
         edit: edit_from_fields(fields),
         schedule: fields.get("schedule").to_owned(),
-        errors: Vec::new(),
         notice: Some(notice.to_owned()),
-        preview: None,
+        ..Default::default()
     };
     render_form(state, admin, input, status).await
 }

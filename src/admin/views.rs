@@ -68,6 +68,54 @@ pub fn office_time(state: &AppState, t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A time in the office's zone and, when the office is elsewhere, in UTC:
+/// "24 Dec 2026, 09:00 CET (08:00 UTC)".
+pub fn office_and_utc(state: &AppState, t: DateTime<Utc>) -> String {
+    let local = office_time(state, t);
+    let tz = state.settings.tz();
+    if tz == chrono_tz::UTC {
+        return local;
+    }
+    let same_day = t.with_timezone(&tz).date_naive() == t.date_naive();
+    let utc = if same_day {
+        t.format("%H:%M UTC")
+    } else {
+        t.format("%-d %b %Y, %H:%M UTC")
+    };
+    format!("{local} ({utc})")
+}
+
+/// How long until `t`, roughly: "in 3 days 4 hours", "in 25 minutes".
+pub fn time_until(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    fn unit(n: i64, one: &str) -> String {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {one}s")
+        }
+    }
+    let minutes = (t - now).num_minutes();
+    if t <= now {
+        return "now".to_owned();
+    }
+    let (days, hours, mins) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
+    let text = match (days, hours, mins) {
+        (0, 0, 0) => return "in less than a minute".to_owned(),
+        (0, 0, m) => unit(m, "minute"),
+        (0, h, 0) => unit(h, "hour"),
+        (0, h, m) => format!("{} {}", unit(h, "hour"), unit(m, "minute")),
+        (d, 0, _) => unit(d, "day"),
+        (d, h, _) => format!("{} {}", unit(d, "day"), unit(h, "hour")),
+    };
+    format!("in {text}")
+}
+
+/// When a scheduled release goes out, for the form and the list:
+/// "24 Dec 2026, 09:00 CET (08:00 UTC), in 22 days 21 hours".
+pub fn going_out(state: &AppState, t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    format!("{}, {}", office_and_utc(state, t), time_until(t, now))
+}
+
 /// The value of a `datetime-local` input in the office's time zone.
 pub fn office_input_value(state: &AppState, t: DateTime<Utc>) -> String {
     t.with_timezone(&state.settings.tz())
@@ -133,4 +181,26 @@ pub fn language_choices(current: &str) -> Vec<Choice> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    #[test]
+    fn says_how_long_until_a_time() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        for (later, text) in [
+            (Duration::seconds(30), "in less than a minute"),
+            (Duration::minutes(1), "in 1 minute"),
+            (Duration::minutes(90), "in 1 hour 30 minutes"),
+            (Duration::hours(2), "in 2 hours"),
+            (Duration::hours(49), "in 2 days 1 hour"),
+            (Duration::days(22) + Duration::minutes(5), "in 22 days"),
+        ] {
+            assert_eq!(time_until(now + later, now), text, "{later}");
+        }
+        assert_eq!(time_until(now, now), "now");
+    }
 }

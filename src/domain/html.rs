@@ -25,12 +25,30 @@ pub fn sanitize_html(html: &str) -> String {
     clean_text(&clean)
 }
 
-/// Renders Markdown (which may contain HTML) and sanitises the result.
-pub fn markdown_to_html(markdown: &str) -> String {
+/// Markdown (which may contain HTML) to HTML, not yet sanitised.
+fn render_markdown(markdown: &str) -> String {
     let parser = pulldown_cmark::Parser::new_ext(markdown, pulldown_cmark::Options::ENABLE_TABLES);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, parser);
-    sanitize_html(&html)
+    html
+}
+
+/// Renders Markdown (which may contain HTML) and sanitises the result.
+pub fn markdown_to_html(markdown: &str) -> String {
+    sanitize_html(&render_markdown(markdown))
+}
+
+/// [`sanitize_html`], also saying what it removed.
+pub fn sanitize_html_reporting(html: &str) -> (String, super::Removed) {
+    let clean = sanitize_html(html);
+    let kept = SANITIZER.clone_tags();
+    let removed = super::Removed::between(html, &clean, |t| kept.contains(t));
+    (clean, removed)
+}
+
+/// [`markdown_to_html`], also saying what the sanitiser removed.
+pub fn markdown_to_html_reporting(markdown: &str) -> (String, super::Removed) {
+    sanitize_html_reporting(&render_markdown(markdown))
 }
 
 #[cfg(test)]

@@ -6,12 +6,16 @@ mod lang;
 #[cfg(test)]
 mod proptests;
 mod release;
+mod removed;
 mod slug;
 mod text;
 
-pub use html::{markdown_to_html, sanitize_html};
+pub use html::{
+    markdown_to_html, markdown_to_html_reporting, sanitize_html, sanitize_html_reporting,
+};
 pub use lang::Lang;
 pub use release::{ReleaseDraft, ReleaseInput, Status, parse_instant};
+pub use removed::Removed;
 pub use slug::Slug;
 pub use text::{Title, clean_optional, clean_text};
 

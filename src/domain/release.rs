@@ -1,5 +1,5 @@
 use super::text::clean_optional;
-use super::{Lang, Slug, Title, ValidationError, sanitize_html};
+use super::{Lang, Slug, Title, ValidationError, clean_text, sanitize_html};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +46,10 @@ pub struct ReleaseInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     pub body_html: String,
+    /// The Markdown the body was written in (the newsroom form keeps it);
+    /// `body_html` is still what readers get.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_markdown: Option<String>,
     pub organization: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
@@ -73,6 +77,8 @@ pub struct ReleaseDraft {
     pub title: Title,
     pub summary: Option<String>,
     pub body_html: String,
+    /// The Markdown `body_html` was made from, when known.
+    pub body_source: Option<String>,
     pub organization: String,
     pub department: Option<String>,
     pub dateline: Option<String>,
@@ -179,6 +185,11 @@ impl ReleaseInput {
                 title,
                 summary: clean_optional(self.summary.as_deref()),
                 body_html,
+                body_source: self
+                    .body_markdown
+                    .as_deref()
+                    .map(clean_text)
+                    .filter(|s| !s.trim().is_empty()),
                 organization,
                 department: clean_optional(self.department.as_deref()),
                 dateline: clean_optional(self.dateline.as_deref()),

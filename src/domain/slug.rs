@@ -41,20 +41,47 @@ impl Slug {
     }
 
     /// Makes a slug from free text ("Ministry: 3rd report!" → "ministry-3rd-report").
-    /// Letters outside ASCII are dropped; `None` when nothing usable is left.
+    /// Letters of other scripts are transliterated (any_ascii), so an
+    /// Arabic, Russian or Chinese title gets a readable address; symbols and
+    /// emoji separate words. `None` when nothing usable is left.
     pub fn from_text(text: &str) -> Option<Self> {
         let mut out = String::new();
-        for c in text.chars().flat_map(char::to_lowercase) {
-            if c.is_ascii_alphanumeric() {
-                out.push(c);
-            } else if !out.is_empty() && !out.ends_with('-') {
+        let separate = |out: &mut String| {
+            if !out.is_empty() && !out.ends_with('-') {
                 out.push('-');
+            }
+        };
+        let push = |out: &mut String, c: char| match c.to_ascii_lowercase() {
+            c if c.is_ascii_alphanumeric() => out.push(c),
+            // Transliteration writes some letters (Arabic ʿayn) as quotes.
+            '\'' | '`' => {}
+            _ => separate(out),
+        };
+        for c in text.chars() {
+            if c.is_ascii() {
+                push(&mut out, c);
+            } else if c.is_alphanumeric() {
+                let ascii = any_ascii::any_ascii_char(c);
+                // Chinese and Japanese characters come out as capitalised
+                // syllables ("Bei", "Jing"): keep them apart.
+                let syllable = !c.is_uppercase()
+                    && !c.is_lowercase()
+                    && ascii.starts_with(|a: char| a.is_ascii_uppercase());
+                if syllable {
+                    separate(&mut out);
+                }
+                ascii.chars().for_each(|a| push(&mut out, a));
+                if syllable {
+                    separate(&mut out);
+                }
+            } else {
+                separate(&mut out);
             }
             if out.len() >= 80 {
                 break;
             }
         }
-        let trimmed = out.trim_end_matches('-');
+        let trimmed = out.get(..80).unwrap_or(&out).trim_end_matches('-');
         Self::parse(trimmed).ok()
     }
 
@@ -89,6 +116,21 @@ mod tests {
                 .as_str(),
             "ministry-3rd-report-on-things"
         );
-        assert!(Slug::from_text("مرحبا").is_none());
+        assert!(Slug::from_text("🎉 ✨").is_none());
+    }
+
+    /// Titles in other scripts used to give `release-20261202-093313`.
+    #[test]
+    fn transliterates_other_scripts() {
+        for (title, slug) in [
+            ("ساعات عمل جديدة لمراكز الخدمة", "st-ml-jdydh-lmrkz-lkhdmh"),
+            ("Пресс-релиз: новый порт", "press-reliz-novyy-port"),
+            ("Ελληνικά νέα", "ellinika-nea"),
+            ("Città di Łódź", "citta-di-lodz"),
+            ("北京新闻发布会", "bei-jing-xin-wen-fa-bu-hui"),
+            ("Жук 🎉 news", "zhuk-news"),
+        ] {
+            assert_eq!(Slug::from_text(title).unwrap().as_str(), slug, "{title}");
+        }
     }
 }

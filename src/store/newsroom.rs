@@ -3,7 +3,8 @@
 //! `changed_at` bookkeeping that drives feed `Last-Modified`.
 
 use super::releases::{
-    RELEASE_COLUMNS, attach_topics, release_from_row, save_one, touch_topics_of,
+    RELEASE_COLUMNS, attach_topics, release_from_row, remember_if_public, save_one, slug_is_locked,
+    touch_topics_of,
 };
 use super::topics::{find_topic, touch_topic_list};
 use super::{Result, Store, StoreError, to_ms};
@@ -133,14 +134,9 @@ impl Store {
             .flatten())
     }
 
-    /// Whether the slug may no longer change (the release was published).
-    pub fn release_slug_locked(&self, id: i64) -> Result<bool> {
-        Ok(self
-            .conn()?
-            .prepare_cached("SELECT slug_locked FROM releases WHERE id = ?1")?
-            .query_row([id], |r| r.get::<_, bool>(0))
-            .optional()?
-            .unwrap_or(false))
+    /// Whether the slug may no longer change (readers could have seen it).
+    pub fn release_slug_locked(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        slug_is_locked(&*self.conn()?, id, to_ms(now))
     }
 
     /// The id of the release using `slug`, if any.
@@ -233,13 +229,13 @@ impl Store {
 
     /// Saves a release from the newsroom in one transaction: creates the
     /// inline topics, renames the slug when allowed (`existing_id` given and
-    /// not yet published), stores the release and the Markdown it came from.
+    /// not yet public), stores the release and the Markdown it came from
+    /// (`draft.body_source`; `None` forgets it, so the form shows the HTML).
     /// Returns the release's id.
     pub fn save_newsroom_release(
         &self,
         existing_id: Option<i64>,
         draft: &ReleaseDraft,
-        body_source: Option<&str>,
         new_topics: &[NewTopic],
         now: DateTime<Utc>,
         authority: &str,
@@ -277,12 +273,7 @@ impl Store {
                             value: draft.slug.to_string(),
                         });
                     }
-                    let locked: bool = tx.query_row(
-                        "SELECT slug_locked FROM releases WHERE id = ?1",
-                        [id],
-                        |r| r.get(0),
-                    )?;
-                    if locked {
+                    if slug_is_locked(&tx, id, now_ms)? {
                         return Err(StoreError::Conflict(format!(
                             "the slug of {:?} cannot change: it has been published",
                             existing.slug
@@ -299,7 +290,7 @@ impl Store {
         tx.prepare_cached(
             "UPDATE releases SET body_source = ?2 WHERE id = ?1 AND body_source IS NOT ?2",
         )?
-        .execute(params![id, body_source])?;
+        .execute(params![id, draft.body_source])?;
         tx.commit()?;
         Ok((id, outcome))
     }
@@ -317,6 +308,7 @@ impl Store {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let now_ms = to_ms(now);
+        remember_if_public(&tx, id, now_ms)?;
         let n = tx
             .prepare_cached(
                 "UPDATE releases SET status = ?2, retraction_note = ?3, \

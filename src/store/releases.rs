@@ -11,6 +11,13 @@ pub(super) const RELEASE_COLUMNS: &str = "r.id, r.uid, r.slug, r.title, r.summar
 pub(super) const TOPICS_OF_RELEASE_SQL: &str = "SELECT t.slug, t.name FROM release_topics rt \
      JOIN topics t ON t.id = rt.topic_id WHERE rt.release_id = ?1 ORDER BY rt.position";
 
+/// A release from `SELECT {RELEASE_COLUMNS}, r.body_source`.
+fn release_with_source(row: &Row<'_>) -> rusqlite::Result<Release> {
+    let mut r = release_from_row(row)?;
+    r.body_source = row.get(17)?;
+    Ok(r)
+}
+
 pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
     let status: String = row.get(10)?;
     Ok(Release {
@@ -31,6 +38,8 @@ pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
         changed_at: from_ms(row.get(14)?),
         correction_note: row.get(15)?,
         retraction_note: row.get(16)?,
+        // Feeds never need it; single-release reads add it (`with_source`).
+        body_source: None,
         topics: Vec::new(),
     })
 }
@@ -57,10 +66,10 @@ pub(super) fn find_release_where(
     condition: &str,
     value: &dyn rusqlite::ToSql,
 ) -> rusqlite::Result<Option<Release>> {
-    let sql = format!("SELECT {RELEASE_COLUMNS} FROM releases r WHERE {condition}");
+    let sql = format!("SELECT {RELEASE_COLUMNS}, r.body_source FROM releases r WHERE {condition}");
     let found = conn
         .prepare_cached(&sql)?
-        .query_row([value], release_from_row)
+        .query_row([value], release_with_source)
         .optional()?;
     Ok(match found {
         Some(mut r) => {
@@ -144,6 +153,7 @@ fn same_content(existing: &Release, draft: &ReleaseDraft, updated_at: DateTime<U
         && existing.updated_at == updated_at
         && existing.correction_note == draft.correction_note
         && existing.retraction_note == draft.retraction_note
+        && (draft.body_source.is_none() || existing.body_source == draft.body_source)
         && existing
             .topics
             .iter()
@@ -178,6 +188,9 @@ pub(super) fn save_one(
     let topic_ids = ensure_topics(conn, &draft.topics, now_ms)?;
     let (release_id, outcome) = match &existing {
         Some(e) => {
+            if e.status != draft.status || e.published_at != draft.published_at {
+                remember_if_public(conn, e.id, now_ms)?;
+            }
             touch_topics_of(conn, e.id, now_ms)?;
             conn.prepare_cached(
                 "UPDATE releases SET title = ?2, summary = ?3, body_html = ?4, organization = ?5, \
@@ -251,7 +264,37 @@ pub(super) fn save_one(
         link.execute(params![release_id, topic_id, pos as i64])?;
     }
     touch_topics_of(conn, release_id, now_ms)?;
+    if let Some(source) = &draft.body_source {
+        conn.prepare_cached("UPDATE releases SET body_source = ?2 WHERE id = ?1")?
+            .execute(params![release_id, source])?;
+    }
     Ok(outcome)
+}
+
+/// Before a write changes a release's status or time: if readers can see
+/// it now, its address is fixed from here on. Visibility comes with time,
+/// not with a write, so it is noted at the first write that could end it.
+pub(super) fn remember_if_public(conn: &Connection, id: i64, now_ms: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE releases SET slug_locked = 1 WHERE id = ?1 AND slug_locked = 0 \
+         AND (status = 'retracted' OR (status = 'published' AND published_at <= ?2))",
+    )?
+    .execute(params![id, now_ms])?;
+    Ok(())
+}
+
+/// Whether a release's address is fixed: it is once readers could have
+/// seen the release (or it was retracted); a scheduled release's address
+/// can change until its time comes.
+pub(super) fn slug_is_locked(conn: &Connection, id: i64, now_ms: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT slug_locked = 1 OR status = 'retracted' \
+             OR (status = 'published' AND published_at <= ?2) FROM releases WHERE id = ?1",
+        )?
+        .query_row(params![id, now_ms], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
 }
 
 impl Store {
@@ -314,12 +357,14 @@ impl Store {
     ) -> Result<usize> {
         let conn = self.conn()?;
         let tx = conn.unchecked_transaction()?;
-        let sql = format!("SELECT {RELEASE_COLUMNS} FROM releases r ORDER BY r.published_at, r.id");
+        let sql = format!(
+            "SELECT {RELEASE_COLUMNS}, r.body_source FROM releases r ORDER BY r.published_at, r.id"
+        );
         let mut stmt = tx.prepare(&sql)?;
         let mut rows = stmt.query([])?;
         let mut n = 0;
         while let Some(row) = rows.next()? {
-            let mut r = release_from_row(row)?;
+            let mut r = release_with_source(row)?;
             attach_topics(&tx, std::slice::from_mut(&mut r))?;
             let input = r.into_input();
             out(input).map_err(|source| StoreError::Io {

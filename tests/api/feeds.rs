@@ -253,6 +253,7 @@ fn snapshot(title: &str, summary: &str, body: &str, org: &str) -> FeedSnapshot {
             title,
             summary: Some(clean(summary)),
             body_html: pressfeed::domain::sanitize_html(body),
+            body_source: None,
             organization: clean(org),
             department: None,
             dateline: None,

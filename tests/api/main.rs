@@ -11,5 +11,6 @@ mod helpers;
 mod hostile_http;
 mod import;
 mod large_bodies;
+mod newsroom_form;
 mod operate;
 mod pages;
