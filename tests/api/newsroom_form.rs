@@ -230,7 +230,7 @@ async fn schedule_without_a_time_shows_the_banner() {
         "{page}"
     );
     assert!(page.contains(
-        r#"<p class="error" id="schedule-error">choose the date and time to publish at</p>"#
+        r#"<p class="error" id="schedule-error">Choose the date and time to publish at</p>"#
     ));
     assert_eq!(input_value(&page, "title").as_deref(), Some("No time"));
     // A time that does not parse gets the same banner, for every button.
@@ -261,7 +261,7 @@ async fn schedule_times_beyond_five_years_are_refused() {
         let page = res.text().await.unwrap();
         assert!(
             page.contains(
-                "this is more than 5 years ahead; check the year (the latest possible date is 1 Mar 2031)"
+                "This is more than 5 years ahead; check the year (the latest possible date is 1 Mar 2031)"
             ),
             "{page}"
         );
