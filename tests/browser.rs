@@ -6,8 +6,9 @@
 //!
 //!     cargo test --test browser -- --nocapture
 //!
-//! With `PRESSFEED_UPDATE_SCREENSHOTS=1` the screenshot of the release form
-//! is written to `docs/screenshots/release-form.png` (else under `target/`).
+//! With `PRESSFEED_UPDATE_SCREENSHOTS=1` the screenshots (the release form,
+//! a scheduled release, a refused form, the sanitiser's report) are written
+//! to `docs/screenshots/` (else under `target/screenshots/`).
 
 use chrono::{Duration, TimeZone, Utc};
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -128,6 +129,35 @@ async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+}
+
+/// Sets the `datetime-local` "Publish at" field (typing into it depends on
+/// the browser's locale).
+async fn set_schedule(c: &Client, value: &str) {
+    let schedule = c.find(Locator::Css("#schedule")).await.expect("#schedule");
+    c.execute(
+        "arguments[0].value = arguments[1];",
+        vec![serde_json::to_value(&schedule).unwrap(), json!(value)],
+    )
+    .await
+    .expect("value set");
+}
+
+/// Saves the window as `name` under `docs/screenshots/` with
+/// `PRESSFEED_UPDATE_SCREENSHOTS` set, else under `target/screenshots/`.
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = if std::env::var_os("PRESSFEED_UPDATE_SCREENSHOTS").is_some() {
+        root.join("docs/screenshots")
+    } else {
+        root.join("target/screenshots")
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, &png).unwrap();
+    eprintln!("screenshot: {}", path.display());
 }
 
 async fn page_text(c: &Client) -> String {
@@ -260,17 +290,124 @@ async fn the_newsroom_in_a_real_browser() {
     fill(&c, "#department", "Press Office").await;
     fill(&c, "#dateline", "Portville").await;
     click(&c, "input[name=topics][value=transport]").await;
-    let png = c.screenshot().await.expect("screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "a PNG");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shot = if std::env::var_os("PRESSFEED_UPDATE_SCREENSHOTS").is_some() {
-        root.join("docs/screenshots/release-form.png")
-    } else {
-        root.join("target/screenshots/release-form.png")
-    };
-    std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
-    std::fs::write(&shot, &png).unwrap();
-    eprintln!("screenshot of the release form: {}", shot.display());
+    screenshot(&c, "release-form.png").await;
+
+    // Embargo safety (issue 10, item 1): "Publish now" pressed with a
+    // future "Publish at" publishes nothing; the page names the time and
+    // scheduling becomes the default, which Enter in the title submits.
+    c.goto(&format!("{base}/admin/releases/new")).await.unwrap();
+    wait_for(&c, "#release-form").await;
+    fill(&c, "#title", "Christmas opening hours").await;
+    fill(
+        &c,
+        "#body",
+        "The harbour office opens at 10:00 on 24 December.",
+    )
+    .await;
+    set_schedule(&c, "2026-12-24T09:00").await;
+    click(&c, "#action-publish").await;
+    wait_for(&c, "#action-publish-now").await;
+    let text = page_text(&c).await;
+    assert!(
+        text.contains("Not published: “Publish at” says 24 Dec 2026, 09:00 CET (08:00 UTC)"),
+        "{text}"
+    );
+    assert!(!feed("/feed.atom").await.contains("Christmas opening hours"));
+    assert_eq!(value_of(&c, "#schedule").await, "2026-12-24T09:00");
+    let default = c
+        .find(Locator::Css("#release-form button[type=submit]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        default.text().await.unwrap(),
+        "Schedule for 24 Dec 2026, 09:00 CET"
+    );
+    c.find(Locator::Css("#title"))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    wait_for(&c, "#schedule-note").await;
+    assert_eq!(
+        c.current_url().await.unwrap().query(),
+        Some("done=scheduled")
+    );
+    let text = page_text(&c).await;
+    assert!(
+        text.contains(
+            "Scheduled: appears by itself at 24 Dec 2026, 09:00 CET (08:00 UTC), in 297 days 20 hours."
+        ),
+        "{text}"
+    );
+    assert!(!feed("/feed.atom").await.contains("Christmas opening hours"));
+    screenshot(&c, "release-scheduled.png").await;
+
+    // Item 2: "Save draft" keeps the typed time, as planned.
+    c.goto(&format!("{base}/admin/releases/new")).await.unwrap();
+    wait_for(&c, "#release-form").await;
+    fill(&c, "#title", "Draft with a plan").await;
+    fill(&c, "#body", "Not decided yet.").await;
+    set_schedule(&c, "2026-04-02T10:30").await;
+    click(&c, "#action-draft").await;
+    wait_for(&c, "#schedule-note").await;
+    assert_eq!(c.current_url().await.unwrap().query(), Some("done=draft"));
+    assert_eq!(value_of(&c, "#schedule").await, "2026-04-02T10:30");
+    assert!(
+        page_text(&c)
+            .await
+            .contains("Planned for 2 Apr 2026, 10:30 CEST")
+    );
+
+    // Item 3: "Schedule" without a time gets the banner at the top, like
+    // every other refusal, and the message beside the field.
+    c.goto(&format!("{base}/admin/releases/new")).await.unwrap();
+    wait_for(&c, "#release-form").await;
+    fill(&c, "#title", "No time given").await;
+    fill(&c, "#body", "Every word stays.").await;
+    click(&c, "#action-schedule").await;
+    let banner = wait_for(&c, ".flash.alert").await;
+    assert_eq!(
+        banner.text().await.unwrap(),
+        "Nothing was saved: please correct the fields marked below."
+    );
+    assert_eq!(
+        wait_for(&c, "#schedule-error").await.text().await.unwrap(),
+        "Choose the date and time to publish at"
+    );
+    assert_eq!(value_of(&c, "#body").await, "Every word stays.");
+    screenshot(&c, "release-error.png").await;
+
+    // Item 6: what the sanitiser removed is said, and the body box shows
+    // the body as stored.
+    c.goto(&format!("{base}/admin/releases/new")).await.unwrap();
+    wait_for(&c, "#release-form").await;
+    fill(&c, "#title", "Pasted from elsewhere").await;
+    fill(
+        &c,
+        "#body",
+        "Read the **report**.\n\n<script>alert('x')</script>\n\n\
+         Download it [here](javascript:alert(1)) or <a href=\"https://example.org/\">there</a>.",
+    )
+    .await;
+    click(&c, "#action-draft").await;
+    let report = wait_for(&c, "#sanitiser-report").await;
+    assert!(
+        report
+            .text()
+            .await
+            .unwrap()
+            .contains("1 script and 1 unsafe link were removed"),
+        "{}",
+        report.text().await.unwrap()
+    );
+    let stored = value_of(&c, "#body").await;
+    assert!(
+        !stored.contains("script") && !stored.contains("javascript"),
+        "{stored}"
+    );
+    assert!(stored.contains("<strong>report</strong>"), "{stored}");
+    screenshot(&c, "release-sanitised.png").await;
 
     // Scheduled one minute ahead (13:01 in Paris is 12:01 UTC): not in the
     // feed yet; it appears by itself when the clock gets there.
@@ -284,16 +421,7 @@ async fn the_newsroom_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    let schedule = c.find(Locator::Css("#schedule")).await.unwrap();
-    c.execute(
-        "arguments[0].value = arguments[1];",
-        vec![
-            serde_json::to_value(&schedule).unwrap(),
-            json!("2026-03-01T13:01"),
-        ],
-    )
-    .await
-    .unwrap();
+    set_schedule(&c, "2026-03-01T13:01").await;
     click(&c, "#action-schedule").await;
     wait_for(&c, ".flash").await;
     let edit_url = c.current_url().await.unwrap();
