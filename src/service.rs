@@ -93,6 +93,22 @@ pub fn import(
     authority: &str,
     progress: &mut dyn FnMut(usize),
 ) -> Result<ImportReport, ImportError> {
+    // The same horizon as the form and the API, for releases that would be
+    // published by themselves one day.
+    let too_far: Vec<LineError> = drafts
+        .iter()
+        .zip(lines)
+        .filter(|(d, _)| d.status == Status::Published)
+        .filter_map(|(d, &line)| {
+            check_horizon("published_at", d.published_at, now).map(|e| LineError {
+                line,
+                message: e.to_string(),
+            })
+        })
+        .collect();
+    if !too_far.is_empty() {
+        return Err(ImportError::BadLines(too_far));
+    }
     let outcomes = store
         .save_releases(drafts, now, authority, progress)
         .map_err(|e| match e {

@@ -296,6 +296,28 @@ async fn schedule_times_beyond_five_years_are_refused() {
             .unwrap()
             .contains("more than 5 years ahead")
     );
+    // And so does an import, naming the line.
+    let line = r#"{"slug":"far","title":"Far","body_html":"<p>x</p>","organization":"O","lang":"en","published_at":"9999-01-01T00:00:00Z"}"#;
+    let (drafts, lines) =
+        pressfeed::service::parse_jsonl(format!("\n{line}\n").as_bytes()).unwrap();
+    match pressfeed::service::import(
+        app.store(),
+        &drafts,
+        &lines,
+        app.clock.now(),
+        "press.test",
+        &mut |_| {},
+    ) {
+        Err(pressfeed::service::ImportError::BadLines(errors)) => {
+            assert_eq!(errors[0].line, 2);
+            assert!(
+                errors[0].message.contains("more than 5 years ahead"),
+                "{errors:?}"
+            );
+        }
+        other => panic!("imported a release for the year 9999: {other:?}"),
+    }
+    assert!(app.store().release_by_slug("far").unwrap().is_none());
 }
 
 /// Item 5: a scheduled release says when it goes out in the office's zone
