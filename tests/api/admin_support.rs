@@ -301,8 +301,8 @@ pub fn edit_id(res: &reqwest::Response) -> i64 {
         .unwrap_or_else(|| panic!("not an edit redirect: {loc:?}"))
 }
 
-/// Everything stored that a refused request must not have changed.
-pub fn snapshot(app: &TestApp) -> String {
+/// Every release as `export` writes it (JSON Lines).
+pub fn exported(app: &TestApp) -> String {
     let mut out = String::new();
     app.store()
         .export(&mut |r| {
@@ -311,6 +311,12 @@ pub fn snapshot(app: &TestApp) -> String {
             Ok(())
         })
         .unwrap();
+    out
+}
+
+/// Everything stored that a refused request must not have changed.
+pub fn snapshot(app: &TestApp) -> String {
+    let mut out = exported(app);
     let (topics, changed) = app.store().topics().unwrap();
     out.push_str(&format!("{topics:?} {changed}\n"));
     out

@@ -47,6 +47,17 @@ fn buttons(page: &str) -> Vec<(String, String, bool)> {
     out
 }
 
+/// Posts `f` and checks that nothing was published: the form came back
+/// asking about the typed time.
+async fn asks_first(app: &TestApp, path: &str, f: &[(&str, &str)], title: &str) -> String {
+    let res = post_form(app, path, f).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Not published: “Publish at” says"), "{page}");
+    assert!(!app.text("/feed.atom").await.contains(title));
+    page
+}
+
 fn released(app: &TestApp, title: &str) -> Option<pressfeed::model::Release> {
     let id = app
         .store()
@@ -74,9 +85,7 @@ async fn publish_now_with_a_future_time_asks_first_and_schedule_is_the_default()
     );
     let mut f = fields(&csrf, "Christmas statement", "publish");
     f.push(("schedule", "2026-12-24T09:00"));
-    let res = post_form(&app, "/admin/releases/new", &f).await;
-    assert_eq!(res.status(), 200);
-    let page = res.text().await.unwrap();
+    let page = asks_first(&app, "/admin/releases/new", &f, "Christmas statement").await;
     assert!(
         page.contains("Not published: “Publish at” says 24 Dec 2026, 09:00 CET (08:00 UTC)"),
         "{page}"
@@ -85,7 +94,6 @@ async fn publish_now_with_a_future_time_asks_first_and_schedule_is_the_default()
         released(&app, "Christmas statement").is_none(),
         "nothing saved"
     );
-    assert!(!app.text("/feed.atom").await.contains("Christmas statement"));
     assert_eq!(
         textarea(&page, "body").as_deref(),
         Some("Under **embargo**.")
@@ -129,9 +137,7 @@ async fn publish_now_with_a_future_time_asks_first_and_schedule_is_the_default()
     let edit = format!("/admin/releases/{}/edit", r.id);
     let mut f = fields(&csrf, "Christmas statement", "publish");
     f.push(("schedule", "2026-12-24T09:00"));
-    let page = post_form(&app, &edit, &f).await.text().await.unwrap();
-    assert!(page.contains("Not published"), "{page}");
-    assert!(!app.text("/feed.atom").await.contains("Christmas statement"));
+    asks_first(&app, &edit, &f, "Christmas statement").await;
 
     // "Publish now, not at …" for a time the page did not name (the field
     // was changed) asks again; for the time it named, it publishes.
@@ -140,9 +146,7 @@ async fn publish_now_with_a_future_time_asks_first_and_schedule_is_the_default()
         ("schedule", "2026-12-25T09:00"),
         ("confirm_schedule", "2026-12-24T09:00"),
     ]);
-    let page = post_form(&app, &edit, &f).await.text().await.unwrap();
-    assert!(page.contains("Not published"), "{page}");
-    assert!(!app.text("/feed.atom").await.contains("Christmas statement"));
+    asks_first(&app, &edit, &f, "Christmas statement").await;
     let mut f = fields(&csrf, "Christmas statement", "publish-now");
     f.extend([
         ("schedule", "2026-12-24T09:00"),
@@ -424,18 +428,7 @@ async fn the_markdown_source_survives_export_and_import() {
     )
     .await;
     assert_eq!(res.status(), 303);
-    let export = |app: &TestApp| {
-        let mut out = String::new();
-        app.store()
-            .export(&mut |r| {
-                out.push_str(&serde_json::to_string(&r).unwrap());
-                out.push('\n');
-                Ok(())
-            })
-            .unwrap();
-        out
-    };
-    let first = export(&app);
+    let first = exported(&app);
     assert!(
         first.contains(r#""body_markdown":"Under **embargo**.""#),
         "{first}"
@@ -452,7 +445,7 @@ async fn the_markdown_source_survives_export_and_import() {
     )
     .unwrap();
     assert_eq!(
-        export(&other),
+        exported(&other),
         first,
         "export → import → export is identical"
     );
