@@ -7,6 +7,7 @@ mod api_v1;
 mod cli;
 mod conditional;
 mod feeds;
+mod framing;
 mod helpers;
 mod hostile_http;
 mod import;

@@ -33,22 +33,57 @@ pub struct Codec {
     encoder: encoder::MessageEncoder<Response<()>>,
 }
 
+/// How the answer to one request is framed: without a body for HEAD, in
+/// the request's HTTP version, and whether the connection stays open after
+/// it. Taken from each request as its handling starts, because with
+/// pipelining the codec has usually decoded later requests by the time the
+/// answer is written.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Framing {
+    head: bool,
+    version: Version,
+    conn_type: ConnectionType,
+}
+
+impl Framing {
+    pub(super) fn of(head: &crate::RequestHead) -> Self {
+        Framing {
+            head: head.method == Method::HEAD,
+            version: head.version,
+            conn_type: head.connection_type(),
+        }
+    }
+
+    /// For an answer that ends the connection and belongs to no decoded
+    /// request (a malformed one, a time-out).
+    pub(super) const CLOSING: Framing = Framing {
+        head: false,
+        version: Version::HTTP_11,
+        conn_type: ConnectionType::Close,
+    };
+}
+
 impl Codec {
-    /// Makes the next response encoded the answer to `head`: no body for
-    /// HEAD, its HTTP version and connection type. Decoding a request does
-    /// this; the dispatcher does it again for a pipelined request it
-    /// decoded earlier, else its response would be framed for the last
-    /// request decoded (a body after the head of a HEAD answer).
-    pub(super) fn answering(&mut self, head: &crate::RequestHead) {
-        self.flags.set(Flags::HEAD, head.method == Method::HEAD);
-        self.version = head.version;
-        self.conn_type = head.connection_type();
+    /// Makes the next response encoded the answer to the request framed
+    /// as `framing`. Decoding a request does this; the dispatcher does it
+    /// again before it writes each answer, else the answer would be framed
+    /// for the last request decoded (a body after the head of a HEAD
+    /// answer, keep-alive after `Connection: close`).
+    pub(super) fn answering(&mut self, framing: Framing) {
+        self.flags.set(Flags::HEAD, framing.head);
+        self.version = framing.version;
+        self.conn_type = framing.conn_type;
 
         if self.conn_type == ConnectionType::KeepAlive
             && !self.flags.contains(Flags::KEEP_ALIVE_ENABLED)
         {
             self.conn_type = ConnectionType::Close
         }
+    }
+
+    /// Whether the body of the last request decoded is still being decoded.
+    pub(super) fn in_payload(&self) -> bool {
+        self.payload.is_some()
     }
 
     /// See [`encoder::TransferEncoding::take_direct`].
@@ -144,7 +179,7 @@ impl Decoder for Codec {
                 None => None,
             })
         } else if let Some((req, payload)) = self.decoder.decode(src)? {
-            self.answering(req.head());
+            self.answering(Framing::of(req.head()));
 
             match payload {
                 PayloadType::None => self.payload = None,

@@ -194,6 +194,15 @@ pub(crate) trait MessageType: Sized {
             self.set_expect()
         }
 
+        if chunked && content_length.is_some() {
+            // Both framings at once is how a request is smuggled past a
+            // proxy that reads the other one (RFC 9112 §6.1 allows refusing
+            // it). Refused here, nothing after this head is read as a
+            // request: the connection ends with the 400.
+            debug!("both Content-Length and Transfer-Encoding: chunked");
+            return Err(ParseError::Header);
+        }
+
         // https://datatracker.ietf.org/doc/html/rfc7230#section-3.3.3
         if chunked {
             // Chunked encoding
@@ -1111,6 +1120,26 @@ mod tests {
             aaa\r\n\
             0\r\n\
             ",
+        ));
+    }
+
+    #[test]
+    fn hrs_cl_and_te_http11() {
+        expect_parse_err!(&mut BytesMut::from(
+            "POST / HTTP/1.1\r\n\
+            Host: example.com\r\n\
+            Content-Length: 3\r\n\
+            Transfer-Encoding: chunked\r\n\
+            \r\n\
+            0\r\n\r\n",
+        ));
+        expect_parse_err!(&mut BytesMut::from(
+            "POST / HTTP/1.1\r\n\
+            Host: example.com\r\n\
+            Transfer-Encoding: chunked\r\n\
+            Content-Length: 0\r\n\
+            \r\n\
+            0\r\n\r\n",
         ));
     }
 

@@ -21,7 +21,7 @@ use tokio_util::codec::{Decoder as _, Encoder as _};
 use tracing::{error, trace};
 
 use super::{
-    codec::Codec,
+    codec::{Codec, Framing},
     decoder::MAX_BUFFER_SIZE,
     payload::{Payload, PayloadSender, PayloadStatus},
     timer::TimerState,
@@ -63,6 +63,12 @@ bitflags! {
 
         /// Set if write-half is disconnected.
         const WRITE_DISCONNECT = 0b0010_0000;
+
+        /// Set when the connection ends after the answer in hand: its
+        /// request said `Connection: close` (or was HTTP/1.0 without
+        /// keep-alive), or the answer closes. No later request on the
+        /// connection is decoded or handled (RFC 9112 §9.6).
+        const CLOSING          = 0b0100_0000;
     }
 }
 
@@ -174,6 +180,8 @@ pin_project! {
         // a large body chunk waiting to be written after `write_buf`
         write_body: Option<Bytes>,
         codec: Codec,
+        // how to frame the answer to the request being handled
+        framing: Framing,
     }
 }
 
@@ -287,6 +295,7 @@ where
                     write_buf: BytesMut::with_capacity(HW_BUFFER_SIZE),
                     write_body: None,
                     codec: Codec::new(config),
+                    framing: Framing::CLOSING,
                 },
             },
 
@@ -402,6 +411,7 @@ where
 
         let size = body.size();
 
+        this.codec.answering(*this.framing);
         this.codec
             .encode(Message::Item((res, size)), this.write_buf)
             .map_err(|err| {
@@ -411,6 +421,14 @@ where
 
                 DispatchError::Io(err)
             })?;
+
+        // An answer that closes the connection is its last: requests
+        // pipelined behind it are not handled (one smuggled behind a
+        // refused request would otherwise run).
+        if !this.codec.keep_alive() && !this.codec.upgrade() {
+            this.flags.insert(Flags::CLOSING);
+            this.messages.clear();
+        }
 
         Ok(size)
     }
@@ -482,8 +500,7 @@ where
                 StateProj::None => match this.messages.pop_front() {
                     // handle request message
                     Some(DispatcherMessage::Item(req)) => {
-                        // a pipelined request: the codec last decoded a later one
-                        this.codec.answering(req.head());
+                        *this.framing = Framing::of(req.head());
 
                         // Handle `EXPECT: 100-Continue` header
                         if req.head().expect() {
@@ -499,6 +516,7 @@ where
 
                     // handle error message
                     Some(DispatcherMessage::Error(res)) => {
+                        *this.framing = Framing::CLOSING;
                         // send_response would update InnerDispatcher state to SendPayload or None
                         // (If response body is empty)
                         // continue loop to poll it
@@ -511,7 +529,9 @@ where
                     // all messages are dealt with
                     None => {
                         // start keep-alive if last request allowed it
-                        this.flags.set(Flags::KEEP_ALIVE, this.codec.keep_alive());
+                        let keep_alive =
+                            this.codec.keep_alive() && !this.flags.contains(Flags::CLOSING);
+                        this.flags.set(Flags::KEEP_ALIVE, keep_alive);
 
                         return Ok(PollResponse::DoNothing);
                     }
@@ -690,6 +710,7 @@ where
         // initialize dispatcher state
         {
             let mut this = self.as_mut().project();
+            *this.framing = Framing::of(req.head());
 
             // Handle `EXPECT: 100-Continue` header
             if req.head().expect() {
@@ -782,6 +803,13 @@ where
 
         // decode from read buf as many full requests as possible
         loop {
+            if this.flags.contains(Flags::CLOSING) && !this.codec.in_payload() {
+                // the connection ends after the answer in hand; whatever
+                // the client sent after that request is not looked at
+                this.read_buf.clear();
+                break;
+            }
+
             match this.codec.decode(this.read_buf) {
                 Ok(Some(msg)) => {
                     updated = true;
@@ -794,6 +822,11 @@ where
                             req.head_mut().peer_addr = *this.peer_addr;
 
                             req.conn_data.clone_from(this.conn_data);
+
+                            if !this.codec.keep_alive() && !this.codec.upgrade() {
+                                // `Connection: close`: this request is the last
+                                this.flags.insert(Flags::CLOSING);
+                            }
 
                             match this.codec.message_type() {
                                 // request has no payload
@@ -924,6 +957,8 @@ where
                 // timeout on first request (slow request) return 408
 
                 trace!("timed out on slow request; replying with 408 and closing connection");
+
+                *self.as_mut().project().framing = Framing::CLOSING;
 
                 let _ = self.as_mut().send_error_response(
                     Response::with_body(StatusCode::REQUEST_TIMEOUT, ()),
