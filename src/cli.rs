@@ -77,7 +77,14 @@ pub enum Command {
         password_stdin: bool,
     },
     /// Make a bearer token for the automation API (/api/v1); printed once.
-    CreateToken { name: String },
+    CreateToken {
+        name: String,
+        /// The token stops working this many days from now [default: never].
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<u32>,
+    },
+    /// List the API tokens: made, expires, last used (to the hour), state.
+    ListTokens,
     /// Revoke an API token by name.
     RevokeToken { name: String },
 }
@@ -146,12 +153,26 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             eprintln!("password of {name:?} changed; their open sessions have ended");
             Ok(())
         }
-        Command::CreateToken { name } => {
+        Command::CreateToken {
+            name,
+            expires_in_days,
+        } => {
             let store = open(&settings)?;
-            let token =
-                service::create_token(&store, &name, chrono::Utc::now()).map_err(account_error)?;
-            eprintln!("token {name:?} created; it is shown only this once:");
+            let token = service::create_token(&store, &name, expires_in_days, chrono::Utc::now())
+                .map_err(account_error)?;
+            match expires_in_days {
+                Some(days) => eprintln!(
+                    "token {name:?} created, valid for {days} day(s); it is shown only this once:"
+                ),
+                None => eprintln!("token {name:?} created; it is shown only this once:"),
+            }
             println!("{token}");
+            Ok(())
+        }
+        Command::ListTokens => {
+            let store = open(&settings)?;
+            let tokens = store.tokens().context("reading the API tokens")?;
+            print!("{}", token_table(&tokens, chrono::Utc::now()));
             Ok(())
         }
         Command::RevokeToken { name } => {
@@ -178,6 +199,53 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `list-tokens` output: one line per token under a header, in columns.
+fn token_table(tokens: &[crate::store::TokenRecord], now: chrono::DateTime<chrono::Utc>) -> String {
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>, none: &str| {
+        t.map_or_else(
+            || none.to_owned(),
+            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+    };
+    let mut rows = vec![[
+        "NAME".to_owned(),
+        "CREATED".to_owned(),
+        "EXPIRES".to_owned(),
+        "LAST USED".to_owned(),
+        "STATE".to_owned(),
+    ]];
+    for t in tokens {
+        let state = if t.revoked_at.is_some() {
+            "revoked"
+        } else if t.expires_at.is_some_and(|e| e <= now) {
+            "expired"
+        } else {
+            "active"
+        };
+        rows.push([
+            t.name.clone(),
+            time(Some(t.created_at), ""),
+            time(t.expires_at, "never"),
+            time(t.last_used_at, "never"),
+            state.to_owned(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// A new password: from stdin's first line, or asked twice on a terminal.
@@ -386,5 +454,41 @@ mod tests {
     #[test]
     fn command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_token_table_says_which_tokens_still_work() {
+        use chrono::TimeZone;
+        let at = |h| chrono::Utc.with_ymd_and_hms(2026, 3, 1, h, 0, 0).unwrap();
+        let token = |name: &str| crate::store::TokenRecord {
+            name: name.to_owned(),
+            created_at: at(1),
+            expires_at: None,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let tokens = [
+            crate::store::TokenRecord {
+                expires_at: Some(at(5)),
+                last_used_at: Some(at(4)),
+                ..token("expired")
+            },
+            crate::store::TokenRecord {
+                expires_at: Some(at(7)),
+                ..token("later")
+            },
+            crate::store::TokenRecord {
+                revoked_at: Some(at(2)),
+                ..token("gone")
+            },
+        ];
+        let table = token_table(&tokens, at(6));
+        assert_eq!(
+            table,
+            "NAME     CREATED               EXPIRES               LAST USED             STATE\n\
+             expired  2026-03-01 01:00 UTC  2026-03-01 05:00 UTC  2026-03-01 04:00 UTC  expired\n\
+             later    2026-03-01 01:00 UTC  2026-03-01 07:00 UTC  never                 active\n\
+             gone     2026-03-01 01:00 UTC  never                 never                 revoked\n"
+        );
     }
 }

@@ -155,7 +155,7 @@ mod tests {
 // and the command line (accounts, tokens).
 
 use crate::domain::{
-    ReleaseDraft as Draft, Removed, Slug, Status, ValidationError, clean_optional,
+    ReleaseDraft as Draft, Removed, Slug, Status, ValidationError, clean_name, clean_optional,
     markdown_to_html, markdown_to_html_reporting,
 };
 use crate::model::Release;
@@ -252,6 +252,45 @@ fn check_horizon(
             ),
         )
     })
+}
+
+/// Most topics one form or API request may create.
+pub const MAX_NEW_TOPICS: usize = 5;
+
+/// Refuses a release whose topics do not all exist unless `may_create`
+/// allows each missing one (typed as a new topic in the form, or the API's
+/// `create_topics`), and never more than [`MAX_NEW_TOPICS`] at once: a
+/// topic is a public channel, not a side effect of a typo.
+fn check_new_topics(
+    store: &Store,
+    draft: &Draft,
+    may_create: impl Fn(&Slug) -> bool,
+) -> Result<(), WriteError> {
+    let mut missing = Vec::new();
+    for slug in &draft.topics {
+        if store.topic_by_slug(slug.as_str())?.is_none() {
+            missing.push(slug);
+        }
+    }
+    let mut errors: Vec<ValidationError> = missing
+        .iter()
+        .filter(|s| !may_create(s))
+        .map(|s| ValidationError::new("topics", format!("there is no topic {:?}", s.as_str())))
+        .collect();
+    if missing.len() > MAX_NEW_TOPICS {
+        errors.push(ValidationError::new(
+            "topics",
+            format!(
+                "{} new topics at once; at most {MAX_NEW_TOPICS} can be created with one release",
+                missing.len()
+            ),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(WriteError::Invalid(errors))
+    }
 }
 
 /// The admin-facing name of a field of the import format.
@@ -385,9 +424,10 @@ pub fn prepare_release_edit(
     let mut topics: Vec<String> = edit.topics.iter().map(|t| t.trim().to_owned()).collect();
     let mut new_topics = Vec::new();
     for name in edit.new_topics.split(',') {
-        let Some(name) = clean_optional(Some(name)) else {
+        let name = clean_name(name);
+        if name.is_empty() {
             continue;
-        };
+        }
         match Slug::from_text(&name) {
             Some(slug) => {
                 if !topics.contains(&slug.to_string()) {
@@ -444,6 +484,8 @@ pub fn prepare_release_edit(
             return Err(WriteError::Invalid(errors));
         }
     };
+    let named: Vec<&Slug> = new_topics.iter().map(|t| &t.slug).collect();
+    check_new_topics(store, &draft, |slug| named.contains(&slug))?;
     // A correction of something readers have seen shows as updated now;
     // otherwise the updated time stays where it was.
     draft.updated_at = match existing {
@@ -458,8 +500,11 @@ pub fn prepare_release_edit(
     })
 }
 
+/// A write refused by what is stored (a slug or id someone else has, an id
+/// that would change) is the writer's mistake: a field error, not a failure.
 fn slug_errors(e: StoreError) -> WriteError {
     match e {
+        StoreError::IdConflict(m) => WriteError::invalid("id", m),
         StoreError::Taken {
             what: "slug",
             value,
@@ -543,9 +588,21 @@ pub fn restore_release(store: &Store, id: i64, now: DateTime<Utc>) -> Result<(),
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiWrite {
     /// `POST /api/v1/releases`: a new slug.
-    Create,
+    Create { create_topics: bool },
     /// `PUT /api/v1/releases/{slug}`: create or replace that slug.
-    Put(String),
+    Put { slug: String, create_topics: bool },
+}
+
+impl ApiWrite {
+    /// Whether the request asked for its unknown topics to be created
+    /// (`?create_topics=true`).
+    fn create_topics(&self) -> bool {
+        match self {
+            ApiWrite::Create { create_topics } | ApiWrite::Put { create_topics, .. } => {
+                *create_topics
+            }
+        }
+    }
 }
 
 /// Stores a release in the import format from the API: same validation as
@@ -564,15 +621,18 @@ pub fn save_api_release(
     {
         return Err(WriteError::Invalid(vec![e]));
     }
+    check_new_topics(store, &draft, |_| mode.create_topics())?;
     let existing = store.release_by_slug(draft.slug.as_str())?;
     match mode {
-        ApiWrite::Create if existing.is_some() => {
+        ApiWrite::Create { .. } if existing.is_some() => {
             return Err(WriteError::Exists(format!(
                 "release {:?}",
                 draft.slug.as_str()
             )));
         }
-        ApiWrite::Put(path_slug) if path_slug != draft.slug.as_str() => {
+        ApiWrite::Put {
+            slug: path_slug, ..
+        } if path_slug != draft.slug.as_str() => {
             return Err(WriteError::invalid("slug", "must be the slug in the URL"));
         }
         _ => {}
@@ -599,7 +659,7 @@ pub fn save_api_release(
 }
 
 fn topic_name(name: &str) -> Result<String, ValidationError> {
-    let name = clean_optional(Some(name)).map(|n| n.replace(['\n', '\t'], " "));
+    let name = Some(clean_name(name)).filter(|n| !n.is_empty());
     match name {
         None => Err(ValidationError::new("name", "a name is required")),
         Some(n) if n.chars().count() > 200 => {
@@ -747,7 +807,12 @@ pub fn reset_password(
 
 /// Makes an API token called `name`; returns the token, which is shown
 /// once and stored only as a hash.
-pub fn create_token(store: &Store, name: &str, now: DateTime<Utc>) -> Result<String, WriteError> {
+pub fn create_token(
+    store: &Store,
+    name: &str,
+    expires_in_days: Option<u32>,
+    now: DateTime<Utc>,
+) -> Result<String, WriteError> {
     use crate::admin::credentials as cred;
     let name = name.trim();
     if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
@@ -756,13 +821,26 @@ pub fn create_token(store: &Store, name: &str, now: DateTime<Utc>) -> Result<Str
             "use 1 to 100 printable characters",
         ));
     }
+    let expires_at = match expires_in_days {
+        None => None,
+        Some(days @ 1..=MAX_TOKEN_DAYS) => Some(now + chrono::Duration::days(days.into())),
+        Some(_) => {
+            return Err(WriteError::invalid(
+                "expires-in-days",
+                format!("use 1 to {MAX_TOKEN_DAYS} days"),
+            ));
+        }
+    };
     let token = cred::new_token();
-    match store.create_token(name, &cred::token_digest(&token), now) {
+    match store.create_token(name, &cred::token_digest(&token), expires_at, now) {
         Ok(()) => Ok(token),
         Err(StoreError::Taken { .. }) => Err(WriteError::Exists(format!("token {name:?}"))),
         Err(e) => Err(e.into()),
     }
 }
+
+/// Longest lifetime `create-token --expires-in-days` accepts (ten years).
+pub const MAX_TOKEN_DAYS: u32 = 3660;
 
 /// Revokes the token called `name`.
 pub fn revoke_token(store: &Store, name: &str, now: DateTime<Utc>) -> Result<(), WriteError> {

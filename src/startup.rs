@@ -78,6 +78,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                .wrap(middleware::from_fn(http::error::html_errors))
                 .wrap(middleware::from_fn(http::limits::limit_requests))
                 .wrap(middleware::from_fn(http::security::security_headers))
                 .wrap(middleware::from_fn(http::observe::observe))

@@ -108,7 +108,7 @@ def main():
                 slug, published_at, n = rng.choice(created)
                 edits[slug] = edits.get(slug, 0) + 1
                 title = f"Load release {n} edit {edits[slug]} run {run} seq {seq}"
-                op, path = "PUT", f"/api/v1/releases/{slug}"
+                op, path = "PUT", f"/api/v1/releases/{slug}?create_topics=true"
             else:
                 n = len(created) + 1
                 slug = f"load-w-{run}-{n}"
@@ -116,7 +116,7 @@ def main():
                 now = datetime.now(timezone.utc)
                 published_at = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
                 title = f"Load release {n} created run {run} seq {seq}"
-                op, path = "POST", "/api/v1/releases"
+                op, path = "POST", "/api/v1/releases?create_topics=true"
             entry = {"seq": seq, "op": op, "slug": slug, "title": title,
                      "published_at": published_at, "status": None, "ack": False}
             counts["attempts"] += 1

@@ -115,7 +115,7 @@ pub async fn list(
     let ((items, total), topics, langs) = web::block(move || -> Result<_, AdminError> {
         Ok((
             st.store
-                .list_releases(&f, now, PAGE_SIZE, (page_no - 1) * PAGE_SIZE)?,
+                .list_releases(&f, now, PAGE_SIZE, (page_no - 1).saturating_mul(PAGE_SIZE))?,
             st.store.topics()?.0,
             st.store.release_languages()?,
         ))

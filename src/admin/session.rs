@@ -1,6 +1,6 @@
 //! The session cookie: signed and encrypted with a key that survives
 //! restarts, HttpOnly, SameSite=Strict, Secure under https, limited to
-//! `/admin`. What it holds is small: who, since when, and the CSRF token.
+//! `/admin` (under https: `__Host-` and the whole site, as that prefix asks). What it holds is small: who, since when, and the CSRF token.
 
 use super::CurrentAdmin;
 use super::credentials::{constant_time_eq, random_hex};
@@ -16,18 +16,29 @@ use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 
 pub const COOKIE_NAME: &str = "pressfeed_admin";
+/// The name under an https base URL. Browsers accept a `__Host-` cookie
+/// only when it is Secure, has `Path=/` and no Domain, so neither a plain
+/// http answer nor a sibling subdomain can plant or replace it.
+pub const HOST_COOKIE_NAME: &str = "__Host-pressfeed_admin";
 const UID: &str = "uid";
 const STAMP: &str = "pw";
 const SEEN: &str = "seen";
 const CSRF: &str = "csrf";
 
 pub fn middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStore> {
+    // The prefix needs Secure (so https) and Path=/; over plain http the
+    // cookie keeps to /admin instead.
+    let (name, path) = if secure {
+        (HOST_COOKIE_NAME, "/")
+    } else {
+        (COOKIE_NAME, "/admin")
+    };
     SessionMiddleware::builder(CookieSessionStore::default(), key)
-        .cookie_name(COOKIE_NAME.to_owned())
+        .cookie_name(name.to_owned())
         .cookie_secure(secure)
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Strict)
-        .cookie_path("/admin".to_owned())
+        .cookie_path(path.to_owned())
         .cookie_content_security(CookieContentSecurity::Private)
         // The cookie lives as long as the browser; idle expiry is checked
         // on the server against the app's clock.

@@ -65,7 +65,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         scope
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .default_service(web::to(|| async { ApiError::NotFound.error_response() }))
-            .wrap(from_fn(bearer_guard)),
+            .wrap(from_fn(bearer_guard))
+            .wrap(from_fn(json_errors)),
     );
 }
 
@@ -97,6 +98,10 @@ pub enum ApiError {
     Store(#[from] StoreError),
     #[error("the server is busy: {0}")]
     Blocking(#[from] actix_web::error::BlockingError),
+    /// Refused by actix before a handler ran (a body over the limit, a
+    /// query it could not read), with actix's status and reason.
+    #[error("{1}")]
+    Rejected(StatusCode, String),
 }
 
 impl From<WriteError> for ApiError {
@@ -141,6 +146,7 @@ impl ResponseError for ApiError {
                 None => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::Blocking(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Rejected(status, _) => *status,
         }
     }
 
@@ -212,6 +218,21 @@ async fn bearer_guard(
     Ok(res)
 }
 
+/// actix's own plain-text errors (413 over the body limit, an unreadable
+/// query) answered as every other API error: JSON.
+async fn json_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let Some((status, detail)) = crate::http::error::plain_text_error(&res) else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let (req, _) = res.into_parts();
+    let error = ApiError::Rejected(status, detail).error_response();
+    Ok(ServiceResponse::new(req, error))
+}
+
 /// A release as the API returns it: the import format, plus where it
 /// stands now and its public URL.
 #[derive(Serialize)]
@@ -248,6 +269,39 @@ pub struct ListQuery {
     offset: Option<usize>,
 }
 
+/// Most releases one list answer holds.
+const MAX_LIMIT: usize = 500;
+/// Largest `offset`: far beyond any newsroom, and well inside SQLite's
+/// 64-bit OFFSET (a larger one used to wrap to -1, "no offset").
+const MAX_OFFSET: usize = 1_000_000_000;
+
+/// `limit` (default 50) and `offset` (default 0), each in its range.
+fn page_range(
+    limit: Option<usize>,
+    offset: Option<usize>,
+) -> Result<(usize, usize), Vec<FieldError>> {
+    let limit = limit.unwrap_or(50);
+    let offset = offset.unwrap_or(0);
+    let mut errors = Vec::new();
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        errors.push(FieldError {
+            field: "limit".into(),
+            message: format!("{limit} is not from 1 to {MAX_LIMIT}"),
+        });
+    }
+    if offset > MAX_OFFSET {
+        errors.push(FieldError {
+            field: "offset".into(),
+            message: format!("{offset} is not from 0 to {MAX_OFFSET}"),
+        });
+    }
+    if errors.is_empty() {
+        Ok((limit, offset))
+    } else {
+        Err(errors)
+    }
+}
+
 #[derive(Serialize)]
 struct ListBody {
     total: i64,
@@ -269,14 +323,13 @@ async fn list(
             }])
         })?),
     };
+    let (limit, offset) = page_range(q.limit, q.offset).map_err(ApiError::Invalid)?;
     let filter = ReleaseFilter {
         status,
         topic: Some(q.topic),
         lang: Some(q.lang),
         title: Some(q.q),
     };
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let offset = q.offset.unwrap_or(0);
     let now = state.clock.now();
     let st = state.clone();
     let (items, total) =
@@ -417,21 +470,42 @@ async fn write(
         .json(api_release(&state, release)))
 }
 
+/// The query of a write: `?create_topics=true` lets a release name topics
+/// that do not exist yet, which are then created (at most
+/// [`service::MAX_NEW_TOPICS`]); without it an unknown topic is a 422.
+#[derive(Debug, Deserialize)]
+pub struct WriteQuery {
+    #[serde(default)]
+    create_topics: bool,
+}
+
 /// `POST /api/v1/releases`: a new release (409 when the slug exists).
-async fn create(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+async fn create(
+    state: web::Data<AppState>,
+    query: web::Query<WriteQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let input = parse_input(&body, None)?;
-    write(state, input, ApiWrite::Create).await
+    let mode = ApiWrite::Create {
+        create_topics: query.create_topics,
+    };
+    write(state, input, mode).await
 }
 
 /// `PUT /api/v1/releases/{slug}`: creates or replaces that release.
 async fn put(
     state: web::Data<AppState>,
     slug: web::Path<String>,
+    query: web::Query<WriteQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let input = parse_input(&body, Some(&slug))?;
-    write(state, input, ApiWrite::Put(slug)).await
+    let mode = ApiWrite::Put {
+        slug,
+        create_topics: query.create_topics,
+    };
+    write(state, input, mode).await
 }
 
 #[cfg(test)]

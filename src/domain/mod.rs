@@ -8,6 +8,7 @@ mod proptests;
 mod release;
 mod removed;
 mod slug;
+mod tag_uri;
 mod text;
 
 pub use html::{
@@ -17,7 +18,8 @@ pub use lang::Lang;
 pub use release::{ReleaseDraft, ReleaseInput, Status, parse_instant};
 pub use removed::Removed;
 pub use slug::Slug;
-pub use text::{Title, clean_optional, clean_text};
+pub use tag_uri::is_tag_uri;
+pub use text::{Title, clean_name, clean_optional, clean_text};
 
 /// A value a user supplied that cannot be accepted, and which field it was.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -33,6 +33,10 @@ impl Status {
     }
 }
 
+/// Most topics one release may have: each is a channel the release goes
+/// out on, and every one of them is rendered again when it changes.
+pub const MAX_TOPICS: usize = 20;
+
 /// A release as the import format (and the API) carries it, before
 /// validation. Unknown fields are refused so a typo is not silently lost.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -145,11 +149,26 @@ impl ReleaseInput {
                 Err(e) => errors.push(e),
             }
         }
+        if topics.len() > MAX_TOPICS {
+            errors.push(ValidationError::new(
+                "topics",
+                format!(
+                    "{} topics; a release has at most {MAX_TOPICS}",
+                    topics.len()
+                ),
+            ));
+        }
         let uid = self.id.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if let Some(uid) = uid
-            && (uid.len() > 300 || url::Url::parse(uid).is_err())
+            && !super::is_tag_uri(uid)
         {
-            errors.push(ValidationError::new("id", format!("{uid:?} is not a URI")));
+            errors.push(ValidationError::new(
+                "id",
+                format!(
+                    "{uid:?} is not a tag: URI like the ids pressfeed makes \
+                     (tag:example.org,2026-01-31:release/1); leave it out for a new release"
+                ),
+            ));
         }
         if let (Some(Some(u)), Some(p)) = (updated_at, published_at)
             && u < p

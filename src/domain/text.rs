@@ -27,6 +27,29 @@ pub fn clean_optional(s: Option<&str>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// Whether `c` is an explicit bidirectional formatting character: an
+/// embedding, override or isolate (U+202A–U+202E, U+2066–U+2069).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A one-line name as it is shown in lists, feeds and pages (a title, a
+/// topic name): XML-safe, line breaks and tabs as spaces, trimmed, and
+/// without explicit bidi controls. An override (U+202E) in a name only
+/// makes it read differently from what it is, and an unclosed embedding
+/// reorders whatever follows it on the page; a name's direction comes
+/// from its characters and the release's language, so they are removed.
+/// The marks (LRM, RLM, ALM) stay: they reorder nothing, and
+/// right-to-left text needs them.
+pub fn clean_name(s: &str) -> String {
+    let cleaned: String = clean_text(s)
+        .chars()
+        .filter(|&c| !is_bidi_control(c))
+        .map(|c| if matches!(c, '\n' | '\t') { ' ' } else { c })
+        .collect();
+    cleaned.trim().to_owned()
+}
+
 /// A release title: non-empty after cleaning, one line, bounded length.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
@@ -35,17 +58,7 @@ impl Title {
     pub const MAX_CHARS: usize = 1000;
 
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
-        let cleaned: String = clean_text(s)
-            .chars()
-            .map(|c| {
-                if c == '\n' || c == '\r' || c == '\t' {
-                    ' '
-                } else {
-                    c
-                }
-            })
-            .collect();
-        let cleaned = cleaned.trim();
+        let cleaned = clean_name(s);
         if cleaned.is_empty() {
             return Err(ValidationError::new("title", "a title is required"));
         }
@@ -59,7 +72,7 @@ impl Title {
                 ),
             ));
         }
-        Ok(Self(cleaned.to_owned()))
+        Ok(Self(cleaned))
     }
 
     pub fn as_str(&self) -> &str {
@@ -70,6 +83,23 @@ impl Title {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_lose_bidi_controls_and_keep_marks() {
+        assert_eq!(
+            clean_name("Invoice \u{202E}fdp.exe\u{202C} \u{2067}x\u{2069}"),
+            "Invoice fdp.exe x"
+        );
+        assert_eq!(clean_name("\u{202B}\u{202A}\u{202D}a\u{2066}\u{2068}"), "a");
+        // RLM and ALM in Arabic text are kept, as are the letters.
+        assert_eq!(
+            clean_name("بيان\u{200F} 2026\u{061C}"),
+            "بيان\u{200F} 2026\u{061C}"
+        );
+        assert_eq!(clean_name(" a\r\nb\tc "), "a b c");
+        assert_eq!(Title::parse("\u{202E}Title").unwrap().as_str(), "Title");
+        assert!(Title::parse("\u{202E}\u{202C}").is_err());
+    }
 
     #[test]
     fn removes_xml_forbidden_characters_only() {

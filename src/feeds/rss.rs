@@ -34,7 +34,9 @@ pub fn render_rss(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
     let channel = Channel {
         title: meta.title.clone(),
         link: meta.page_url.clone(),
-        description: meta.description.clone(),
+        // HTML to readers too, like an item's: the plain-text site or
+        // topic description goes in entity-encoded.
+        description: escape_html(&meta.description),
         language: Some(site.lang.clone()),
         last_build_date: Some(snap.last_modified.to_rfc2822()),
         generator: Some("pressfeed".to_owned()),

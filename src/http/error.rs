@@ -1,8 +1,11 @@
 //! Every failure a handler can return, mapped to an HTTP answer in one place.
 
 use crate::store::StoreError;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 
 #[derive(Debug, thiserror::Error)]
@@ -69,4 +72,41 @@ pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
     }
     res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     res.body(body)
+}
+
+/// The status and message of an error answer actix made itself, as plain
+/// text, before any of our handlers ran: a query or path its extractor
+/// could not read, a body over the size limit. `None` for every other
+/// answer (ours carry HTML or JSON).
+pub fn plain_text_error<B>(res: &ServiceResponse<B>) -> Option<(StatusCode, String)> {
+    let error = res.response().error()?;
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    plain.then(|| (res.status(), error.to_string()))
+}
+
+/// Middleware: actix's own plain-text errors become the site's HTML error
+/// page, so a reader (or an admin following a bad link) sees the same page
+/// as for every other error. The API scope turns them into its JSON
+/// errors before they get here.
+pub async fn html_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let Some((status, detail)) = plain_text_error(&res) else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let message = match status {
+        StatusCode::NOT_FOUND => "Nothing is published at this address.".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "The request is larger than this address accepts.".to_owned()
+        }
+        s if s.is_client_error() => format!("The request could not be read: {detail}."),
+        _ => "Something went wrong on our side. It has been logged.".to_owned(),
+    };
+    let (req, _) = res.into_parts();
+    Ok(ServiceResponse::new(req, error_page(status, &message)))
 }

@@ -13,7 +13,7 @@ mod topics;
 pub use admins::AdminAccount;
 pub use identity::Detached;
 pub use newsroom::{ListStatus, NewTopic, ReleaseFilter, TopicDeletion, TopicUsage};
-pub use tokens::ApiToken;
+pub use tokens::{ApiToken, TokenRecord};
 
 use include_dir::{Dir, include_dir};
 use r2d2_sqlite::SqliteConnectionManager;
@@ -55,6 +55,10 @@ pub enum StoreError {
     NewerSchema { found: usize, wanted: usize },
     #[error("store: {0}")]
     Conflict(String),
+    /// A release id that belongs to another release, or differs from the
+    /// one stored (ids never change).
+    #[error("{0}")]
+    IdConflict(String),
     #[error("store: the {what} {value:?} is already taken")]
     Taken { what: &'static str, value: String },
     #[error("item {index}: {source}")]

@@ -201,8 +201,10 @@ impl Store {
             |r| r.get(0),
         )?;
         let mut page_args = args.clone();
-        page_args.push((limit as i64).into());
-        page_args.push((offset as i64).into());
+        // Saturating: `as` would wrap a huge offset to -1, which SQLite
+        // reads as no offset at all.
+        page_args.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+        page_args.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
         let mut items = tx
             .prepare(&format!(
                 "SELECT {RELEASE_COLUMNS} FROM releases r{where_sql} \

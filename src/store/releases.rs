@@ -175,7 +175,7 @@ pub(super) fn save_one(
     if let (Some(e), Some(uid)) = (&existing, &draft.uid)
         && &e.uid != uid
     {
-        return Err(StoreError::Conflict(format!(
+        return Err(StoreError::IdConflict(format!(
             "id {uid:?} differs from the stored id {:?} of release {:?}; ids never change",
             e.uid, e.slug
         )));
@@ -227,7 +227,7 @@ pub(super) fn save_one(
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM releases WHERE uid = ?1)")?
                 .query_row([&uid], |r| r.get(0))?;
             if taken {
-                return Err(StoreError::Conflict(format!(
+                return Err(StoreError::IdConflict(format!(
                     "id {uid:?} already belongs to another release"
                 )));
             }

@@ -1,7 +1,7 @@
 //! Bearer tokens of the automation API, stored only as SHA-256 hashes.
 
 use super::admins::is_unique_violation;
-use super::{Result, Store, StoreError, to_ms};
+use super::{Result, Store, StoreError, from_ms, to_ms};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
@@ -12,30 +12,80 @@ pub struct ApiToken {
     pub name: String,
 }
 
+/// Every token ever made, for `pressfeed list-tokens`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// To the hour (see [`LAST_USED_RESOLUTION_MS`]).
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// How often `last_used_at` is written at most: every write invalidates the
 /// feed cache, so an API poller must not cause one per request.
 const LAST_USED_RESOLUTION_MS: i64 = 3_600_000;
 
 impl Store {
-    /// Stores a new token's hash under `name`; `Taken` when an active token
-    /// already has that name.
-    pub fn create_token(&self, name: &str, token_sha256: &str, now: DateTime<Utc>) -> Result<()> {
-        self.conn()?
-            .prepare_cached(
-                "INSERT INTO api_tokens (name, token_sha256, created_at) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![name, token_sha256, to_ms(now)])
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Taken {
-                        what: "token name",
-                        value: name.to_owned(),
-                    }
-                } else {
-                    e.into()
+    /// Stores a new token's hash under `name`, valid until `expires_at`
+    /// (or for ever); `Taken` when an unexpired, unrevoked token already
+    /// has that name. An expired one of that name is retired (revoked).
+    pub fn create_token(
+        &self,
+        name: &str,
+        token_sha256: &str,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let conn = self.conn()?;
+        let tx = conn.unchecked_transaction()?;
+        tx.prepare_cached(
+            "UPDATE api_tokens SET revoked_at = ?2 \
+             WHERE name = ?1 AND revoked_at IS NULL AND expires_at <= ?2",
+        )?
+        .execute(params![name, to_ms(now)])?;
+        tx.prepare_cached(
+            "INSERT INTO api_tokens (name, token_sha256, created_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            name,
+            token_sha256,
+            to_ms(now),
+            expires_at.map(to_ms)
+        ])
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Taken {
+                    what: "token name",
+                    value: name.to_owned(),
                 }
-            })?;
+            } else {
+                e.into()
+            }
+        })?;
+        tx.commit()?;
         Ok(())
+    }
+
+    /// Every token, oldest first.
+    pub fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT name, created_at, expires_at, last_used_at, revoked_at \
+             FROM api_tokens ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TokenRecord {
+                name: r.get(0)?,
+                created_at: from_ms(r.get(1)?),
+                expires_at: r.get::<_, Option<i64>>(2)?.map(from_ms),
+                last_used_at: r.get::<_, Option<i64>>(3)?.map(from_ms),
+                revoked_at: r.get::<_, Option<i64>>(4)?.map(from_ms),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Revokes the active token called `name`; false when there is none.
@@ -49,15 +99,17 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// The active token with this hash, noting (coarsely) that it was used.
+    /// The active (unrevoked, unexpired) token with this hash, noting
+    /// (coarsely) that it was used.
     pub fn use_token(&self, token_sha256: &str, now: DateTime<Utc>) -> Result<Option<ApiToken>> {
         let conn = self.conn()?;
         let found = conn
             .prepare_cached(
                 "SELECT id, name, coalesce(last_used_at, 0) FROM api_tokens \
-                 WHERE token_sha256 = ?1 AND revoked_at IS NULL",
+                 WHERE token_sha256 = ?1 AND revoked_at IS NULL \
+                 AND (expires_at IS NULL OR expires_at > ?2)",
             )?
-            .query_row([token_sha256], |r| {
+            .query_row(params![token_sha256, to_ms(now)], |r| {
                 Ok((
                     ApiToken {
                         id: r.get(0)?,

@@ -150,6 +150,31 @@ async fn session_cookies_are_secure_under_https() {
     let res = app.get("/admin/login").await;
     let cookie = header(res.headers(), "set-cookie").to_owned();
     assert!(cookie.contains("Secure"), "{cookie}");
+    // Only this host, over https, may set it (RFC 6265bis `__Host-`).
+    assert!(cookie.starts_with("__Host-pressfeed_admin="), "{cookie}");
+    assert!(
+        cookie.contains("Path=/;") || cookie.ends_with("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    for path in ["/", "/feed.atom", "/admin/login", "/nope"] {
+        let res = app.get(path).await;
+        assert_eq!(
+            header(res.headers(), "strict-transport-security"),
+            "max-age=31536000",
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_hsts_and_no_host_prefix_over_plain_http() {
+    let app = spawn_newsroom().await;
+    let res = app.get("/admin/login").await;
+    let cookie = header(res.headers(), "set-cookie").to_owned();
+    assert!(cookie.starts_with("pressfeed_admin="), "{cookie}");
+    assert!(cookie.contains("Path=/admin"), "{cookie}");
+    assert!(res.headers().get("strict-transport-security").is_none());
 }
 
 #[tokio::test]
@@ -898,6 +923,82 @@ async fn rss_descriptions_carry_no_executable_markup() {
     for item in channel.items() {
         assert_no_executable_markup(item.description().unwrap_or_default(), "rss description");
     }
+}
+
+/// The channel's `<description>` (site or topic description, plain text)
+/// is HTML to readers like an item's: it arrives entity-encoded.
+#[tokio::test]
+async fn rss_channel_descriptions_carry_no_executable_markup() {
+    const HOSTILE: &str = "Ministry <img src=x onerror=alert(1)> & <script>alert(2)</script>";
+    let app = crate::helpers::spawn_app_with(|s| s.site_description = HOSTILE.into()).await;
+    pressfeed::service::create_topic(app.store(), "Health", "health", HOSTILE, app.clock.now())
+        .unwrap();
+    app.save(&[release("one", 1, &["health"])]);
+    for path in ["/feed.rss", "/topics/health/feed.rss"] {
+        let rss = app.text(path).await;
+        let channel = rss::Channel::read_from(rss.as_bytes()).expect("rss parses");
+        assert_no_executable_markup(channel.description(), path);
+        assert_eq!(
+            quick_xml::escape::unescape(channel.description()).unwrap(),
+            HOSTILE,
+            "{path}: the text survives, as text"
+        );
+    }
+}
+
+/// actix's own refusals (a path or query it cannot read) get the site's
+/// HTML error page, not a line of plain text.
+#[tokio::test]
+async fn unreadable_paths_and_queries_get_the_html_error_page() {
+    let app = spawn_newsroom().await;
+    sign_in(&app).await;
+    for (path, status) in [
+        ("/admin/releases/abc/edit", 404),
+        ("/admin/releases/99999999999999999999/edit", 404),
+        ("/admin?page=abc", 400),
+        ("/admin/login?next=a&next=b", 400),
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), status, "{path}");
+        assert!(
+            header(res.headers(), "content-type").starts_with("text/html"),
+            "{path}: {:?}",
+            res.headers()
+        );
+        let page = res.text().await.unwrap();
+        assert!(page.contains(&format!("<h1>{status} ")), "{path}: {page}");
+        assert!(!page.contains("can not parse"), "{path}: {page}");
+    }
+    // A page number far past the end is an empty page, not an overflow.
+    let res = app.get("/admin?page=18446744073709551615").await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn the_form_creates_only_topics_typed_as_new_and_only_a_few() {
+    let app = spawn_newsroom().await;
+    let csrf = sign_in(&app).await;
+    // A topic box that names no topic (a forged or stale form).
+    let mut fields = release_fields(&csrf, "Forged topic", "Body.", "publish");
+    fields.push(("topics", "no-such-topic"));
+    let res = post_form(&app, "/admin/releases/new", &fields).await;
+    let page = res.text().await.unwrap();
+    assert!(page.contains("there is no topic"), "{page}");
+    let mut fields = release_fields(&csrf, "Too many", "Body.", "publish");
+    fields.push(("new_topics", "A one, B two, C three, D four, E five, F six"));
+    let res = post_form(&app, "/admin/releases/new", &fields).await;
+    let page = res.text().await.unwrap();
+    assert!(page.contains("at most 5"), "{page}");
+    assert_eq!(app.store().count_releases().unwrap(), 0);
+    assert!(app.store().topics().unwrap().0.is_empty());
+    // Typed as new, with a bidi override: created, without it.
+    let mut fields = release_fields(&csrf, "Fine", "Body.", "publish");
+    fields.push(("new_topics", "Water \u{202E}supply\u{202C}"));
+    let res = post_form(&app, "/admin/releases/new", &fields).await;
+    assert_eq!(res.status(), 303);
+    let topics = app.store().topics().unwrap().0;
+    assert_eq!(topics.len(), 1);
+    assert_eq!(topics[0].name, "Water supply");
 }
 
 #[tokio::test]

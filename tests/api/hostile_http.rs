@@ -521,7 +521,7 @@ fn stall(port: u16, request: &[u8], limit: Duration) -> (Option<u16>, bool, Dura
 async fn stalled_heads_and_bodies_are_disconnected() {
     let app = seeded().await;
     let port = app.port();
-    let token = pressfeed::service::create_token(app.store(), "stall", app.clock.now())
+    let token = pressfeed::service::create_token(app.store(), "stall", None, app.clock.now())
         .expect("token made");
     let api_stall = format!(
         "PUT /api/v1/releases/one HTTP/1.1\r\nHost: press.test\r\nAuthorization: Bearer {token}\r\n\
