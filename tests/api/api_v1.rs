@@ -536,6 +536,9 @@ async fn actix_refusals_come_as_json_errors() {
     let res = call(&app, "POST", "/api/v1/releases", &token, Some(big)).await;
     assert_eq!(res.status(), 413);
     assert!(is_json_error(&res), "{:?}", res.headers());
+    // The rest of the body is not read, so the connection ends, and the
+    // answer says so: the next request goes on a new connection.
+    assert_eq!(header(res.headers(), "connection"), "close");
     let body: Value = res.json().await.unwrap();
     assert!(
         body["error"].as_str().unwrap().contains("size limit"),

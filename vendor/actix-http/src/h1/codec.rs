@@ -54,6 +54,17 @@ impl Framing {
         }
     }
 
+    /// The same answer, ending the connection (an upgrade stays one).
+    pub(super) fn closing(self) -> Self {
+        Framing {
+            conn_type: match self.conn_type {
+                ConnectionType::Upgrade => ConnectionType::Upgrade,
+                _ => ConnectionType::Close,
+            },
+            ..self
+        }
+    }
+
     /// For an answer that ends the connection and belongs to no decoded
     /// request (a malformed one, a time-out).
     pub(super) const CLOSING: Framing = Framing {

@@ -411,7 +411,14 @@ where
 
         let size = body.size();
 
-        this.codec.answering(*this.framing);
+        let mut framing = *this.framing;
+        if this.payload.is_some() && this.messages.is_empty() {
+            // answered before its body was read: the connection is shut
+            // down after this answer, so the answer has to say so, or the
+            // client sends its next request into a closing connection
+            framing = framing.closing();
+        }
+        this.codec.answering(framing);
         this.codec
             .encode(Message::Item((res, size)), this.write_buf)
             .map_err(|err| {
