@@ -201,10 +201,11 @@ fn a_deleted_data_directory_stops_writes_and_the_restart() {
     // A new site is made on purpose, once.
     let server = Server::start(&db, &["--init"], &log);
     let token = create_token(&db);
+    // The first release brings its topic with it.
     let r = request(
         server.port,
         "POST",
-        "/api/v1/releases",
+        "/api/v1/releases?create_topics=true",
         &token,
         &release_line("before", 1),
     );
