@@ -38,6 +38,19 @@ async fn call(
     req.send().await.unwrap()
 }
 
+/// `POST /api/v1/releases?create_topics=true`: a new release whose new
+/// topics are created with it.
+async fn post_creating_topics(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    call(
+        app,
+        "POST",
+        "/api/v1/releases?create_topics=true",
+        token,
+        Some(body),
+    )
+    .await
+}
+
 fn input(slug: &str) -> Value {
     json!({
         "slug": slug,
@@ -114,14 +127,7 @@ async fn the_api_creates_updates_and_lists_releases() {
     let token = make_token(&app, "wire service");
 
     // Its topics are new: created because the request says so.
-    let res = call(
-        &app,
-        "POST",
-        "/api/v1/releases?create_topics=true",
-        &token,
-        Some(input("from-api")),
-    )
-    .await;
+    let res = post_creating_topics(&app, &token, input("from-api")).await;
     assert_eq!(res.status(), 201);
     assert_eq!(
         header(res.headers(), "location"),
@@ -426,14 +432,7 @@ async fn stored_xss_through_the_api_leaves_no_executable_markup() {
     hostile["department"] = json!("<iframe src=//evil.example>");
     hostile["correction_note"] = json!("<img src=x onerror=alert('note')>");
     hostile["topics"] = json!(["health"]);
-    let res = call(
-        &app,
-        "POST",
-        "/api/v1/releases?create_topics=true",
-        &token,
-        Some(hostile),
-    )
-    .await;
+    let res = post_creating_topics(&app, &token, hostile).await;
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     sign_in(&app).await;
     check_everything_for_xss(&app, &[("api-xss", "health")], true).await;
@@ -459,17 +458,11 @@ async fn field_errors(res: reqwest::Response) -> Vec<(String, String)> {
 async fn mistakes_with_a_release_id_are_the_clients_and_change_nothing() {
     let app = spawn_app().await;
     let token = make_token(&app, "robot");
-    let a: Value = call(
-        &app,
-        "POST",
-        "/api/v1/releases?create_topics=true",
-        &token,
-        Some(input("a")),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let a: Value = post_creating_topics(&app, &token, input("a"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let a_id = a["id"].as_str().unwrap().to_owned();
     assert!(a_id.starts_with("tag:press.test,"), "{a_id}");
     let before = snapshot(&app);
@@ -656,27 +649,13 @@ async fn the_api_creates_topics_only_when_asked_and_only_a_few() {
     // Not thousands of them from one request.
     let mut many = input("many");
     many["topics"] = json!((0..6).map(|i| format!("new-{i}")).collect::<Vec<_>>());
-    let res = call(
-        &app,
-        "POST",
-        "/api/v1/releases?create_topics=true",
-        &token,
-        Some(many),
-    )
-    .await;
+    let res = post_creating_topics(&app, &token, many).await;
     assert_eq!(res.status(), 422);
     let errors = field_errors(res).await;
     assert!(errors[0].1.contains("at most 5"), "{errors:?}");
     let mut huge = input("huge");
     huge["topics"] = json!((0..5000).map(|i| format!("t-{i}")).collect::<Vec<_>>());
-    let res = call(
-        &app,
-        "POST",
-        "/api/v1/releases?create_topics=true",
-        &token,
-        Some(huge),
-    )
-    .await;
+    let res = post_creating_topics(&app, &token, huge).await;
     assert_eq!(res.status(), 422);
     let errors = field_errors(res).await;
     assert!(
@@ -687,14 +666,7 @@ async fn the_api_creates_topics_only_when_asked_and_only_a_few() {
     assert_eq!(app.store().count_releases().unwrap(), 1);
 
     // Asked for, a few are created.
-    let res = call(
-        &app,
-        "POST",
-        "/api/v1/releases?create_topics=true",
-        &token,
-        Some(r),
-    )
-    .await;
+    let res = post_creating_topics(&app, &token, r).await;
     assert_eq!(res.status(), 201);
     assert_eq!(app.get("/topics/helth").await.status(), 200);
 }
@@ -705,14 +677,7 @@ async fn bidi_controls_do_not_reach_titles_or_topic_names() {
     let token = make_token(&app, "robot");
     let mut r = input("bidi");
     r["title"] = json!("Report \u{202E}fdp.exe\u{202C} and \u{2067}more\u{2069}");
-    let res = call(
-        &app,
-        "POST",
-        "/api/v1/releases?create_topics=true",
-        &token,
-        Some(r),
-    )
-    .await;
+    let res = post_creating_topics(&app, &token, r).await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
     assert_eq!(created["title"], "Report fdp.exe and more");

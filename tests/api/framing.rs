@@ -5,7 +5,7 @@
 //! it. Each case is sent as one write and as several, over a raw socket.
 //! (The fixes are in vendor/actix-http; PATCHED.md.)
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, content_length, spawn_app};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -112,14 +112,7 @@ fn cut_answers(mut bytes: &[u8], head_only: &[bool]) -> Vec<Answer> {
                     &head[..head.len().min(300)]
                 )
             });
-        let length: usize = head
-            .lines()
-            .find_map(|l| {
-                let (name, value) = l.split_once(':')?;
-                name.eq_ignore_ascii_case("content-length")
-                    .then(|| value.trim().parse().ok())?
-            })
-            .unwrap_or(0);
+        let length = content_length(&head).unwrap_or(0);
         let body_len = if head_only.get(i).copied().unwrap_or(false) {
             0
         } else {

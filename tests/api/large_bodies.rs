@@ -4,7 +4,7 @@
 //! from their own buffer, not through the connection's write buffer;
 //! vendor/actix-http/PATCHED.md.)
 
-use crate::helpers::{TestApp, release, spawn_app};
+use crate::helpers::{TestApp, content_length, release, spawn_app};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -53,14 +53,7 @@ fn read_reply(stream: &mut TcpStream, buf: &mut Vec<u8>, head_only: bool) -> Rep
         .get(9..12)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("bad head: {:?}", &head[..head.len().min(300)]));
-    let length: usize = head
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse().ok())?
-        })
-        .expect("Content-Length");
+    let length = content_length(&head).expect("Content-Length");
     let body_len = if head_only { 0 } else { length };
     while buf.len() < head_end + body_len {
         let n = stream.read(&mut chunk).expect("reads the body");
