@@ -93,7 +93,8 @@ fn bench(c: &mut Criterion) {
                 let snap = store.feed_snapshot(&measured, 50, now).unwrap().unwrap();
                 assert_eq!(snap.items.len(), 50.min(size));
                 let body = render_atom(&site, &snap);
-                let rep = Representation::new("application/atom+xml", body, snap.last_modified);
+                let rep =
+                    Representation::new("application/atom+xml", body, snap.last_modified, None);
                 rep.body(Encoding::Gzip);
                 rep.body(Encoding::Brotli);
                 rep

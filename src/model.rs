@@ -106,7 +106,9 @@ pub enum FeedScope {
 pub struct FeedSnapshot {
     pub topic: Option<Topic>,
     pub items: Vec<Release>,
-    /// When the feed's content last changed; never later than the read time.
+    /// When the feed last changed visibly, in whole seconds: its
+    /// `Last-Modified` and its `updated` / `lastBuildDate`. May be up to a
+    /// second after the read time (see `store/scopes.rs`).
     pub last_modified: DateTime<Utc>,
     /// The next instant a scheduled release becomes visible in this scope.
     pub next_change: Option<DateTime<Utc>>,

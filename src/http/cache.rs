@@ -133,19 +133,27 @@ impl FeedCache {
         None
     }
 
+    /// Stores a fresh render of `key`, good until the next commit or its
+    /// own next change, and returns it. It keeps a Last-Modified later than
+    /// the copy it replaces was sent with ([`Representation::follow`]).
     pub fn insert(
         &self,
         key: DocKey,
-        rep: Arc<Representation>,
+        mut rep: Representation,
         data_version: u64,
-        valid_until: Option<DateTime<Utc>>,
-    ) {
+    ) -> Arc<Representation> {
         let size = rep.size();
+        let valid_until = rep.next_change;
         let mut inner = self.lock();
+        if let Some(old) = inner.lru.peek(&key) {
+            rep.follow(&old.rep);
+        }
+        let rep = Arc::new(rep);
+        let stored = Arc::clone(&rep);
         if let Some(old) = inner.lru.put(
             key,
             Entry {
-                rep,
+                rep: stored,
                 data_version,
                 valid_until,
             },
@@ -159,6 +167,7 @@ impl FeedCache {
                 None => break,
             }
         }
+        rep
     }
 
     /// Counts one answer from a cached document: 304 or full.
@@ -190,8 +199,16 @@ impl FeedCache {
 mod tests {
     use super::*;
 
-    fn rep(n: usize) -> Arc<Representation> {
-        Arc::new(Representation::new("text/plain", vec![b'x'; n], Utc::now()))
+    fn rep(n: usize) -> Representation {
+        doc(vec![b'x'; n], Utc::now(), None)
+    }
+
+    fn doc(
+        body: Vec<u8>,
+        last_modified: DateTime<Utc>,
+        next_change: Option<DateTime<Utc>>,
+    ) -> Representation {
+        Representation::new("text/plain", body, last_modified, next_change)
     }
 
     #[test]
@@ -205,8 +222,7 @@ mod tests {
         let Lookup::Wait(waiter) = cache.lookup(&key, 1, now) else {
             panic!("a second request waits for that render");
         };
-        let (old, new) = (rep(10), rep(20));
-        cache.insert(key.clone(), Arc::clone(&old), 1, None);
+        let old = cache.insert(key.clone(), rep(10), 1);
         cache.rendered(&key);
         drop(claim);
         assert!(waiter.has_changed().is_err(), "the waiter is woken");
@@ -219,7 +235,7 @@ mod tests {
         for _ in 0..3 {
             assert!(matches!(cache.lookup(&key, 2, now), Lookup::Wait(_)));
         }
-        cache.insert(key.clone(), Arc::clone(&new), 2, None);
+        let new = cache.insert(key.clone(), rep(20), 2);
         cache.rendered(&key);
         drop(claim);
         assert!(matches!(cache.lookup(&key, 2, now), Lookup::Fresh(r) if Arc::ptr_eq(&r, &new)));
@@ -240,9 +256,8 @@ mod tests {
         let key = DocKey::Opml;
         cache.insert(
             key.clone(),
-            rep(10),
+            doc(vec![1], now, Some(now + chrono::Duration::seconds(5))),
             1,
-            Some(now + chrono::Duration::seconds(5)),
         );
         assert!(cache.get(&key, 1, now).is_some());
         assert!(cache.get(&key, 2, now).is_none(), "a commit invalidates");
@@ -261,8 +276,37 @@ mod tests {
                     Format::Atom
                 },
             );
-            cache.insert(k, rep(3000), 1, None);
+            cache.insert(k, rep(3000), 1);
         }
         assert!(cache.usage().1 <= 10_000);
+    }
+
+    #[test]
+    fn a_new_version_keeps_a_later_last_modified_than_the_one_it_replaces_was_sent_with() {
+        use actix_web::http::header::LAST_MODIFIED;
+        use actix_web::test::TestRequest;
+        let cache = FeedCache::new(100_000);
+        let freshness = crate::http::freshness::Freshness::new(300);
+        let t = DateTime::from_timestamp(1_800_000_022, 0).unwrap();
+        let key = DocKey::Opml;
+        let v = cache.insert(key.clone(), doc(b"v".to_vec(), t, None), 1);
+        // The same second again for a different version (its write took
+        // its time before a request sent `v` with that second).
+        let w = cache.insert(key.clone(), doc(b"w".to_vec(), t, None), 2);
+        assert_eq!(
+            w.last_modified, t,
+            "v was never sent with its Last-Modified"
+        );
+        let res = w.respond(&TestRequest::get().to_http_request(), &freshness, t);
+        assert!(res.headers().contains_key(LAST_MODIFIED));
+        let x = cache.insert(key.clone(), doc(b"x".to_vec(), t, None), 3);
+        assert_eq!(x.last_modified, t + chrono::Duration::seconds(1));
+        // Not before that second: it would be later than Date.
+        let res = x.respond(&TestRequest::get().to_http_request(), &freshness, t);
+        assert!(!res.headers().contains_key(LAST_MODIFIED));
+        // The same bytes rendered again keep that second.
+        let same = cache.insert(key, doc(b"x".to_vec(), t, None), 4);
+        assert_eq!(same.last_modified, t + chrono::Duration::seconds(1));
+        drop(v);
     }
 }

@@ -2,7 +2,14 @@
 //! negotiation between precompressed variants, validators, and conditional
 //! GET per RFC 9110 §13 (If-None-Match first, If-Modified-Since only when
 //! it is absent), with Vary and Cache-Control on every answer, 304 included.
+//!
+//! `Last-Modified` is a whole second that can be up to a second after the
+//! change it stands for (see `store/scopes.rs`: two versions never share
+//! one). It is sent once that second has come, never before: it must not be
+//! later than `Date`. Meanwhile If-Modified-Since is still judged against
+//! it and the ETag validates as always.
 
+use super::freshness::Freshness;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
@@ -10,6 +17,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use std::io::Write;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,9 +34,14 @@ pub enum Encoding {
 #[derive(Debug)]
 pub struct Representation {
     pub content_type: &'static str,
-    /// Truncated to whole seconds, as HTTP dates carry no more.
+    /// Whole seconds, as HTTP dates carry no more; may be after the render.
     pub last_modified: DateTime<Utc>,
     last_modified_header: HeaderValue,
+    /// Whether an answer carried `last_modified` (see [`Representation::follow`]).
+    last_modified_sent: AtomicBool,
+    /// When the content changes by itself (a scheduled release becomes
+    /// visible): the cached copy ends then, and caches are told so.
+    pub next_change: Option<DateTime<Utc>>,
     identity: Bytes,
     etags: [HeaderValue; 3],
     gzip: OnceLock<Bytes>,
@@ -45,7 +58,8 @@ fn http_date(t: DateTime<Utc>) -> HeaderValue {
 
 /// The `Date` header for `t`, formatted once per second per thread.
 /// Sent by us rather than actix's cached clock, which lags by up to half a
-/// second and could then be earlier than a fresh Last-Modified.
+/// second: Last-Modified is sent when the clock we judge it by has reached
+/// it, and Date must not then be earlier.
 fn date_header(t: DateTime<Utc>) -> HeaderValue {
     thread_local! {
         static LAST: std::cell::RefCell<(i64, HeaderValue)> =
@@ -68,7 +82,13 @@ fn etag(hash: u64, suffix: &str) -> HeaderValue {
 
 impl Representation {
     /// Hashes once; compression waits until a client wants that encoding.
-    pub fn new(content_type: &'static str, body: Vec<u8>, last_modified: DateTime<Utc>) -> Self {
+    /// `last_modified` is truncated to its second.
+    pub fn new(
+        content_type: &'static str,
+        body: Vec<u8>,
+        last_modified: DateTime<Utc>,
+        next_change: Option<DateTime<Utc>>,
+    ) -> Self {
         let hash = xxhash_rust::xxh3::xxh3_64(&body);
         let last_modified =
             DateTime::from_timestamp(last_modified.timestamp(), 0).unwrap_or_default();
@@ -76,6 +96,8 @@ impl Representation {
             content_type,
             last_modified,
             last_modified_header: http_date(last_modified),
+            last_modified_sent: AtomicBool::new(false),
+            next_change,
             identity: Bytes::from(body),
             etags: [etag(hash, ""), etag(hash, "-gz"), etag(hash, "-br")],
             gzip: OnceLock::new(),
@@ -85,6 +107,27 @@ impl Representation {
 
     pub fn etag(&self, enc: Encoding) -> &HeaderValue {
         &self.etags[enc as usize]
+    }
+
+    /// Makes this document, which replaces `previous` in the cache, keep a
+    /// Last-Modified later than the one `previous` was sent with. The
+    /// stored stamps give that already, unless a write committed after a
+    /// request had read the time it judged `previous` against (a long
+    /// import, or one that waited for the lock, crossing into the second
+    /// its write-time reasoning took as not yet sent).
+    /// The same bytes again keep the later of the two.
+    pub fn follow(&mut self, previous: &Representation) {
+        let at_least = if previous.etags[0] == self.etags[0] {
+            previous.last_modified
+        } else if previous.last_modified_sent.load(Ordering::Relaxed) {
+            previous.last_modified + chrono::Duration::seconds(1)
+        } else {
+            return;
+        };
+        if self.last_modified < at_least {
+            self.last_modified = at_least;
+            self.last_modified_header = http_date(at_least);
+        }
     }
 
     /// The body in `enc`, compressing it now if this is the first time.
@@ -145,11 +188,11 @@ impl Representation {
         }
     }
 
-    /// Answers `req` (GET or HEAD) with 200 or 304.
+    /// Answers `req` (GET or HEAD) at `now` with 200 or 304.
     pub fn respond(
         &self,
         req: &HttpRequest,
-        cache_control: &HeaderValue,
+        freshness: &Freshness,
         now: DateTime<Utc>,
     ) -> HttpResponse {
         let headers = req.headers();
@@ -161,10 +204,20 @@ impl Representation {
             StatusCode::OK
         });
         res.insert_header((header::ETAG, self.etag(enc).clone()))
-            .insert_header((header::LAST_MODIFIED, self.last_modified_header.clone()))
-            .insert_header((header::CACHE_CONTROL, cache_control.clone()))
+            .insert_header((
+                header::CACHE_CONTROL,
+                freshness.header(self.next_change, now),
+            ))
             .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")))
-            .insert_header((header::DATE, date_header(now.max(self.last_modified))));
+            .insert_header((header::DATE, date_header(now)));
+        if self.last_modified <= now {
+            res.insert_header((header::LAST_MODIFIED, self.last_modified_header.clone()));
+            // Read first: a store on every answer would bounce the cache
+            // line between the workers.
+            if !self.last_modified_sent.load(Ordering::Relaxed) {
+                self.last_modified_sent.store(true, Ordering::Relaxed);
+            }
+        }
         if not_modified {
             return res.finish();
         }

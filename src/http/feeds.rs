@@ -56,7 +56,7 @@ async fn serve(
         })
         .await?;
     }
-    let res = rep.respond(req, &state.cache_control, state.clock.now());
+    let res = rep.respond(req, &state.feed_freshness, state.clock.now());
     state
         .cache
         .count_answer(res.status() == StatusCode::NOT_MODIFIED);
@@ -103,12 +103,7 @@ pub async fn document(
             _wakes_waiters: claim,
         };
         let rendered = render(&st, &key, now)?;
-        Ok::<_, AppError>(rendered.map(|(rep, valid_until)| {
-            let rep = Arc::new(rep);
-            st.cache
-                .insert(key.clone(), Arc::clone(&rep), data_version, valid_until);
-            rep
-        }))
+        Ok::<_, AppError>(rendered.map(|rep| st.cache.insert(key.clone(), rep, data_version)))
     })
     .await??;
     Ok(rendered)
@@ -129,20 +124,21 @@ impl Drop for Claim<'_> {
     }
 }
 
-type Rendered = (Representation, Option<chrono::DateTime<chrono::Utc>>);
-
 fn render(
     state: &AppState,
     key: &DocKey,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<Rendered>, AppError> {
+) -> Result<Option<Representation>, AppError> {
     let started = std::time::Instant::now();
     let out = match key {
         DocKey::Opml => {
             let (topics, changed) = state.store.topics()?;
             let body = feeds::render_opml(&state.site, &topics, changed);
-            Some((
-                Representation::new(feeds::OPML_CONTENT_TYPE, body, changed.min(now)),
+            // The topic list does not depend on the time: no next change.
+            Some(Representation::new(
+                feeds::OPML_CONTENT_TYPE,
+                body,
+                changed,
                 None,
             ))
         }
@@ -158,8 +154,10 @@ fn render(
                 Format::Atom => feeds::render_atom(&state.site, &snap),
                 Format::Json => feeds::render_json(&state.site, &snap),
             };
-            Some((
-                Representation::new(format.content_type(), body, snap.last_modified),
+            Some(Representation::new(
+                format.content_type(),
+                body,
+                snap.last_modified,
                 snap.next_change,
             ))
         }

@@ -5,6 +5,7 @@ pub mod cache;
 pub mod conditional;
 pub mod error;
 mod feeds;
+pub mod freshness;
 pub mod limits;
 pub mod observe;
 pub mod pages;
@@ -15,9 +16,9 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::feeds::Site;
 use crate::store::Store;
-use actix_web::http::header::HeaderValue;
 use actix_web::{guard, web};
 use cache::FeedCache;
+use freshness::Freshness;
 use std::sync::Arc;
 
 /// Everything a request handler can reach.
@@ -27,7 +28,10 @@ pub struct AppState {
     pub site: Site,
     pub settings: Settings,
     pub clock: Clock,
-    pub cache_control: HeaderValue,
+    /// `Cache-Control` of feeds and the OPML (`max_age`).
+    pub feed_freshness: Freshness,
+    /// `Cache-Control` of the home and topic pages.
+    pub page_freshness: Freshness,
     /// The polite-client policy; `None` when off.
     pub polite: Option<polite::PoliteLimiter>,
     /// The authority new release ids are minted under: the one recorded in
@@ -43,16 +47,15 @@ impl AppState {
             description: settings.site_description.clone(),
             lang: settings.site_lang.clone(),
         };
-        let cache_control = HeaderValue::from_str(&format!("public, max-age={}", settings.max_age))
-            .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=300"));
         Self {
+            feed_freshness: Freshness::new(u64::from(settings.max_age)),
+            page_freshness: Freshness::new(pages::PAGE_MAX_AGE),
             store,
             cache: FeedCache::new(settings.cache_bytes),
             polite: polite::PoliteLimiter::new(settings.min_poll_interval),
             site,
             settings,
             clock,
-            cache_control,
             tag_authority,
         }
     }

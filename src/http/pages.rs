@@ -11,6 +11,9 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 
 const HOME_ITEMS: usize = 20;
+/// `max-age` of public pages; the home and topic pages end sooner when a
+/// scheduled release is about to appear on them.
+pub const PAGE_MAX_AGE: u64 = 60;
 
 /// A `<link rel="alternate">` for feed autodiscovery.
 pub struct FeedLink {
@@ -191,9 +194,8 @@ pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
         Ok((snap, s.store.topics()?.0))
     })
     .await?;
-    let releases = snap
-        .map(|s| s.items)
-        .unwrap_or_default()
+    let (items, next_change) = snap.map_or((Vec::new(), None), |s| (s.items, s.next_change));
+    let releases = items
         .into_iter()
         .map(|r| ReleaseView::new(&state, r))
         .collect();
@@ -203,15 +205,32 @@ pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
         "/feed",
         &state.settings.site_title,
     );
-    Ok(html(
-        StatusCode::OK,
-        HomePage {
-            page,
-            releases,
-            topics,
-        }
-        .render()?,
+    let body = HomePage {
+        page,
+        releases,
+        topics,
+    }
+    .render()?;
+    Ok(until_next_change(
+        html(StatusCode::OK, body),
+        &state,
+        next_change,
+        now,
     ))
+}
+
+/// A page that changes by itself at `next_change` is cached no longer.
+fn until_next_change(
+    mut res: HttpResponse,
+    state: &AppState,
+    next_change: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> HttpResponse {
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        state.page_freshness.header(next_change, now),
+    );
+    res
 }
 
 pub async fn release(
@@ -303,14 +322,17 @@ pub async fn topic(
         .into_iter()
         .map(|r| ReleaseView::new(&state, r))
         .collect();
-    Ok(html(
-        StatusCode::OK,
-        TopicPage {
-            page,
-            topic,
-            releases,
-        }
-        .render()?,
+    let body = TopicPage {
+        page,
+        topic,
+        releases,
+    }
+    .render()?;
+    Ok(until_next_change(
+        html(StatusCode::OK, body),
+        &state,
+        snap.next_change,
+        now,
     ))
 }
 

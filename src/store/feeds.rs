@@ -1,4 +1,5 @@
 use super::releases::{RELEASE_COLUMNS, TOPICS_OF_RELEASE_SQL, attach_topics, release_from_row};
+use super::scopes::{GLOBAL_NEWEST_SQL, TOPIC_NEWEST_SQL, last_modified_secs};
 use super::topics::find_topic;
 use super::{Result, Store, from_ms, to_ms};
 use crate::model::{FeedScope, FeedSnapshot};
@@ -17,9 +18,8 @@ const ALL_NEXT_SQL: &str =
     "SELECT min(published_at) FROM releases WHERE status = 'published' AND published_at > ?1";
 const TOPIC_NEXT_SQL: &str =
     "SELECT min(feed_at) FROM release_topics WHERE topic_id = ?2 AND feed_at > ?1";
-const ALL_CHANGED_SQL: &str = "SELECT max((SELECT max(changed_at) FROM releases), \
-     (SELECT max(changed_at) FROM topics), \
-     (SELECT value FROM site_state WHERE key = 'topics_changed_at'))";
+/// When the global feeds last changed visibly (see `scopes.rs`).
+const ALL_CHANGED_SQL: &str = "SELECT value FROM site_state WHERE key = 'feed_changed_at'";
 
 impl Store {
     /// Reads one feed's items and validators at `now`, in one transaction.
@@ -43,7 +43,7 @@ impl Store {
                 let next: Option<i64> = tx
                     .prepare_cached(ALL_NEXT_SQL)?
                     .query_row([now_ms], |r| r.get(0))?;
-                let changed: Option<i64> = tx
+                let changed: i64 = tx
                     .prepare_cached(ALL_CHANGED_SQL)?
                     .query_row([], |r| r.get(0))?;
                 (None, items, next, changed)
@@ -59,19 +59,21 @@ impl Store {
                 let next: Option<i64> = tx
                     .prepare_cached(TOPIC_NEXT_SQL)?
                     .query_row([now_ms, topic.id], |r| r.get(0))?;
-                let changed = Some(to_ms(topic.changed_at));
+                let changed = to_ms(topic.changed_at);
                 (Some(topic), items, next, changed)
             }
         };
         attach_topics(&tx, &mut items)?;
-        let newest = items.first().map(|r| to_ms(r.published_at));
-        // The feed last changed at its latest write, or when its newest
-        // scheduled release became visible, whichever is later.
-        let last_modified = changed.max(newest).unwrap_or(0).min(now_ms);
+        // The newest item is the row `GLOBAL_NEWEST_SQL` / `TOPIC_NEWEST_SQL`
+        // find for a writer, so both agree on the feed's Last-Modified.
+        let newest = items
+            .first()
+            .map(|r| (to_ms(r.published_at), to_ms(r.changed_at)));
+        let last_modified = last_modified_secs(changed, newest);
         Ok(Some(FeedSnapshot {
             topic,
             items,
-            last_modified: from_ms(last_modified),
+            last_modified: DateTime::from_timestamp(last_modified, 0).unwrap_or_default(),
             next_change: next.map(from_ms),
         }))
     }
@@ -91,6 +93,8 @@ impl Store {
             ALL_NEXT_SQL.replace("?1", "0"),
             TOPIC_NEXT_SQL.replace("?1", "0").replace("?2", "1"),
             ALL_CHANGED_SQL.to_owned(),
+            GLOBAL_NEWEST_SQL.replace("?1", "0"),
+            TOPIC_NEWEST_SQL.replace("?1", "0").replace("?2", "1"),
             TOPICS_OF_RELEASE_SQL.replace("?1", "1"),
         ];
         queries

@@ -6,6 +6,7 @@ mod feeds;
 mod identity;
 mod newsroom;
 mod releases;
+mod scopes;
 mod site_facts;
 mod tokens;
 mod topics;

@@ -1,13 +1,14 @@
 //! What the newsroom needs beyond the import path: releases by id, the
 //! admin list, status changes, and topic editing. Every write keeps the
-//! `changed_at` bookkeeping that drives feed `Last-Modified`.
+//! record of the feeds it changes (`scopes.rs`), which drives `Last-Modified`.
 
 use super::releases::{
-    RELEASE_COLUMNS, attach_topics, release_from_row, remember_if_public, save_one, slug_is_locked,
-    touch_topics_of,
+    RELEASE_COLUMNS, attach_topics, feeds_of_release_change, release_from_row, remember_if_public,
+    save_one, slug_is_locked,
 };
-use super::topics::{find_topic, touch_topic_list};
-use super::{Result, Store, StoreError, to_ms};
+use super::scopes::ChangedScopes;
+use super::topics::find_topic;
+use super::{Result, Store, StoreError, from_ms, to_ms};
 use crate::domain::{ReleaseDraft, Slug, Status};
 use crate::model::{Release, SaveOutcome, Topic};
 use chrono::{DateTime, Utc};
@@ -105,17 +106,29 @@ fn slug_owner(conn: &Connection, slug: &str) -> rusqlite::Result<Option<i64>> {
         .optional()
 }
 
-/// Bumps the topic and every topic sharing a release with it: their feeds
-/// show this topic's name as an item category.
-fn touch_topic_and_neighbours(conn: &Connection, topic_id: i64, now_ms: i64) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE topics SET changed_at = max(changed_at + 1, ?2) WHERE id = ?1 OR id IN ( \
-         SELECT b.topic_id FROM release_topics a JOIN release_topics b \
-         ON a.release_id = b.release_id WHERE a.topic_id = ?1)",
-    )?
-    .execute(params![topic_id, now_ms])?;
-    // Releases carrying the topic changed too (their category label), which
-    // the global feed's Last-Modified reads from releases and topics alike.
+/// Records what renaming or describing a topic changes: its own feeds
+/// (their title), and, through the releases visible in it, whose items show
+/// its name as a category, the global feeds and every topic sharing one.
+fn topic_and_neighbours_change(
+    conn: &Connection,
+    topic_id: i64,
+    now_ms: i64,
+    scopes: &mut ChangedScopes,
+) -> Result<()> {
+    scopes.topic(conn, topic_id, now_ms)?;
+    let neighbours = conn
+        .prepare_cached(
+            "SELECT DISTINCT b.topic_id FROM release_topics a JOIN release_topics b \
+             ON a.release_id = b.release_id WHERE a.topic_id = ?1 AND a.feed_at <= ?2",
+        )?
+        .query_map(params![topic_id, now_ms], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    if !neighbours.is_empty() {
+        scopes.global(conn, now_ms)?;
+    }
+    for id in neighbours {
+        scopes.topic(conn, id, now_ms)?;
+    }
     Ok(())
 }
 
@@ -245,13 +258,14 @@ impl Store {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let now_ms = to_ms(now);
+        let mut scopes = ChangedScopes::default();
         for t in new_topics {
             if find_topic(&tx, t.slug.as_str())?.is_none() {
                 tx.prepare_cached(
                     "INSERT INTO topics (slug, name, created_at, changed_at) VALUES (?1, ?2, ?3, ?3)",
                 )?
                 .execute(params![t.slug.as_str(), t.name, now_ms])?;
-                touch_topic_list(&tx, now_ms)?;
+                scopes.created_topic(&tx, tx.last_insert_rowid())?;
             }
         }
         let owner = slug_owner(&tx, draft.slug.as_str())?;
@@ -286,13 +300,14 @@ impl Store {
                 }
             }
         }
-        let outcome = save_one(&tx, draft, now, authority)?;
+        let outcome = save_one(&tx, draft, now, authority, &mut scopes)?;
         let id = slug_owner(&tx, draft.slug.as_str())?
             .ok_or_else(|| StoreError::Conflict("the saved release vanished".into()))?;
         tx.prepare_cached(
             "UPDATE releases SET body_source = ?2 WHERE id = ?1 AND body_source IS NOT ?2",
         )?
         .execute(params![id, draft.body_source])?;
+        scopes.apply(&tx, now_ms)?;
         tx.commit()?;
         Ok((id, outcome))
     }
@@ -311,16 +326,26 @@ impl Store {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let now_ms = to_ms(now);
         remember_if_public(&tx, id, now_ms)?;
-        let n = tx
-            .prepare_cached(
-                "UPDATE releases SET status = ?2, retraction_note = ?3, \
-                 changed_at = max(changed_at + 1, ?4) WHERE id = ?1",
-            )?
-            .execute(params![id, status.as_str(), retraction_note, now_ms])?;
-        if n == 0 {
+        let Some((before, published_ms)) = tx
+            .prepare_cached("SELECT status, published_at FROM releases WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .optional()?
+        else {
             return Ok(false);
+        };
+        // Feeds change when it is visible before or after; retracting or
+        // restoring a release scheduled for later changes none.
+        let published = before == Status::Published.as_str() || status == Status::Published;
+        let mut scopes = ChangedScopes::default();
+        if published && from_ms(published_ms) <= now {
+            feeds_of_release_change(&tx, id, now_ms, &mut scopes)?;
         }
-        touch_topics_of(&tx, id, now_ms)?;
+        tx.prepare_cached(
+            "UPDATE releases SET status = ?2, retraction_note = ?3, \
+             changed_at = max(changed_at + 1, ?4) WHERE id = ?1",
+        )?
+        .execute(params![id, status.as_str(), retraction_note, now_ms])?;
+        scopes.apply(&tx, now_ms)?;
         tx.commit()?;
         Ok(true)
     }
@@ -364,7 +389,9 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?4)",
         )?
         .execute(params![slug.as_str(), name, description, now_ms])?;
-        touch_topic_list(&tx, now_ms)?;
+        let mut scopes = ChangedScopes::default();
+        scopes.created_topic(&tx, tx.last_insert_rowid())?;
+        scopes.apply(&tx, now_ms)?;
         tx.commit()?;
         Ok(())
     }
@@ -387,10 +414,12 @@ impl Store {
             return Ok(true);
         }
         let now_ms = to_ms(now);
+        let mut scopes = ChangedScopes::default();
+        topic_and_neighbours_change(&tx, topic.id, now_ms, &mut scopes)?;
+        scopes.topic_list(&tx)?;
         tx.prepare_cached("UPDATE topics SET name = ?2, description = ?3 WHERE id = ?1")?
             .execute(params![topic.id, name, description])?;
-        touch_topic_and_neighbours(&tx, topic.id, now_ms)?;
-        touch_topic_list(&tx, now_ms)?;
+        scopes.apply(&tx, now_ms)?;
         tx.commit()?;
         Ok(true)
     }
@@ -410,9 +439,11 @@ impl Store {
         if used > 0 {
             return Ok(TopicDeletion::InUse(used));
         }
+        let mut scopes = ChangedScopes::default();
+        scopes.topic_list(&tx)?;
         tx.prepare_cached("DELETE FROM topics WHERE id = ?1")?
             .execute([topic.id])?;
-        touch_topic_list(&tx, to_ms(now))?;
+        scopes.apply(&tx, to_ms(now))?;
         tx.commit()?;
         Ok(TopicDeletion::Deleted)
     }

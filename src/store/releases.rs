@@ -1,6 +1,7 @@
+use super::scopes::ChangedScopes;
 use super::{Result, Store, StoreError, from_ms, to_ms};
 use crate::domain::{ReleaseDraft, ReleaseInput, Status};
-use crate::model::{Release, SaveOutcome, TopicRef};
+use crate::model::{Release, SaveOutcome, TopicRef, Visibility};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -95,7 +96,12 @@ pub(crate) fn name_from_slug(slug: &str) -> String {
 }
 
 /// Ids of the named topics, creating any that do not exist yet.
-fn ensure_topics(conn: &Connection, slugs: &[crate::domain::Slug], now: i64) -> Result<Vec<i64>> {
+fn ensure_topics(
+    conn: &Connection,
+    slugs: &[crate::domain::Slug],
+    now: i64,
+    scopes: &mut ChangedScopes,
+) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(slugs.len());
     for slug in slugs {
         let id: Option<i64> = conn
@@ -109,8 +115,9 @@ fn ensure_topics(conn: &Connection, slugs: &[crate::domain::Slug], now: i64) -> 
                     "INSERT INTO topics (slug, name, created_at, changed_at) VALUES (?1, ?2, ?3, ?3)",
                 )?
                 .execute(params![slug.as_str(), name_from_slug(slug.as_str()), now])?;
-                super::topics::touch_topic_list(conn, now)?;
-                conn.last_insert_rowid()
+                let id = conn.last_insert_rowid();
+                scopes.created_topic(conn, id)?;
+                id
             }
         };
         ids.push(id);
@@ -118,16 +125,22 @@ fn ensure_topics(conn: &Connection, slugs: &[crate::domain::Slug], now: i64) -> 
     Ok(ids)
 }
 
-pub(super) fn touch_topics_of(
+/// Records that the feeds showing release `release_id` change: the global
+/// feeds and those of the topics it is in now (call before changing it).
+pub(super) fn feeds_of_release_change(
     conn: &Connection,
     release_id: i64,
     now: i64,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "UPDATE topics SET changed_at = max(changed_at, ?2) \
-         WHERE id IN (SELECT topic_id FROM release_topics WHERE release_id = ?1)",
-    )?
-    .execute(params![release_id, now])?;
+    scopes: &mut ChangedScopes,
+) -> Result<()> {
+    scopes.global(conn, now)?;
+    let topic_ids = conn
+        .prepare_cached("SELECT topic_id FROM release_topics WHERE release_id = ?1")?
+        .query_map([release_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    for id in topic_ids {
+        scopes.topic(conn, id, now)?;
+    }
     Ok(())
 }
 
@@ -161,12 +174,16 @@ fn same_content(existing: &Release, draft: &ReleaseDraft, updated_at: DateTime<U
             .eq(draft.topics.iter().map(|t| t.as_str()))
 }
 
-/// Creates or updates (by slug) one release inside the caller's transaction.
+/// Creates or updates (by slug) one release inside the caller's
+/// transaction, recording in `scopes` the feeds it changes: those it is
+/// visible in before or after the write. A draft or a release scheduled
+/// for later changes none.
 pub(super) fn save_one(
     conn: &Connection,
     draft: &ReleaseDraft,
     now: DateTime<Utc>,
     authority: &str,
+    scopes: &mut ChangedScopes,
 ) -> Result<SaveOutcome> {
     let now_ms = to_ms(now);
     let published_ms = to_ms(draft.published_at);
@@ -185,13 +202,23 @@ pub(super) fn save_one(
     {
         return Ok(SaveOutcome::Unchanged);
     }
-    let topic_ids = ensure_topics(conn, &draft.topics, now_ms)?;
+    let topic_ids = ensure_topics(conn, &draft.topics, now_ms, scopes)?;
+    if let Some(e) = &existing
+        && e.visibility(now) == Visibility::Visible
+    {
+        feeds_of_release_change(conn, e.id, now_ms, scopes)?;
+    }
+    if draft.status == Status::Published && draft.published_at <= now {
+        scopes.global(conn, now_ms)?;
+        for id in &topic_ids {
+            scopes.topic(conn, *id, now_ms)?;
+        }
+    }
     let (release_id, outcome) = match &existing {
         Some(e) => {
             if e.status != draft.status || e.published_at != draft.published_at {
                 remember_if_public(conn, e.id, now_ms)?;
             }
-            touch_topics_of(conn, e.id, now_ms)?;
             conn.prepare_cached(
                 "UPDATE releases SET title = ?2, summary = ?3, body_html = ?4, organization = ?5, \
                  department = ?6, dateline = ?7, lang = ?8, status = ?9, published_at = ?10, \
@@ -263,7 +290,6 @@ pub(super) fn save_one(
     for (pos, topic_id) in topic_ids.iter().enumerate() {
         link.execute(params![release_id, topic_id, pos as i64])?;
     }
-    touch_topics_of(conn, release_id, now_ms)?;
     if let Some(source) = &draft.body_source {
         conn.prepare_cached("UPDATE releases SET body_source = ?2 WHERE id = ?1")?
             .execute(params![release_id, source])?;
@@ -310,17 +336,20 @@ impl Store {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(drafts.len());
+        let mut scopes = ChangedScopes::default();
         for (index, draft) in drafts.iter().enumerate() {
-            let outcome =
-                save_one(&tx, draft, now, authority).map_err(|e| StoreError::InBatch {
+            let outcome = save_one(&tx, draft, now, authority, &mut scopes).map_err(|e| {
+                StoreError::InBatch {
                     index,
                     source: Box::new(e),
-                })?;
+                }
+            })?;
             outcomes.push(outcome);
             if index % 1000 == 999 {
                 progress(index + 1);
             }
         }
+        scopes.apply(&tx, to_ms(now))?;
         tx.commit()?;
         progress(drafts.len());
         Ok(outcomes)
@@ -335,7 +364,9 @@ impl Store {
     ) -> Result<SaveOutcome> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let outcome = save_one(&tx, draft, now, authority)?;
+        let mut scopes = ChangedScopes::default();
+        let outcome = save_one(&tx, draft, now, authority, &mut scopes)?;
+        scopes.apply(&tx, to_ms(now))?;
         tx.commit()?;
         Ok(outcome)
     }

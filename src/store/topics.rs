@@ -15,15 +15,6 @@ fn topic_from_row(row: &Row<'_>) -> rusqlite::Result<Topic> {
     })
 }
 
-/// Records that the list of topics (names, slugs, descriptions) changed.
-pub(super) fn touch_topic_list(conn: &Connection, now_ms: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "UPDATE site_state SET value = max(value + 1, ?1) WHERE key = 'topics_changed_at'",
-    )?
-    .execute([now_ms])?;
-    Ok(())
-}
-
 pub(super) fn find_topic(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Topic>> {
     conn.prepare_cached(&format!(
         "SELECT {TOPIC_COLUMNS} FROM topics WHERE slug = ?1"
