@@ -6,7 +6,7 @@ use crate::helpers::{TestApp, header, release, spawn_app};
 use chrono::Duration;
 use reqwest::StatusCode;
 
-const DOCS: &[&str] = &[
+pub const DOCS: &[&str] = &[
     "/feed.rss",
     "/feed.atom",
     "/feed.json",
@@ -19,7 +19,7 @@ const DOCS: &[&str] = &[
 /// (name, request headers, expected status)
 type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode);
 
-async fn seeded() -> TestApp {
+pub async fn seeded() -> TestApp {
     let app = spawn_app().await;
     app.save(&[
         release("one", 3, &["health"]),
@@ -29,7 +29,7 @@ async fn seeded() -> TestApp {
     app
 }
 
-fn http_date(t: chrono::DateTime<chrono::Utc>) -> String {
+pub fn http_date(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 

@@ -30,6 +30,16 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with default settings changed by `configure`.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(Clock::manual(t0()), configure).await
+}
+
+/// Starts the app on the system clock, for tests where another process
+/// (which reads the real time) writes to the database.
+pub async fn spawn_app_on_system_clock() -> TestApp {
+    spawn_app_on(Clock::system(), |_| {}).await
+}
+
+async fn spawn_app_on(clock: Clock, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("test.db");
     let mut settings = Settings {
@@ -41,7 +51,6 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         ..Default::default()
     };
     configure(&mut settings);
-    let clock = Clock::manual(t0());
     let app = Application::build(settings, clock.clone()).expect("app builds");
     let port = app.port();
     let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
