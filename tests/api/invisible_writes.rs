@@ -16,7 +16,6 @@ const FEEDS: &[&str] = &[
     "/topics/health/feed.json",
 ];
 
-#[derive(Debug, PartialEq)]
 struct Validators {
     etag: String,
     last_modified: String,
@@ -32,6 +31,20 @@ async fn validators(app: &TestApp, path: &str) -> Validators {
         last_modified: header(&h, "last-modified").to_owned(),
         body: r.text().await.unwrap(),
     }
+}
+
+fn same(path: &str, before: &Validators, after: &Validators) {
+    assert_eq!(before.etag, after.etag, "{path}: ETag");
+    assert_eq!(
+        before.last_modified, after.last_modified,
+        "{path}: Last-Modified"
+    );
+    assert!(
+        before.body == after.body,
+        "{path}: bytes changed:\n{}\n{}",
+        before.body,
+        after.body
+    );
 }
 
 async fn all(app: &TestApp) -> Vec<Validators> {
@@ -64,11 +77,6 @@ async fn drafts_and_releases_scheduled_for_later_leave_every_feed_alone() {
     app.clock.advance(Duration::minutes(1));
     let before = all(&app).await;
     let (updated, last_build) = feed_dates(&before);
-    assert_eq!(
-        updated,
-        atom_date(crate::helpers::t0()),
-        "the last visible change"
-    );
 
     app.clock.advance(Duration::minutes(1));
     let next_week = app.clock.now() + Duration::days(7);
@@ -87,7 +95,7 @@ async fn drafts_and_releases_scheduled_for_later_leave_every_feed_alone() {
 
     let after = all(&app).await;
     for ((path, b), a) in FEEDS.iter().zip(&before).zip(&after) {
-        assert_eq!(b, a, "{path}: bytes, ETag and Last-Modified unchanged");
+        same(path, b, a);
         let r = app.get_with(path, &[("if-none-match", &b.etag)]).await;
         assert_eq!(r.status(), 304, "{path}");
     }
@@ -125,5 +133,7 @@ async fn retracting_a_release_scheduled_for_later_leaves_every_feed_alone() {
     pressfeed::service::retract_release(app.store(), id, "Cancelled", app.clock.now())
         .expect("retracted");
     let after = all(&app).await;
-    assert_eq!(before, after);
+    for ((path, b), a) in FEEDS.iter().zip(&before).zip(&after) {
+        same(path, b, a);
+    }
 }
