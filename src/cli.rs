@@ -338,6 +338,9 @@ fn serve(settings: Settings, demo: bool, init: bool) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build_with_store(settings, store, Clock::system())?;
         tracing::info!(port = app.port(), base_url = %base, workers, "pressfeed serving; feeds at {base}/feed.atom");
+        if let Some(port) = app.metrics_port() {
+            tracing::info!(port, "metrics at /metrics on the private listener (metrics_bind)");
+        }
         app.run_until_stopped().await?;
         tracing::info!("stopped");
         anyhow::Ok(())
