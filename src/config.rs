@@ -26,6 +26,9 @@ pub struct Settings {
     pub feed_items: usize,
     /// `Cache-Control: max-age` for feeds and the OPML, in seconds.
     pub max_age: u32,
+    /// Atom feeds list releases retracted in this many past days as RFC 6721
+    /// tombstones; 0 turns them off.
+    pub tombstone_days: u32,
     /// HTTP worker threads; 0 = one per CPU core.
     pub workers: usize,
     /// SQLite connections in the pool.
@@ -73,6 +76,7 @@ impl Default for Settings {
             timezone: "UTC".to_owned(),
             feed_items: 50,
             max_age: 300,
+            tombstone_days: 30,
             workers: 0,
             db_pool: 8,
             cache_bytes: 64 * 1024 * 1024,
@@ -113,6 +117,7 @@ const KEYS: &[&str] = &[
     "timezone",
     "feed_items",
     "max_age",
+    "tombstone_days",
     "workers",
     "db_pool",
     "cache_bytes",
@@ -197,6 +202,12 @@ impl Settings {
             return Err(bad(format!(
                 "feed_items {} must be between 1 and 1000",
                 self.feed_items
+            )));
+        }
+        if self.tombstone_days > 3650 {
+            return Err(bad(format!(
+                "tombstone_days {} must be between 0 (off) and 3650",
+                self.tombstone_days
             )));
         }
         crate::domain::Lang::parse(&self.site_lang).map_err(|e| bad(format!("site_lang: {e}")))?;
@@ -303,6 +314,11 @@ impl Settings {
     /// Whether cookies must be `Secure` (the public site is https).
     pub fn is_https(&self) -> bool {
         self.base_url().starts_with("https://")
+    }
+
+    /// How long a retraction stays in Atom feeds as a tombstone (`None`: off).
+    pub fn tombstone_window(&self) -> Option<chrono::Duration> {
+        (self.tombstone_days > 0).then(|| chrono::Duration::days(i64::from(self.tombstone_days)))
     }
 
     pub fn tz(&self) -> chrono_tz::Tz {

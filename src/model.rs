@@ -110,8 +110,24 @@ pub struct FeedSnapshot {
     /// `Last-Modified` and its `updated` / `lastBuildDate`. May be up to a
     /// second after the read time (see `store/scopes.rs`).
     pub last_modified: DateTime<Utc>,
-    /// The next instant a scheduled release becomes visible in this scope.
+    /// The next instant a scheduled release becomes visible in this scope
+    /// (or, with tombstones, the next instant one of them expires).
     pub next_change: Option<DateTime<Utc>>,
+    /// Releases of this scope retracted within the tombstone window, newest
+    /// first; empty unless asked for (only Atom can carry them).
+    pub tombstones: Vec<Tombstone>,
+}
+
+/// A release retracted recently: Atom feeds announce it as an RFC 6721
+/// `at:deleted-entry`, so readers that stored the entry can remove it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tombstone {
+    /// The retracted entry's id (`Release::uid`).
+    pub uid: String,
+    pub slug: String,
+    pub lang: String,
+    pub retracted_at: DateTime<Utc>,
+    pub retraction_note: Option<String>,
 }
 
 /// What a write did, so callers can report it.

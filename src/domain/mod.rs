@@ -12,7 +12,8 @@ mod tag_uri;
 mod text;
 
 pub use html::{
-    markdown_to_html, markdown_to_html_reporting, sanitize_html, sanitize_html_reporting,
+    markdown_to_html, markdown_to_html_reporting, resolve_relative_urls, sanitize_html,
+    sanitize_html_reporting,
 };
 pub use lang::Lang;
 pub use release::{ReleaseDraft, ReleaseInput, Status, parse_instant};

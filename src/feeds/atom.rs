@@ -1,98 +1,125 @@
+//! Atom 1.0 (RFC 4287), written by hand: the `atom_syndication` crate can
+//! put `xml:lang` on text elements but not on an entry, and writes extension
+//! elements after the entries, where RFC 4287's schema does not allow them
+//! (RFC 6721 tombstones must come before the first entry).
+
+use super::xml::{push_attr, push_element, push_text, push_text_as_html};
 use super::{FeedMeta, Format, Site, content_html};
-use crate::model::FeedSnapshot;
-use atom_syndication::{
-    Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text, TextType,
-};
-use chrono::{DateTime, Utc};
+use crate::model::{FeedSnapshot, Release, Tombstone};
+use chrono::{DateTime, SecondsFormat, Utc};
 
-fn fixed(t: DateTime<Utc>) -> FixedDateTime {
-    t.fixed_offset()
+const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
+
+fn date(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-fn link(href: String, rel: &str, mime: Option<&str>) -> Link {
-    Link {
-        href,
-        rel: rel.to_owned(),
-        mime_type: mime.map(str::to_owned),
-        ..Default::default()
-    }
+fn push_link(out: &mut String, href: &str, rel: &str, mime: &str) {
+    out.push_str("<link href=\"");
+    push_attr(out, href);
+    out.push_str("\" rel=\"");
+    out.push_str(rel);
+    out.push_str("\" type=\"");
+    out.push_str(mime);
+    out.push_str("\"/>");
 }
 
-fn text(value: &str, lang: &str) -> Text {
-    Text {
-        value: value.to_owned(),
-        lang: Some(lang.to_owned()),
-        ..Text::plain(value)
-    }
+/// A text construct holding plain text. `type="html"` with the text
+/// escaped as HTML: readers show exactly the typed characters, and a title
+/// such as `Budget <b>cuts</b>` is not mistaken for undeclared markup.
+fn push_html_text(out: &mut String, name: &str, text: &str) {
+    out.push('<');
+    out.push_str(name);
+    out.push_str(" type=\"html\">");
+    push_text_as_html(out, text);
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
 }
 
 pub fn render_atom(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
     let meta = FeedMeta::new(site, snap);
-    let entries = snap
-        .items
-        .iter()
-        .map(|r| Entry {
-            title: text(&r.title, &r.lang),
-            id: r.uid.clone(),
-            updated: fixed(r.updated_at),
-            published: Some(fixed(r.published_at)),
-            authors: vec![Person {
-                name: r.organization.clone(),
-                ..Default::default()
-            }],
-            categories: r
-                .topics
-                .iter()
-                .map(|t| Category {
-                    term: t.slug.clone(),
-                    scheme: Some(site.url("/topics/")),
-                    label: Some(t.name.clone()),
-                })
-                .collect(),
-            links: vec![link(
-                site.release_url(&r.slug),
-                "alternate",
-                Some("text/html"),
-            )],
-            summary: r.summary.as_deref().map(|s| text(s, &r.lang)),
-            content: Some(Content {
-                value: Some(content_html(r)),
-                content_type: Some("html".to_owned()),
-                lang: Some(r.lang.clone()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .collect::<Vec<_>>();
-    let feed = Feed {
-        title: Text::plain(meta.title.clone()),
-        id: meta.self_url(site, Format::Atom),
-        updated: fixed(snap.last_modified),
-        authors: vec![Person {
-            name: site.title.clone(),
-            uri: Some(site.url("/")),
-            ..Default::default()
-        }],
-        links: vec![
-            link(
-                meta.self_url(site, Format::Atom),
-                "self",
-                Some("application/atom+xml"),
-            ),
-            link(meta.page_url.clone(), "alternate", Some("text/html")),
-        ],
-        subtitle: Some(Text {
-            r#type: TextType::Text,
-            ..Text::plain(meta.description.clone())
-        }),
-        generator: Some(Generator {
-            value: "pressfeed".to_owned(),
-            ..Default::default()
-        }),
-        lang: Some(site.lang.clone()),
-        entries,
-        ..Default::default()
-    };
-    feed.write_to(Vec::with_capacity(64 * 1024))
-        .unwrap_or_default()
+    let mut out = String::with_capacity(2048 + snap.items.len() * 4096);
+    out.push_str(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\"",
+    );
+    if !snap.tombstones.is_empty() {
+        out.push_str(" xmlns:at=\"");
+        out.push_str(TOMBSTONES_NS);
+        out.push('"');
+    }
+    out.push_str(" xml:lang=\"");
+    push_attr(&mut out, &site.lang);
+    out.push_str("\">");
+    push_html_text(&mut out, "title", &meta.title);
+    push_html_text(&mut out, "subtitle", &meta.description);
+    let self_url = meta.self_url(site, Format::Atom);
+    push_element(&mut out, "id", &self_url);
+    push_element(&mut out, "updated", &date(snap.last_modified));
+    out.push_str("<author>");
+    push_element(&mut out, "name", &site.title);
+    push_element(&mut out, "uri", &site.url("/"));
+    out.push_str("</author>");
+    push_link(&mut out, &self_url, "self", "application/atom+xml");
+    push_link(&mut out, &meta.page_url, "alternate", "text/html");
+    push_element(&mut out, "generator", "pressfeed");
+    for t in &snap.tombstones {
+        push_tombstone(&mut out, site, t);
+    }
+    for r in &snap.items {
+        push_entry(&mut out, site, r);
+    }
+    out.push_str("</feed>\n");
+    out.into_bytes()
+}
+
+/// RFC 6721 §2: the retracted entry's id, when it was retracted, the
+/// notice, and its page (which answers 410 Gone with the notice).
+fn push_tombstone(out: &mut String, site: &Site, t: &Tombstone) {
+    out.push_str("<at:deleted-entry ref=\"");
+    push_attr(out, &t.uid);
+    out.push_str("\" when=\"");
+    out.push_str(&date(t.retracted_at));
+    out.push_str("\">");
+    if let Some(note) = &t.retraction_note {
+        out.push_str("<at:comment xml:lang=\"");
+        push_attr(out, &t.lang);
+        out.push_str("\">");
+        push_text(out, note);
+        out.push_str("</at:comment>");
+    }
+    push_link(out, &site.release_url(&t.slug), "alternate", "text/html");
+    out.push_str("</at:deleted-entry>");
+}
+
+/// One entry; its `xml:lang` covers all of it (title, author, summary,
+/// content), not only the text elements.
+fn push_entry(out: &mut String, site: &Site, r: &Release) {
+    out.push_str("\n<entry xml:lang=\"");
+    push_attr(out, &r.lang);
+    out.push_str("\">");
+    push_html_text(out, "title", &r.title);
+    push_element(out, "id", &r.uid);
+    push_element(out, "updated", &date(r.updated_at));
+    push_element(out, "published", &date(r.published_at));
+    out.push_str("<author>");
+    push_element(out, "name", &r.organization);
+    out.push_str("</author>");
+    let scheme = site.url("/topics/");
+    for t in &r.topics {
+        out.push_str("<category term=\"");
+        push_attr(out, &t.slug);
+        out.push_str("\" scheme=\"");
+        push_attr(out, &scheme);
+        out.push_str("\" label=\"");
+        push_attr(out, &t.name);
+        out.push_str("\"/>");
+    }
+    push_link(out, &site.release_url(&r.slug), "alternate", "text/html");
+    if let Some(summary) = &r.summary {
+        push_html_text(out, "summary", summary);
+    }
+    out.push_str("<content type=\"html\">");
+    push_text(out, &content_html(site, r));
+    out.push_str("</content></entry>");
 }

@@ -53,7 +53,7 @@ pub fn render_json(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
                 id: &r.uid,
                 url: site.release_url(&r.slug),
                 title: &r.title,
-                content_html: content_html(r),
+                content_html: content_html(site, r),
                 summary: r.summary.as_deref(),
                 date_published: date(r.published_at),
                 date_modified: date(r.updated_at),

@@ -6,6 +6,7 @@ mod atom;
 mod json;
 mod opml;
 mod rss;
+mod xml;
 
 pub use self::atom::render_atom;
 pub use self::json::render_json;
@@ -111,17 +112,39 @@ impl FeedMeta {
     }
 }
 
-/// The full text a reader gets: the body, plus the correction note if any.
-pub(crate) fn content_html(r: &Release) -> String {
-    match &r.correction_note {
-        None => r.body_html.clone(),
-        Some(note) => format!(
-            "{}<p><strong>Correction ({}):</strong> {}</p>",
-            r.body_html,
+/// The release's body as every feed and its page show it: relative links
+/// and images made absolute against its permalink. Done here, at render,
+/// rather than when saving, so a new `base_url` moves them too.
+pub fn body_html(site: &Site, r: &Release) -> String {
+    crate::domain::resolve_relative_urls(&r.body_html, &site.release_url(&r.slug)).into_owned()
+}
+
+/// The full text a reader gets: the body, plus the correction note if any;
+/// wrapped in its direction when that differs from the channel's (a reader
+/// lays out a feed item's HTML in the channel's direction otherwise).
+pub(crate) fn content_html(site: &Site, r: &Release) -> String {
+    let body = body_html(site, r);
+    let mut out = String::with_capacity(body.len() + 128);
+    let dir = r.lang_tag().dir();
+    let site_dir = crate::domain::Lang::parse(&site.lang).map_or("ltr", |l| l.dir());
+    let wrapped = dir != site_dir;
+    if wrapped {
+        out.push_str("<div dir=\"");
+        out.push_str(dir);
+        out.push_str("\">");
+    }
+    out.push_str(&body);
+    if let Some(note) = &r.correction_note {
+        out.push_str(&format!(
+            "<p><strong>Correction ({}):</strong> {}</p>",
             r.updated_at.format("%Y-%m-%d"),
             escape_html(note)
-        ),
+        ));
     }
+    if wrapped {
+        out.push_str("</div>");
+    }
+    out
 }
 
 pub(crate) fn escape_html(s: &str) -> String {

@@ -1,58 +1,79 @@
-use super::{FeedMeta, Format, Site, content_html, escape_html};
-use crate::model::FeedSnapshot;
-use rss::extension::atom::{AtomExtension, Link};
-use rss::{Category, Channel, Guid, Item};
+//! RSS 2.0, written by hand: titles and descriptions need the RSS Best
+//! Practices Profile's encoding (`&#x26;`), which the `rss` crate's writer
+//! cannot produce.
+
+use super::xml::{push_attr, push_cdata, push_element, push_rss_plain, push_rss_text, push_text};
+use super::{FeedMeta, Format, Site, content_html};
+use crate::model::{FeedSnapshot, Release};
+
+/// `<name>` holding plain text that readers render as HTML (titles and
+/// descriptions are read as HTML by most readers, and RSS cannot say which
+/// it is): escaped so they show the typed characters.
+fn push_rss_element(out: &mut String, name: &str, text: &str) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    push_rss_text(out, text);
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
 
 pub fn render_rss(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
     let meta = FeedMeta::new(site, snap);
-    let items = snap
-        .items
-        .iter()
-        .map(|r| Item {
-            title: Some(r.title.clone()),
-            link: Some(site.release_url(&r.slug)),
-            // Readers render <description> as HTML; the summary is plain
-            // text, so it goes in entity-encoded.
-            description: Some(escape_html(r.summary.as_deref().unwrap_or(&r.title))),
-            content: Some(content_html(r)),
-            guid: Some(Guid {
-                value: r.uid.clone(),
-                permalink: false,
-            }),
-            pub_date: Some(r.published_at.to_rfc2822()),
-            categories: r
-                .topics
-                .iter()
-                .map(|t| Category {
-                    name: t.name.clone(),
-                    domain: Some(site.url(&format!("/topics/{}", t.slug))),
-                })
-                .collect(),
-            ..Default::default()
-        })
-        .collect();
-    let channel = Channel {
-        title: meta.title.clone(),
-        link: meta.page_url.clone(),
-        // HTML to readers too, like an item's: the plain-text site or
-        // topic description goes in entity-encoded.
-        description: escape_html(&meta.description),
-        language: Some(site.lang.clone()),
-        last_build_date: Some(snap.last_modified.to_rfc2822()),
-        generator: Some("pressfeed".to_owned()),
-        atom_ext: Some(AtomExtension {
-            links: vec![Link {
-                href: meta.self_url(site, Format::Rss),
-                rel: "self".into(),
-                mime_type: Some("application/rss+xml".into()),
-                ..Default::default()
-            }],
-        }),
-        items,
-        ..Default::default()
-    };
-    // Writing to a Vec cannot fail; the text was made XML-safe on the way in.
-    channel
-        .write_to(Vec::with_capacity(64 * 1024))
-        .unwrap_or_default()
+    let mut out = String::with_capacity(2048 + snap.items.len() * 4096);
+    out.push_str(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" \
+         xmlns:atom=\"http://www.w3.org/2005/Atom\" \
+         xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
+         xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n<channel>\n",
+    );
+    push_rss_element(&mut out, "title", &meta.title);
+    push_element(&mut out, "link", &meta.page_url);
+    out.push('\n');
+    push_rss_element(&mut out, "description", &meta.description);
+    out.push('\n');
+    push_element(&mut out, "language", &site.lang);
+    push_element(&mut out, "generator", "pressfeed");
+    push_element(&mut out, "lastBuildDate", &snap.last_modified.to_rfc2822());
+    out.push_str("<atom:link href=\"");
+    push_attr(&mut out, &meta.self_url(site, Format::Rss));
+    out.push_str("\" rel=\"self\" type=\"application/rss+xml\"/>");
+    for r in &snap.items {
+        push_item(&mut out, site, r);
+    }
+    out.push_str("\n</channel>\n</rss>\n");
+    out.into_bytes()
+}
+
+fn push_item(out: &mut String, site: &Site, r: &Release) {
+    // Each text element on its own line: validators judge the encoding of
+    // plain text line by line.
+    out.push_str("\n<item>\n");
+    push_rss_element(out, "title", &r.title);
+    out.push('\n');
+    push_element(out, "link", &site.release_url(&r.slug));
+    out.push('\n');
+    push_rss_element(out, "description", r.summary.as_deref().unwrap_or(&r.title));
+    out.push('\n');
+    out.push_str("<guid isPermaLink=\"false\">");
+    push_text(out, &r.uid);
+    out.push_str("</guid>");
+    push_element(out, "pubDate", &r.published_at.to_rfc2822());
+    for t in &r.topics {
+        out.push_str("\n<category domain=\"");
+        push_attr(out, &site.url(&format!("/topics/{}", t.slug)));
+        out.push_str("\">");
+        push_rss_plain(out, &t.name);
+        out.push_str("</category>");
+    }
+    // RSS items have no language of their own; Dublin Core says so when
+    // it differs from the channel's.
+    if r.lang != site.lang {
+        out.push('\n');
+        push_element(out, "dc:language", &r.lang);
+    }
+    out.push_str("\n<content:encoded>");
+    push_cdata(out, &content_html(site, r));
+    out.push_str("</content:encoded>\n</item>");
 }

@@ -143,9 +143,18 @@ fn render(
             ))
         }
         DocKey::Feed(scope, format) => {
-            let Some(snap) = state
-                .store
-                .feed_snapshot(scope, state.settings.feed_items, now)?
+            // Only Atom can carry tombstones (RFC 6721); RSS and JSON Feed
+            // must not change when one expires.
+            let window = match format {
+                Format::Atom => state.settings.tombstone_window(),
+                Format::Rss | Format::Json => None,
+            };
+            let Some(snap) = state.store.feed_snapshot_with_tombstones(
+                scope,
+                state.settings.feed_items,
+                window,
+                now,
+            )?
             else {
                 return Ok(None);
             };

@@ -105,6 +105,8 @@ pub fn display_time(state: &AppState, t: DateTime<Utc>) -> String {
 impl ReleaseView {
     fn new(state: &AppState, r: Release) -> Self {
         let lang = r.lang_tag();
+        // The same absolute URLs as in the feeds.
+        let body_html = crate::feeds::body_html(&state.site, &r);
         Self {
             published_iso: r.published_at.to_rfc3339(),
             published_display: display_time(state, r.published_at),
@@ -112,7 +114,7 @@ impl ReleaseView {
             slug: r.slug,
             title: r.title,
             summary: r.summary,
-            body_html: r.body_html,
+            body_html,
             organization: r.organization,
             department: r.department,
             dateline: r.dateline,

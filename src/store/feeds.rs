@@ -1,9 +1,10 @@
 use super::releases::{RELEASE_COLUMNS, TOPICS_OF_RELEASE_SQL, attach_topics, release_from_row};
-use super::scopes::{GLOBAL_NEWEST_SQL, TOPIC_NEWEST_SQL, last_modified_secs};
+use super::scopes::{GLOBAL_NEWEST_SQL, TOPIC_NEWEST_SQL, ceil_secs, last_modified_secs};
 use super::topics::find_topic;
 use super::{Result, Store, from_ms, to_ms};
-use crate::model::{FeedScope, FeedSnapshot};
-use chrono::{DateTime, Utc};
+use crate::model::{FeedScope, FeedSnapshot, Tombstone};
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{Connection, OptionalExtension};
 
 /// The newest visible releases in all feeds.
 pub const ALL_FEED_SQL: &str = "SELECT {COLUMNS} FROM releases r \
@@ -18,6 +19,21 @@ const ALL_NEXT_SQL: &str =
     "SELECT min(published_at) FROM releases WHERE status = 'published' AND published_at > ?1";
 const TOPIC_NEXT_SQL: &str =
     "SELECT min(feed_at) FROM release_topics WHERE topic_id = ?2 AND feed_at > ?1";
+/// Releases retracted in (?1, ?2], newest first; ?4 is a topic id or NULL
+/// for the global feed. A release retracted before it was ever visible
+/// (scheduled, then withdrawn) was in nobody's feed: no tombstone.
+const TOMBSTONES_SQL: &str = "SELECT r.uid, r.slug, r.lang, r.retracted_at, r.retraction_note \
+     FROM releases r WHERE r.status = 'retracted' AND r.retracted_at > ?1 AND r.retracted_at <= ?2 \
+     AND r.published_at <= r.retracted_at AND (?4 IS NULL OR EXISTS \
+     (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = ?4)) \
+     ORDER BY r.retracted_at DESC, r.id DESC LIMIT ?3";
+/// The newest retraction at or before ?1 in the scope (?2: topic id or
+/// NULL): its tombstone left the feed at that instant plus the window.
+const TOMBSTONE_EXPIRED_SQL: &str = "SELECT r.retracted_at FROM releases r \
+     WHERE r.status = 'retracted' AND r.retracted_at <= ?1 AND r.published_at <= r.retracted_at \
+     AND (?2 IS NULL OR EXISTS \
+     (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = ?2)) \
+     ORDER BY r.retracted_at DESC LIMIT 1";
 /// When the global feeds last changed visibly (see `scopes.rs`).
 const ALL_CHANGED_SQL: &str = "SELECT value FROM site_state WHERE key = 'feed_changed_at'";
 
@@ -28,6 +44,21 @@ impl Store {
         &self,
         scope: &FeedScope,
         limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Option<FeedSnapshot>> {
+        self.feed_snapshot_with_tombstones(scope, limit, None, now)
+    }
+
+    /// [`Store::feed_snapshot`] plus up to `limit` tombstones: the scope's
+    /// releases retracted within `tombstone_window` before `now`. A
+    /// tombstone leaving is a change of the document no write makes, like a
+    /// scheduled release appearing: it counts in `last_modified` (rounded
+    /// up) and `next_change`.
+    pub fn feed_snapshot_with_tombstones(
+        &self,
+        scope: &FeedScope,
+        limit: usize,
+        tombstone_window: Option<Duration>,
         now: DateTime<Utc>,
     ) -> Result<Option<FeedSnapshot>> {
         let conn = self.conn()?;
@@ -69,14 +100,66 @@ impl Store {
         let newest = items
             .first()
             .map(|r| (to_ms(r.published_at), to_ms(r.changed_at)));
-        let last_modified = last_modified_secs(changed, newest);
+        let topic_id = topic.as_ref().map(|t| t.id);
+        let (tombstones, expired, next_expiry) = match tombstone_window {
+            Some(window) => tombstones(&tx, topic_id, limit, window, now)?,
+            None => (Vec::new(), None, None),
+        };
+        let last_modified =
+            last_modified_secs(changed, newest).max(expired.map_or(i64::MIN, ceil_secs));
+        let next_change = match (next, next_expiry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Ok(Some(FeedSnapshot {
             topic,
             items,
             last_modified: DateTime::from_timestamp(last_modified, 0).unwrap_or_default(),
-            next_change: next.map(from_ms),
+            next_change: next_change.map(from_ms),
+            tombstones,
         }))
     }
+}
+
+type TombstoneRead = (Vec<Tombstone>, Option<i64>, Option<i64>);
+
+/// The scope's tombstones at `now`, when the latest one left (ms), and
+/// when the oldest shown one will leave (ms). Older ones leave first, so
+/// that is the next instant the list changes.
+fn tombstones(
+    conn: &Connection,
+    topic_id: Option<i64>,
+    limit: i64,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<TombstoneRead> {
+    let now_ms = to_ms(now);
+    let window_ms = window.num_milliseconds();
+    let since = now_ms.saturating_sub(window_ms);
+    let list = conn
+        .prepare_cached(TOMBSTONES_SQL)?
+        .query_map(rusqlite::params![since, now_ms, limit, topic_id], |row| {
+            Ok(Tombstone {
+                uid: row.get(0)?,
+                slug: row.get(1)?,
+                lang: row.get(2)?,
+                retracted_at: from_ms(row.get(3)?),
+                retraction_note: row.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let expired: Option<i64> = conn
+        .prepare_cached(TOMBSTONE_EXPIRED_SQL)?
+        .query_row(rusqlite::params![since, topic_id], |r| r.get(0))
+        .optional()?;
+    let next_expiry = list
+        .last()
+        .map(|t| to_ms(t.retracted_at).saturating_add(window_ms));
+    Ok((
+        list,
+        expired.map(|t| t.saturating_add(window_ms)),
+        next_expiry,
+    ))
 }
 
 impl Store {
@@ -93,6 +176,19 @@ impl Store {
             ALL_NEXT_SQL.replace("?1", "0"),
             TOPIC_NEXT_SQL.replace("?1", "0").replace("?2", "1"),
             ALL_CHANGED_SQL.to_owned(),
+            TOMBSTONES_SQL
+                .replace("?1", "0")
+                .replace("?2", "1")
+                .replace("?3", "50")
+                .replace("?4", "NULL"),
+            TOMBSTONES_SQL
+                .replace("?1", "0")
+                .replace("?2", "1")
+                .replace("?3", "50")
+                .replace("?4", "1"),
+            TOMBSTONE_EXPIRED_SQL
+                .replace("?1", "0")
+                .replace("?2", "1"),
             GLOBAL_NEWEST_SQL.replace("?1", "0"),
             TOPIC_NEWEST_SQL.replace("?1", "0").replace("?2", "1"),
             TOPICS_OF_RELEASE_SQL.replace("?1", "1"),

@@ -342,7 +342,9 @@ impl Store {
         }
         tx.prepare_cached(
             "UPDATE releases SET status = ?2, retraction_note = ?3, \
-             changed_at = max(changed_at + 1, ?4) WHERE id = ?1",
+             changed_at = max(changed_at + 1, ?4), \
+             retracted_at = CASE WHEN ?2 = 'retracted' THEN coalesce(retracted_at, ?4) END \
+             WHERE id = ?1",
         )?
         .execute(params![id, status.as_str(), retraction_note, now_ms])?;
         scopes.apply(&tx, now_ms)?;

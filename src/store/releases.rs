@@ -223,7 +223,9 @@ pub(super) fn save_one(
                 "UPDATE releases SET title = ?2, summary = ?3, body_html = ?4, organization = ?5, \
                  department = ?6, dateline = ?7, lang = ?8, status = ?9, published_at = ?10, \
                  updated_at = ?11, changed_at = max(changed_at + 1, ?12), correction_note = ?13, \
-                 retraction_note = ?14 WHERE id = ?1",
+                 retraction_note = ?14, \
+                 retracted_at = CASE WHEN ?9 = 'retracted' THEN coalesce(retracted_at, ?12) END \
+                 WHERE id = ?1",
             )?
             .execute(params![
                 e.id,
@@ -261,8 +263,9 @@ pub(super) fn save_one(
             conn.prepare_cached(
                 "INSERT INTO releases (uid, slug, title, summary, body_html, organization, \
                  department, dateline, lang, status, published_at, updated_at, created_at, \
-                 changed_at, correction_note, retraction_note) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)",
+                 changed_at, correction_note, retraction_note, retracted_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, \
+                 CASE WHEN ?10 = 'retracted' THEN ?13 END)",
             )?
             .execute(params![
                 uid,

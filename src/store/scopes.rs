@@ -43,7 +43,7 @@ pub(crate) fn last_modified_secs(stamp_ms: i64, newest: Option<(i64, i64)>) -> i
     stamp_ms.div_euclid(1000).max(by_itself)
 }
 
-fn ceil_secs(ms: i64) -> i64 {
+pub(super) fn ceil_secs(ms: i64) -> i64 {
     ms.div_euclid(1000) + i64::from(ms.rem_euclid(1000) != 0)
 }
 

@@ -1,0 +1,129 @@
+//! Escaping for the hand-written Atom and RSS documents. Every string that
+//! reaches here has had the characters XML 1.0 forbids removed on input
+//! (`domain::text`), so escaping is all that is left to do.
+
+/// Character data: `&`, `<` and `>` escaped (`>` for `]]>`).
+pub(crate) fn push_text(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// A double-quoted attribute value. Tabs and line breaks are written as
+/// references: a parser would turn them into spaces otherwise.
+pub(crate) fn push_attr(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Plain text as an HTML text node (what `type="html"` and RSS expect):
+/// the typed characters, so a reader rendering it as HTML shows them as
+/// typed. Quotes need no escaping outside attributes.
+pub(crate) fn push_text_as_html(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;amp;"),
+            '<' => out.push_str("&amp;lt;"),
+            '>' => out.push_str("&amp;gt;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Plain text in an RSS element that readers render as HTML: escaped for
+/// HTML, and the `&` of each HTML escape written as the hexadecimal
+/// reference `&#x26;`, as the RSS Best Practices Profile asks, so readers
+/// and validators can tell escaped text from markup.
+pub(crate) fn push_rss_text(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&#x26;amp;"),
+            '<' => out.push_str("&#x26;lt;"),
+            '>' => out.push_str("&#x26;gt;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Plain text in an RSS element read as plain text (a category): `&` and
+/// `<` as the hexadecimal references the RSS Best Practices Profile asks for.
+pub(crate) fn push_rss_plain(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&#x26;"),
+            '<' => out.push_str("&#x3C;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// HTML in a CDATA section; a `]]>` inside is split across two sections.
+pub(crate) fn push_cdata(out: &mut String, s: &str) {
+    out.push_str("<![CDATA[");
+    out.push_str(&s.replace("]]>", "]]]]><![CDATA[>"));
+    out.push_str("]]>");
+}
+
+/// `<name>text</name>` with plain character data.
+pub(crate) fn push_element(out: &mut String, name: &str, text: &str) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    push_text(out, text);
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(f: fn(&mut String, &str), s: &str) -> String {
+        let mut out = String::new();
+        f(&mut out, s);
+        out
+    }
+
+    #[test]
+    fn escapes_for_each_context() {
+        let s = "a & <b>\"c\"</b> ]]>\t";
+        assert_eq!(
+            with(push_text, s),
+            "a &amp; &lt;b&gt;\"c\"&lt;/b&gt; ]]&gt;\t"
+        );
+        assert_eq!(
+            with(push_attr, s),
+            "a &amp; &lt;b&gt;&quot;c&quot;&lt;/b&gt; ]]&gt;&#9;"
+        );
+        assert_eq!(
+            with(push_text_as_html, "x < y & z"),
+            "x &amp;lt; y &amp;amp; z"
+        );
+        assert_eq!(
+            with(push_rss_text, "x < y & z"),
+            "x &#x26;lt; y &#x26;amp; z"
+        );
+        assert_eq!(with(push_rss_plain, "x < y & z"), "x &#x3C; y &#x26; z");
+        assert_eq!(
+            with(push_cdata, "<p>]]></p>"),
+            "<![CDATA[<p>]]]]><![CDATA[></p>]]>"
+        );
+    }
+}
