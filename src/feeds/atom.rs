@@ -11,7 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
 
 fn date(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
 fn push_link(out: &mut String, href: &str, rel: &str, mime: &str) {

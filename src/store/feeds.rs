@@ -186,9 +186,7 @@ impl Store {
                 .replace("?2", "1")
                 .replace("?3", "50")
                 .replace("?4", "1"),
-            TOMBSTONE_EXPIRED_SQL
-                .replace("?1", "0")
-                .replace("?2", "1"),
+            TOMBSTONE_EXPIRED_SQL.replace("?1", "0").replace("?2", "1"),
             GLOBAL_NEWEST_SQL.replace("?1", "0"),
             TOPIC_NEWEST_SQL.replace("?1", "0").replace("?2", "1"),
             TOPICS_OF_RELEASE_SQL.replace("?1", "1"),

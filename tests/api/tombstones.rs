@@ -14,7 +14,7 @@ fn uid(app: &TestApp, slug: &str) -> (i64, String) {
 fn tombstone(uid: &str, when: DateTime<Utc>) -> String {
     format!(
         "<at:deleted-entry ref=\"{uid}\" when=\"{}\">",
-        when.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+        when.to_rfc3339_opts(SecondsFormat::AutoSi, false)
     )
 }
 
