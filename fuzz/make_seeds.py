@@ -79,6 +79,12 @@ def main():
         write("sanitize", f"{i:02}.html", json.loads(line)["body_html"])
     for i, h in enumerate(HOSTILE_HTML):
         write("sanitize", f"hostile-{i}.html", h)
+    # Deep nesting made the HTML parser quadratic (150,000 <div>: 113 s).
+    # Each fits the sanitize target's -max_len; before the depth cap the
+    # first took over a second (run.sh gives sanitize -timeout=1).
+    write("sanitize", "deep-div.html", "<div>" * 26000)
+    write("sanitize", "deep-mixed.html", "<div><span><b><i><blockquote>" * 4000)
+    write("sanitize", "deep-markdown.html", "> " * 60000 + "x")
 
     for i, line in enumerate(lines[:8]):
         r = json.loads(line)

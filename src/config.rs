@@ -59,8 +59,14 @@ pub struct Settings {
     /// Where the generated session key is kept; default `session.key`
     /// next to the database. Made (owner-only) on first start.
     pub session_key_file: Option<PathBuf>,
-    /// Failed sign-ins allowed per minute, per account and per client.
+    /// Newsroom sessions end this many hours after sign-in, busy or not.
+    pub session_max_hours: u32,
+    /// Failed sign-ins allowed per minute per account and address (an
+    /// address: four times this over all accounts).
     pub login_attempts_per_minute: u32,
+    /// Request bodies being received by all connections together may hold
+    /// at most this many bytes; beyond it a request gets 503.
+    pub body_memory_bytes: usize,
 }
 
 impl Default for Settings {
@@ -87,9 +93,11 @@ impl Default for Settings {
             min_poll_interval: 0,
             trust_proxy: false,
             session_idle_minutes: 60,
+            session_max_hours: 12,
             session_key: None,
             session_key_file: None,
             login_attempts_per_minute: 5,
+            body_memory_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -128,9 +136,11 @@ const KEYS: &[&str] = &[
     "min_poll_interval",
     "trust_proxy",
     "session_idle_minutes",
+    "session_max_hours",
     "session_key",
     "session_key_file",
     "login_attempts_per_minute",
+    "body_memory_bytes",
 ];
 
 impl Settings {
@@ -219,6 +229,15 @@ impl Settings {
         })?;
         if self.session_idle_minutes == 0 {
             return Err(bad("session_idle_minutes must be at least 1".to_owned()));
+        }
+        if self.session_max_hours == 0 {
+            return Err(bad("session_max_hours must be at least 1".to_owned()));
+        }
+        if self.body_memory_bytes < crate::admin::MAX_FORM_BYTES {
+            return Err(bad(format!(
+                "body_memory_bytes must be at least {} (one full form)",
+                crate::admin::MAX_FORM_BYTES
+            )));
         }
         if self.login_attempts_per_minute == 0 {
             return Err(bad(

@@ -155,8 +155,8 @@ mod tests {
 // and the command line (accounts, tokens).
 
 use crate::domain::{
-    ReleaseDraft as Draft, Removed, Slug, Status, ValidationError, clean_name, clean_optional,
-    markdown_to_html, markdown_to_html_reporting,
+    ReleaseDraft as Draft, Removed, Slug, Status, ValidationError, check_markdown, clean_name,
+    clean_optional, markdown_to_html, markdown_to_html_reporting,
 };
 use crate::model::Release;
 use crate::store::{NewTopic, TopicDeletion};
@@ -444,7 +444,16 @@ pub fn prepare_release_edit(
         }
     }
 
-    let (mut body_html, removed) = markdown_to_html_reporting(&edit.body);
+    // The body is checked (size, nesting) as typed, before the sanitiser
+    // sees it; that message then stands for it, not "the body is empty".
+    let body_check = check_markdown(&edit.body);
+    let (mut body_html, removed) = match &body_check {
+        Ok(()) => markdown_to_html_reporting(&edit.body),
+        Err(e) => {
+            errors.push(ValidationError::new("body", e.to_string()));
+            (String::new(), Removed::default())
+        }
+    };
     if !removed.is_empty() {
         // The form will show this HTML in the body box; passing it through
         // once more makes it what saving that box gives (removed parts
@@ -452,6 +461,7 @@ pub fn prepare_release_edit(
         // nothing and never marks a published release as updated.
         body_html = markdown_to_html(&body_html);
     }
+    let body_refused = body_check.is_err();
     let input = ReleaseInput {
         id: None,
         slug,
@@ -477,10 +487,14 @@ pub fn prepare_release_edit(
         Ok(d) if errors.is_empty() => d,
         Ok(_) => return Err(WriteError::Invalid(errors)),
         Err(more) => {
-            errors.extend(more.into_iter().map(|mut e| {
-                e.field = form_field(e.field);
-                e
-            }));
+            errors.extend(
+                more.into_iter()
+                    .filter(|e| !(body_refused && e.field == "body_html"))
+                    .map(|mut e| {
+                        e.field = form_field(e.field);
+                        e
+                    }),
+            );
             return Err(WriteError::Invalid(errors));
         }
     };

@@ -30,6 +30,7 @@ pub struct Application {
     /// The private listener for `/metrics` (`metrics_bind`), when set.
     metrics: Option<(u16, Server)>,
     state: web::Data<AppState>,
+    admin: web::Data<crate::admin::AdminState>,
 }
 
 impl Application {
@@ -75,6 +76,7 @@ impl Application {
         };
         let state = web::Data::new(AppState::new(store, settings, clock, tag_authority));
         let app_state = state.clone();
+        let admin = admin_state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
@@ -110,6 +112,7 @@ impl Application {
             server,
             metrics,
             state,
+            admin,
         })
     }
 
@@ -124,6 +127,11 @@ impl Application {
 
     pub fn state(&self) -> web::Data<AppState> {
         self.state.clone()
+    }
+
+    /// The newsroom's shared state (sign-in limits and password checks).
+    pub fn admin(&self) -> web::Data<crate::admin::AdminState> {
+        self.admin.clone()
     }
 
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.

@@ -2,7 +2,9 @@
 //! page that carries an unsaved release across an expired session.
 
 use super::forms::FormFields;
+use super::limiter::Admission;
 use super::session::{self, SessionData};
+use super::verifier::Busy;
 use super::views::{AdminPage, see_other};
 use super::{AdminError, AdminState, CurrentAdmin, credentials, html_response};
 use crate::http::AppState;
@@ -11,6 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use std::time::Duration;
 
 /// Form fields of a kept draft travel under this prefix.
 const DRAFT_PREFIX: &str = "draft.";
@@ -140,51 +143,87 @@ pub async fn submit(
     let typed = fields.get("username").to_owned();
     let username = credentials::parse_username(&typed).unwrap_or_default();
     let password = fields.get("password").to_owned();
-    let stash = stash_of(&fields);
-    let keys = vec![
-        format!("account:{username}"),
-        format!("client:{}", client_ip(&req, state.settings.trust_proxy)),
-    ];
+    // A draft rides along only on a sign-in page made for a lapsed session
+    // of the admin who typed it (see `expired`).
+    let rescue = SessionData::read(&session).rescue;
+    let stash = if rescue.is_some() {
+        stash_of(&fields)
+    } else {
+        Vec::new()
+    };
+    let address = client_ip(&req, state.settings.trust_proxy);
     let csrf = session::csrf_token(&session);
-    if let Some(wait) = admin_state.limiter.check(&keys, now) {
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let refuse = |wait: Duration, why: &str| {
+        let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
         let mut res = render(
             &state,
             StatusCode::TOO_MANY_REQUESTS,
             LoginView {
-                csrf,
+                csrf: csrf.clone(),
                 next: &next,
                 username: &typed,
-                error: Some(format!(
-                    "Too many failed sign-ins. Wait {secs} seconds, then try again."
-                )),
-                stash,
+                error: Some(why.replace("{secs}", &secs.to_string())),
+                stash: stash.clone(),
                 notice: None,
             },
         );
         res.headers_mut().insert(
             header::RETRY_AFTER,
-            HeaderValue::from_str(&secs.max(1).to_string())
+            HeaderValue::from_str(&secs.to_string())
                 .unwrap_or_else(|_| HeaderValue::from_static("60")),
         );
-        return Ok(res);
-    }
+        res
+    };
+    let limiter = &admin_state.limiter;
+    let spent = match limiter.admit(&username, &address, now) {
+        Admission::Wait(wait) => {
+            return Ok(refuse(
+                wait,
+                "Too many failed sign-ins. Wait {secs} seconds, then try again.",
+            ));
+        }
+        Admission::Go { delay, spent } => {
+            if !delay.is_zero() {
+                actix_web::rt::time::sleep(delay).await;
+            }
+            spent
+        }
+    };
     let st = state.clone();
-    let account = web::block(move || -> Result<_, AdminError> {
-        let account = if username.is_empty() {
-            None
-        } else {
-            st.store.admin_by_username(&username)?
-        };
-        let ok = credentials::verify_password(
-            &password,
-            account.as_ref().map(|a| a.password_hash.as_str()),
-        );
-        Ok(account.filter(|_| ok))
-    })
-    .await??;
+    let checked = admin_state
+        .checks
+        .run(move |verify| -> Result<_, AdminError> {
+            let account = if username.is_empty() {
+                None
+            } else {
+                st.store.admin_by_username(&username)?
+            };
+            let ok = verify.password(
+                &password,
+                account.as_ref().map(|a| a.password_hash.as_str()),
+            );
+            Ok(account.filter(|_| ok))
+        })
+        .await;
+    let account = match checked {
+        Ok(Ok(Ok(account))) => account,
+        Err(Busy) => {
+            limiter.refund(spent, now);
+            return Ok(refuse(
+                Duration::from_secs(1),
+                "The server is busy checking other sign-ins. Wait {secs} seconds, then try again.",
+            ));
+        }
+        Ok(Err(e)) => {
+            limiter.refund(spent, now);
+            return Err(e.into());
+        }
+        Ok(Ok(Err(e))) => {
+            limiter.refund(spent, now);
+            return Err(e);
+        }
+    };
     let Some(account) = account else {
-        admin_state.limiter.charge(&keys, now);
         tracing::info!(username = %typed, "failed sign-in");
         // 401 (the form again, with the message): a script or a password
         // manager can tell a refusal from a page that merely asks.
@@ -201,7 +240,8 @@ pub async fn submit(
             },
         ));
     };
-    let csrf = session::sign_in(&session, &account, now);
+    limiter.refund(spent, now);
+    let csrf = session::sign_in(&session, &state, &account, now).await?;
     tracing::info!(username = %account.username, "signed in");
     let admin = CurrentAdmin {
         id: account.id,
@@ -210,7 +250,8 @@ pub async fn submit(
     };
     let draft = fields.with_prefix(DRAFT_PREFIX);
     let next = safe_next(&next);
-    if !draft.is_empty()
+    if rescue == Some(admin.id)
+        && !draft.is_empty()
         && let Some(res) = super::releases::resume_draft(&state, &admin, &next, draft).await
     {
         return Ok(res);
@@ -218,20 +259,50 @@ pub async fn submit(
     Ok(see_other(&next))
 }
 
-pub async fn logout(session: Session) -> HttpResponse {
-    session::sign_out(&session);
-    see_other("/admin/login")
+pub async fn logout(
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AdminError> {
+    session::sign_out(&session, &state, state.clock.now()).await?;
+    Ok(see_other("/admin/login"))
+}
+
+/// Ends every session of the signed-in admin, on every device.
+pub async fn logout_everywhere(
+    state: web::Data<AppState>,
+    session: Session,
+    admin: CurrentAdmin,
+) -> Result<HttpResponse, AdminError> {
+    let n = session::sign_out_everywhere(&session, &state, admin.id, state.clock.now()).await?;
+    tracing::info!(username = %admin.username, sessions = n, "signed out everywhere");
+    Ok(see_other("/admin/login"))
+}
+
+/// A POST to the newsroom with no session at all: nothing is done, no
+/// body is read and no cookie is set (see the guard).
+pub fn sign_in_first() -> HttpResponse {
+    super::views::error_page(
+        StatusCode::FORBIDDEN,
+        "You are not signed in, so nothing was changed. Sign in at /admin/login first.",
+    )
 }
 
 /// A sign-in form whose CSRF token no longer matches (the anonymous
-/// session expired): show a fresh one, keeping any draft it carried.
+/// session expired): show a fresh one, keeping a draft it carried only when
+/// this browser's session was marked for that rescue.
 pub async fn stale_form(
     req: &actix_web::dev::ServiceRequest,
     state: &web::Data<AppState>,
+    data: &SessionData,
     fields: FormFields,
 ) -> HttpResponse {
     // The session itself stays as it was: a refused POST changes nothing.
     let csrf = session::csrf_token(&req.get_session());
+    let stash = if data.rescue.is_some() {
+        stash_of(&fields)
+    } else {
+        Vec::new()
+    };
     render(
         state,
         StatusCode::FORBIDDEN,
@@ -240,46 +311,40 @@ pub async fn stale_form(
             next: fields.get("next"),
             username: fields.get("username"),
             error: Some("This sign-in form had expired. Please sign in again.".to_owned()),
-            stash: stash_of(&fields),
+            stash,
             notice: None,
         },
     )
 }
 
-/// A POST without a valid session: nothing is done; the sign-in page
-/// keeps the release text (`keep_draft`) to bring the admin back to it.
+/// A POST whose session (of `admin_id`) was ended or ran out: nothing is
+/// done; a release form's text (`rescued`, already checked to carry the
+/// session's CSRF token) travels with the sign-in page to bring the admin
+/// back to it.
 pub async fn expired(
     req: &actix_web::dev::ServiceRequest,
     state: &web::Data<AppState>,
-    fields: FormFields,
-    keep_draft: bool,
+    admin_id: i64,
+    rescued: Option<FormFields>,
 ) -> HttpResponse {
-    let had_session = SessionData::read(&req.get_session()).uid.is_some();
-    let csrf = session::restart_anonymous(&req.get_session());
-    let (next, stash, notice) = if keep_draft {
-        let stash = fields
-            .0
-            .into_iter()
-            .filter(|(k, _)| k != "csrf")
-            .map(|(k, v)| (format!("{DRAFT_PREFIX}{k}"), v))
-            .collect();
-        (
+    let csrf = session::restart_anonymous(&req.get_session(), rescued.as_ref().map(|_| admin_id));
+    let (next, stash, notice) = match rescued {
+        Some(fields) => (
             req.path().to_owned(),
-            stash,
+            fields
+                .0
+                .into_iter()
+                .filter(|(k, _)| k != "csrf")
+                .map(|(k, v)| (format!("{DRAFT_PREFIX}{k}"), v))
+                .collect(),
             "Your session has ended, so nothing was saved yet. Your text is kept: sign in \
              and you will be back at the form.",
-        )
-    } else {
-        (
+        ),
+        None => (
             "/admin".to_owned(),
             Vec::new(),
             "Your session has ended, so nothing was changed. Please sign in again.",
-        )
-    };
-    let notice = if had_session || keep_draft {
-        notice.to_owned()
-    } else {
-        "Please sign in.".to_owned()
+        ),
     };
     render(
         state,
@@ -288,7 +353,7 @@ pub async fn expired(
             csrf,
             next: &next,
             stash,
-            notice: Some(notice),
+            notice: Some(notice.to_owned()),
             ..Default::default()
         },
     )

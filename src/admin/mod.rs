@@ -3,18 +3,22 @@
 //!
 //! Protection is central, not per handler: the router is built from
 //! [`admin_routes`], and one middleware in front of the whole `/admin`
-//! scope refuses every request without a valid session (unknown paths
-//! included) and every state-changing request without the session's CSRF
-//! token, before any handler runs. Only the sign-in form is public.
+//! scope refuses every state-changing request from a page of another site
+//! (`Origin`, `Sec-Fetch-Site`), every request without an open session
+//! (unknown paths included; before its body is read) and every
+//! state-changing request without the session's CSRF token, before any
+//! handler runs. Only the sign-in form is public.
 
 pub mod credentials;
 mod error;
 mod forms;
 pub mod limiter;
 mod login;
+mod origin;
 mod releases;
 pub mod session;
 mod topics;
+pub mod verifier;
 mod views;
 
 pub use error::AdminError;
@@ -28,7 +32,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{HttpMessage, HttpResponse, Route, web};
-use session::SessionData;
+use session::{SessionData, SessionStatus};
 
 /// Largest request body the newsroom accepts (a long release with pasted
 /// HTML fits many times over).
@@ -82,6 +86,9 @@ pub fn admin_routes() -> Vec<AdminRoute> {
         }),
         route(post.clone(), "/admin/logout", Admin, |r| {
             r.to(login::logout)
+        }),
+        route(post.clone(), "/admin/logout-everywhere", Admin, |r| {
+            r.to(login::logout_everywhere)
         }),
         route(get.clone(), "/admin/releases/new", Admin, |r| {
             r.to(releases::new_form)
@@ -148,12 +155,15 @@ pub fn access_for(method: &Method, path: &str) -> Access {
 /// State of the newsroom shared by all workers.
 pub struct AdminState {
     pub limiter: LoginLimiter,
+    /// Password checks: one per core at a time (argon2 costs 19 MiB each).
+    pub checks: std::sync::Arc<verifier::PasswordChecks>,
 }
 
 impl AdminState {
     pub fn new(settings: &crate::config::Settings) -> Self {
         Self {
             limiter: LoginLimiter::new(settings.login_attempts_per_minute),
+            checks: std::sync::Arc::new(verifier::PasswordChecks::new(0)),
         }
     }
 }
@@ -241,41 +251,47 @@ async fn guard(
     };
     let method = req.method().clone();
     let access = access_for(&method, req.path());
-    let session = actix_session::SessionExt::get_session(&req);
-
-    // A state-changing request's form is read here once, so its CSRF token
-    // can be checked before anything runs, and handed on to the handler.
-    let fields = if is_state_changing(&method) {
-        match forms::read_body(&mut req, MAX_FORM_BYTES).await {
-            Ok(f) => Some(f),
-            Err(e) => return Ok(req.into_response(e.into_response())),
-        }
-    } else {
-        None
-    };
-    let data = SessionData::read(&session);
-    let csrf_ok = fields
-        .as_ref()
-        .is_none_or(|f| data.csrf_matches(f.get("csrf")));
-    if let Some(f) = &fields {
-        req.extensions_mut().insert(f.clone());
+    let changing = is_state_changing(&method);
+    if changing && let Some(why) = origin::cross_site(req.headers(), &state.site.base_url) {
+        let res = views::error_page(
+            StatusCode::FORBIDDEN,
+            &format!(
+                "This request was refused because {why}. Nothing was changed. If you sent it \
+                 from the newsroom, open {}/admin again and retry.",
+                state.site.base_url
+            ),
+        );
+        return Ok(req.into_response(res));
     }
+    let session = actix_session::SessionExt::get_session(&req);
+    let data = SessionData::read(&session);
 
     if access == Access::Public {
-        if !csrf_ok {
-            let res = login::stale_form(&req, &state, fields.unwrap_or_default()).await;
-            return Ok(req.into_response(res));
+        if changing {
+            let fields = match forms::read_body(&mut req, MAX_FORM_BYTES).await {
+                Ok(f) => f,
+                Err(e) => return Ok(req.into_response(e.into_response())),
+            };
+            if !data.csrf_matches(fields.get("csrf")) {
+                let res = login::stale_form(&req, &state, &data, fields).await;
+                return Ok(req.into_response(res));
+            }
+            req.extensions_mut().insert(fields);
         }
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
 
+    // Who is asking is settled before any request body is read: a visitor
+    // without a session gets its answer without the server holding (up to
+    // 2 MiB of) what it sends.
     let now = state.clock.now();
-    let admin = match session::current_admin(&session, &data, &state, now).await {
-        Ok(a) => a,
+    let status = match session::status(&data, &state, now).await {
+        Ok(s) => s,
         Err(e) => return Ok(req.into_response(e.into_response())),
     };
-    let Some(admin) = admin else {
-        if fields.is_none() {
+    let active = match status {
+        SessionStatus::Active(active) => active,
+        _ if !changing => {
             let target = match req.query_string() {
                 "" => req.path().to_owned(),
                 q => format!("{}?{q}", req.path()),
@@ -283,26 +299,52 @@ async fn guard(
             let res = views::see_other(&login::login_url(&target));
             return Ok(req.into_response(res));
         }
-        // Expired (or no) session on a POST: nothing is done, and a release
-        // form's text travels with the sign-in page to come back after it.
-        let keep = access == Access::AdminKeepsDraft;
-        let res = login::expired(&req, &state, fields.unwrap_or_default(), keep).await;
-        return Ok(req.into_response(res));
+        SessionStatus::Lapsed { admin_id } => {
+            // Nothing is done. A release form's text travels with the
+            // sign-in page, to come back after it, when its CSRF token
+            // proves it came from the page this admin had open (a page of
+            // another site cannot know the token).
+            let rescued = if access == Access::AdminKeepsDraft {
+                match forms::read_body(&mut req, MAX_FORM_BYTES).await {
+                    Ok(f) => Some(f).filter(|f| data.csrf_matches(f.get("csrf"))),
+                    Err(e) => return Ok(req.into_response(e.into_response())),
+                }
+            } else {
+                None
+            };
+            let res = login::expired(&req, &state, admin_id, rescued).await;
+            return Ok(req.into_response(res));
+        }
+        SessionStatus::Anonymous => {
+            // No session cookie is set here: this may be a page of another
+            // site posting without the browser's (SameSite) cookie, and a
+            // new cookie would replace a live session.
+            return Ok(req.into_response(login::sign_in_first()));
+        }
     };
-    if !csrf_ok {
-        let res = if access == Access::AdminKeepsDraft {
-            releases::stale_token(&req, &state, &admin, fields.unwrap_or_default()).await
-        } else {
-            views::error_page(
-                StatusCode::FORBIDDEN,
-                "This form was out of date (its security token did not match), so nothing was \
-                 changed. Go back, reload the page and try again.",
-            )
+    if changing {
+        let fields = match forms::read_body(&mut req, MAX_FORM_BYTES).await {
+            Ok(f) => f,
+            Err(e) => return Ok(req.into_response(e.into_response())),
         };
-        return Ok(req.into_response(res));
+        if !data.csrf_matches(fields.get("csrf")) {
+            let res = if access == Access::AdminKeepsDraft {
+                releases::stale_token(&req, &state, &active.admin, fields).await
+            } else {
+                views::error_page(
+                    StatusCode::FORBIDDEN,
+                    "This form was out of date (its security token did not match), so nothing \
+                     was changed. Go back, reload the page and try again.",
+                )
+            };
+            return Ok(req.into_response(res));
+        }
+        req.extensions_mut().insert(fields);
     }
-    session::touch(&session, now);
-    req.extensions_mut().insert(admin);
+    if let Err(e) = session::touch(&active, &state, now).await {
+        return Ok(req.into_response(e.into_response()));
+    }
+    req.extensions_mut().insert(active.admin);
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 

@@ -1,9 +1,12 @@
-//! The session cookie: signed and encrypted with a key that survives
-//! restarts, HttpOnly, SameSite=Strict, Secure under https, limited to
-//! `/admin` (under https: `__Host-` and the whole site, as that prefix asks). What it holds is small: who, since when, and the CSRF token.
+//! Sessions: a row on the server per sign-in (`admin_sessions`), named by
+//! a random id in a cookie that is signed and encrypted with a key that
+//! survives restarts, HttpOnly, SameSite=Strict, Secure under https,
+//! limited to `/admin` (under https: `__Host-` and the whole site, as that
+//! prefix asks). The cookie holds that id and the CSRF token; the server
+//! decides whether the session is still open.
 
 use super::CurrentAdmin;
-use super::credentials::{constant_time_eq, random_hex};
+use super::credentials::{constant_time_eq, random_hex, token_digest};
 use super::error::AdminError;
 use crate::config::Settings;
 use crate::http::AppState;
@@ -20,10 +23,16 @@ pub const COOKIE_NAME: &str = "pressfeed_admin";
 /// only when it is Secure, has `Path=/` and no Domain, so neither a plain
 /// http answer nor a sibling subdomain can plant or replace it.
 pub const HOST_COOKIE_NAME: &str = "__Host-pressfeed_admin";
-const UID: &str = "uid";
-const STAMP: &str = "pw";
-const SEEN: &str = "seen";
+/// The random session id; the server keeps its SHA-256 (`admin_sessions`).
+const SID: &str = "sid";
 const CSRF: &str = "csrf";
+/// On an anonymous session made after a session of this admin lapsed with
+/// a release form in flight: the draft on the sign-in page is theirs.
+const RESCUE: &str = "rescue";
+
+/// `last_seen_at` is written at most this often: every write invalidates
+/// the feed cache, so a busy editor must not cause one per click.
+const TOUCH_EVERY_MS: i64 = 60_000;
 
 pub fn middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStore> {
     // The prefix needs Secure (so https) and Path=/; over plain http the
@@ -40,28 +49,26 @@ pub fn middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStor
         .cookie_same_site(SameSite::Strict)
         .cookie_path(path.to_owned())
         .cookie_content_security(CookieContentSecurity::Private)
-        // The cookie lives as long as the browser; idle expiry is checked
-        // on the server against the app's clock.
+        // The cookie lives as long as the browser; the server decides
+        // whether the session it names is still open.
         .session_lifecycle(BrowserSession::default())
         .build()
 }
 
-/// What a request's session says, read once.
+/// What a request's session cookie says, read once.
 #[derive(Debug, Default, Clone)]
 pub struct SessionData {
-    pub uid: Option<i64>,
-    pub stamp: Option<i64>,
-    pub seen: Option<i64>,
+    pub sid: Option<String>,
     pub csrf: Option<String>,
+    pub rescue: Option<i64>,
 }
 
 impl SessionData {
     pub fn read(s: &Session) -> Self {
         Self {
-            uid: s.get(UID).ok().flatten(),
-            stamp: s.get(STAMP).ok().flatten(),
-            seen: s.get(SEEN).ok().flatten(),
+            sid: s.get(SID).ok().flatten(),
             csrf: s.get(CSRF).ok().flatten(),
+            rescue: s.get(RESCUE).ok().flatten(),
         }
     }
 
@@ -83,63 +90,151 @@ pub fn csrf_token(s: &Session) -> String {
     t
 }
 
-/// Replaces whatever the session held by a fresh anonymous one with a new
-/// CSRF token (after an expiry, so the sign-in form works at once).
-pub fn restart_anonymous(s: &Session) -> String {
+/// Replaces a lapsed session by a fresh anonymous one with a new CSRF
+/// token (so the sign-in form works at once); `rescue` marks the draft the
+/// sign-in page carries as the lapsed session's admin's own.
+pub fn restart_anonymous(s: &Session, rescue: Option<i64>) -> String {
     s.clear();
     s.renew();
     let t = random_hex(32);
     let _ = s.insert(CSRF, &t);
+    if let Some(admin) = rescue {
+        let _ = s.insert(RESCUE, admin);
+    }
     t
 }
 
-/// Signs `admin` in: a new session id, a new CSRF token.
-pub fn sign_in(s: &Session, admin: &crate::store::AdminAccount, now: DateTime<Utc>) -> String {
+/// Signs `admin` in: a new session row, a new id, a new CSRF token. The
+/// session the cookie named before (if any) ends.
+pub async fn sign_in(
+    s: &Session,
+    state: &web::Data<AppState>,
+    admin: &crate::store::AdminAccount,
+    now: DateTime<Utc>,
+) -> Result<String, AdminError> {
+    let before = SessionData::read(s).sid;
+    let sid = random_hex(32);
+    let (st, digest, admin_id) = (state.clone(), token_digest(&sid), admin.id);
+    web::block(move || {
+        if let Some(old) = before {
+            st.store.end_session(&token_digest(&old), now)?;
+        }
+        st.store.create_session(&digest, admin_id, now)
+    })
+    .await??;
     s.clear();
     s.renew();
     let csrf = random_hex(32);
-    let _ = s.insert(UID, admin.id);
-    let _ = s.insert(STAMP, admin.password_changed_at.timestamp_millis());
-    let _ = s.insert(SEEN, now.timestamp_millis());
+    let _ = s.insert(SID, &sid);
     let _ = s.insert(CSRF, &csrf);
-    csrf
+    Ok(csrf)
 }
 
-pub fn sign_out(s: &Session) {
+/// Ends this session on the server and removes the cookie.
+pub async fn sign_out(
+    s: &Session,
+    state: &web::Data<AppState>,
+    now: DateTime<Utc>,
+) -> Result<(), AdminError> {
+    if let Some(sid) = SessionData::read(s).sid {
+        let st = state.clone();
+        web::block(move || st.store.end_session(&token_digest(&sid), now)).await??;
+    }
     s.purge();
+    Ok(())
 }
 
-/// Records activity, for the idle timeout.
-pub fn touch(s: &Session, now: DateTime<Utc>) {
-    let _ = s.insert(SEEN, now.timestamp_millis());
+/// Ends every session of `admin_id` (this one included); how many.
+pub async fn sign_out_everywhere(
+    s: &Session,
+    state: &web::Data<AppState>,
+    admin_id: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, AdminError> {
+    let st = state.clone();
+    let n = web::block(move || st.store.end_sessions_of(admin_id, now)).await??;
+    s.purge();
+    Ok(n)
 }
 
-/// The signed-in admin, or `None` when there is no session, it has been
-/// idle too long, or the password changed since it began.
-pub async fn current_admin(
-    session: &Session,
+/// What the server knows about the session a request names.
+#[derive(Debug)]
+pub enum SessionStatus {
+    /// No session id, or one the server never issued.
+    Anonymous,
+    /// A session of this admin that was ended or ran out: nothing it asks
+    /// for is done, but a release form it carried may be kept.
+    Lapsed { admin_id: i64 },
+    /// Signed in.
+    Active(Box<ActiveSession>),
+}
+
+#[derive(Debug)]
+pub struct ActiveSession {
+    pub admin: CurrentAdmin,
+    sid_digest: String,
+    last_seen: DateTime<Utc>,
+}
+
+/// Looks the cookie's session up: open, not idle longer than
+/// `session_idle_minutes` (measured from the server's record, so a copied
+/// cookie cannot extend it), younger than `session_max_hours`, and its
+/// account still there.
+pub async fn status(
     data: &SessionData,
     state: &web::Data<AppState>,
     now: DateTime<Utc>,
-) -> Result<Option<CurrentAdmin>, AdminError> {
-    let (Some(uid), Some(stamp), Some(seen)) = (data.uid, data.stamp, data.seen) else {
-        return Ok(None);
+) -> Result<SessionStatus, AdminError> {
+    let (Some(sid), Some(csrf)) = (&data.sid, &data.csrf) else {
+        return Ok(SessionStatus::Anonymous);
     };
-    let idle_ms = i64::from(state.settings.session_idle_minutes) * 60_000;
-    if now.timestamp_millis() - seen > idle_ms {
-        return Ok(None);
+    let digest = token_digest(sid);
+    let (st, d) = (state.clone(), digest.clone());
+    let found = web::block(move || -> Result<_, crate::store::StoreError> {
+        let Some(row) = st.store.session_by_id(&d)? else {
+            return Ok(None);
+        };
+        let account = st.store.admin_by_id(row.admin_id)?;
+        Ok(Some((row, account)))
+    })
+    .await??;
+    let Some((row, account)) = found else {
+        return Ok(SessionStatus::Anonymous);
+    };
+    let settings = &state.settings;
+    let idle = chrono::Duration::minutes(i64::from(settings.session_idle_minutes));
+    let max = chrono::Duration::hours(i64::from(settings.session_max_hours));
+    let open =
+        row.ended_at.is_none() && now - row.last_seen_at <= idle && now - row.created_at <= max;
+    match account {
+        Some(account) if open => Ok(SessionStatus::Active(Box::new(ActiveSession {
+            admin: CurrentAdmin {
+                id: account.id,
+                username: account.username,
+                csrf: csrf.clone(),
+            },
+            sid_digest: digest,
+            last_seen: row.last_seen_at,
+        }))),
+        Some(_) => Ok(SessionStatus::Lapsed {
+            admin_id: row.admin_id,
+        }),
+        None => Ok(SessionStatus::Anonymous),
     }
-    let st = state.clone();
-    let account = web::block(move || st.store.admin_by_id(uid)).await??;
-    let Some(account) = account.filter(|a| a.password_changed_at.timestamp_millis() == stamp)
-    else {
-        return Ok(None);
-    };
-    Ok(Some(CurrentAdmin {
-        id: account.id,
-        username: account.username,
-        csrf: csrf_token(session),
-    }))
+}
+
+/// Records activity, for the idle limit (coarsely; see [`TOUCH_EVERY_MS`]).
+pub async fn touch(
+    active: &ActiveSession,
+    state: &web::Data<AppState>,
+    now: DateTime<Utc>,
+) -> Result<(), AdminError> {
+    if (now - active.last_seen).num_milliseconds() < TOUCH_EVERY_MS {
+        return Ok(());
+    }
+    let (st, d) = (state.clone(), active.sid_digest.clone());
+    web::block(move || st.store.touch_session(&d, now)).await??;
+    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -12,8 +12,8 @@ mod tag_uri;
 mod text;
 
 pub use html::{
-    markdown_to_html, markdown_to_html_reporting, resolve_relative_urls, sanitize_html,
-    sanitize_html_reporting,
+    BodyError, MAX_BODY_BYTES, MAX_NESTING, check_body, check_markdown, markdown_to_html,
+    markdown_to_html_reporting, resolve_relative_urls, sanitize_html, sanitize_html_reporting,
 };
 pub use lang::Lang;
 pub use release::{ReleaseDraft, ReleaseInput, Status, parse_instant};

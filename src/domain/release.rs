@@ -1,5 +1,8 @@
 use super::text::clean_optional;
-use super::{Lang, Slug, Title, ValidationError, clean_text, sanitize_html};
+use super::{
+    BodyError, Lang, MAX_BODY_BYTES, Slug, Title, ValidationError, check_body, clean_text,
+    sanitize_html,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -137,9 +140,23 @@ impl ReleaseInput {
                 "an organisation is required",
             ));
         }
-        let body_html = sanitize_html(&self.body_html);
-        if body_html.trim().is_empty() {
+        let body_html = match check_body(&self.body_html) {
+            Ok(()) => sanitize_html(&self.body_html),
+            Err(e) => {
+                errors.push(ValidationError::new("body_html", e.to_string()));
+                String::new()
+            }
+        };
+        if body_html.trim().is_empty() && errors.iter().all(|e| e.field != "body_html") {
             errors.push(ValidationError::new("body_html", "the body is empty"));
+        }
+        if let Some(md) = self.body_markdown.as_deref()
+            && md.len() > MAX_BODY_BYTES
+        {
+            errors.push(ValidationError::new(
+                "body_markdown",
+                BodyError::TooLarge(md.len()).to_string(),
+            ));
         }
         let mut topics: Vec<Slug> = Vec::new();
         for t in &self.topics {

@@ -1,8 +1,11 @@
 //! Limits on what a client may send, in front of every route: request heads
-//! over a sane size are refused, and a request body that stops arriving ends
+//! over a sane size are refused, a request body that stops arriving ends
 //! the request (actix's `client_request_timeout` only covers the head, so a
 //! client that promises a body and then sends nothing would otherwise hold
-//! its connection, and the handler waiting for it, for ever).
+//! its connection, and the handler waiting for it, for ever), and the
+//! bodies all connections are sending together may hold at most
+//! `body_memory_bytes` of memory (400 clients trickling 2 MiB forms held
+//! 1.1 GB before).
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -16,8 +19,57 @@ use futures_util::Stream;
 use std::cell::Cell;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
+
+/// Bytes of request bodies taken in by all requests in flight together.
+#[derive(Debug)]
+pub struct BodyBudget {
+    used: AtomicUsize,
+    limit: usize,
+}
+
+impl BodyBudget {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            used: AtomicUsize::new(0),
+            limit,
+        }
+    }
+
+    /// Bytes held now.
+    pub fn in_use(&self) -> usize {
+        self.used.load(Ordering::SeqCst)
+    }
+
+    fn take(&self, n: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| {
+                used.checked_add(n).filter(|&total| total <= self.limit)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, n: usize) {
+        self.used.fetch_sub(n, Ordering::SeqCst);
+    }
+}
+
+/// What one request has taken from the [`BodyBudget`]; given back when
+/// both the request's body and its middleware are done with it.
+struct Reservation {
+    budget: Arc<BodyBudget>,
+    taken: Cell<usize>,
+    refused: Cell<bool>,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.budget.give_back(self.taken.get());
+    }
+}
 
 /// Largest request target accepted; longer ones get 414.
 pub const MAX_TARGET_BYTES: usize = 8 * 1024;
@@ -74,12 +126,36 @@ pub async fn limit_requests(
         return Ok(next.call(req).await?.map_into_left_body());
     }
     let timed_out = Rc::new(Cell::new(false));
+    let reservation = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .map(|s| {
+            Rc::new(Reservation {
+                budget: s.body_budget.clone(),
+                taken: Cell::new(0),
+                refused: Cell::new(false),
+            })
+        });
     let inner = req.take_payload();
+    let mut body = BodyDeadline::new(inner, timed_out.clone());
+    body.reservation = reservation.clone();
     req.set_payload(Payload::from(
-        Box::pin(BodyDeadline::new(inner, timed_out.clone()))
-            as Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>,
+        Box::pin(body) as Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>
     ));
     let mut res = next.call(req).await?;
+    if reservation.as_ref().is_some_and(|r| r.refused.get()) {
+        // Whatever the handler made of the cut-off body: the server was
+        // holding too many bodies at once, so this one was not read.
+        let busy = super::error::error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The server is receiving too much at once, so this request was not read. \
+             Nothing was changed. Please send it again in a few seconds.",
+        );
+        let mut res = res.into_response(busy);
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+        return Ok(res.map_into_right_body());
+    }
     if timed_out.get() {
         // Whatever the handler made of the cut-off body, the client was
         // too slow: say so, and do not wait for the rest.
@@ -91,13 +167,15 @@ pub async fn limit_requests(
 }
 
 /// A request body that fails with a time-out when it stalls for
-/// [`BODY_IDLE`] or is still arriving after [`BODY_TOTAL`].
+/// [`BODY_IDLE`] or is still arriving after [`BODY_TOTAL`], and fails when
+/// the next chunk would take the [`BodyBudget`] over its limit.
 struct BodyDeadline {
     inner: Payload,
     timer: Pin<Box<Sleep>>,
     end: Instant,
     timed_out: Rc<Cell<bool>>,
     done: bool,
+    reservation: Option<Rc<Reservation>>,
 }
 
 impl BodyDeadline {
@@ -109,6 +187,7 @@ impl BodyDeadline {
             end: now + BODY_TOTAL,
             timed_out,
             done: false,
+            reservation: None,
         }
     }
 }
@@ -123,6 +202,14 @@ impl Stream for BodyDeadline {
         }
         match Pin::new(&mut this.inner).poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
+                if let Some(r) = &this.reservation {
+                    if !r.budget.take(chunk.len()) {
+                        this.done = true;
+                        r.refused.set(true);
+                        return Poll::Ready(Some(Err(PayloadError::Overflow)));
+                    }
+                    r.taken.set(r.taken.get() + chunk.len());
+                }
                 let next = (Instant::now() + BODY_IDLE).min(this.end);
                 this.timer.as_mut().reset(next);
                 Poll::Ready(Some(Ok(chunk)))

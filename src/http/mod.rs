@@ -37,6 +37,8 @@ pub struct AppState {
     /// The authority new release ids are minted under: the one recorded in
     /// the database on its first start (see `Store::tag_authority`).
     pub tag_authority: String,
+    /// Request body bytes all connections hold together.
+    pub body_budget: Arc<limits::BodyBudget>,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             store,
             cache: FeedCache::new(settings.cache_bytes),
             polite: polite::PoliteLimiter::new(settings.min_poll_interval),
+            body_budget: Arc::new(limits::BodyBudget::new(settings.body_memory_bytes)),
             site,
             settings,
             clock,

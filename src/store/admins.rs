@@ -58,20 +58,27 @@ impl Store {
     }
 
     /// Replaces the password; false when there is no such account. Every
-    /// session made before now stops working.
+    /// open session of the account ends with it.
     pub fn set_admin_password(
         &self,
         username: &str,
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let conn = self.conn()?;
-        let n = conn
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let n = tx
             .prepare_cached(
                 "UPDATE admins SET password_hash = ?2, \
                  password_changed_at = max(password_changed_at + 1, ?3) WHERE username = ?1",
             )?
             .execute(params![username, password_hash, to_ms(now)])?;
+        tx.prepare_cached(
+            "UPDATE admin_sessions SET ended_at = ?2 \
+             WHERE ended_at IS NULL AND admin_id = (SELECT id FROM admins WHERE username = ?1)",
+        )?
+        .execute(params![username, to_ms(now)])?;
+        tx.commit()?;
         Ok(n > 0)
     }
 

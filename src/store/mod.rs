@@ -7,6 +7,7 @@ mod identity;
 mod newsroom;
 mod releases;
 mod scopes;
+mod sessions;
 mod site_facts;
 mod tokens;
 mod topics;
@@ -14,6 +15,7 @@ mod topics;
 pub use admins::AdminAccount;
 pub use identity::Detached;
 pub use newsroom::{ListStatus, NewTopic, ReleaseFilter, TopicDeletion, TopicUsage};
+pub use sessions::AdminSession;
 pub use tokens::{ApiToken, TokenRecord};
 
 use include_dir::{Dir, include_dir};

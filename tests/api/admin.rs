@@ -191,14 +191,26 @@ async fn failed_sign_ins_are_limited_and_the_limit_recovers() {
     // Even the right password waits: the limit is checked first.
     let res = sign_in_as(&app, &app.client, USER, PASSWORD).await;
     assert_eq!(res.status(), 429);
-    // Another client trying the same account waits too (per account)...
+    // Another client from the same address trying the same account waits
+    // too (per account and address)...
     let other = new_client();
     let res = sign_in_as(&app, &other, USER, PASSWORD).await;
     assert_eq!(res.status(), 429);
-    // ...and the same client trying another account (per client).
+    // ...but another account from this address is its own matter, up to
+    // the address's limit (four times as many failures over all accounts).
     pressfeed::service::create_admin(app.store(), "second", PASSWORD, app.clock.now()).unwrap();
-    let res = sign_in_as(&app, &app.client, "second", PASSWORD).await;
-    assert_eq!(res.status(), 429);
+    let res = sign_in_as(&app, &other, "second", PASSWORD).await;
+    assert_eq!(
+        res.status(),
+        303,
+        "a different account from the same office"
+    );
+    for i in 0..15 {
+        let res = sign_in_as(&app, &app.client, &format!("x{}", i / 5), "nope nope").await;
+        assert_eq!(res.status(), 401, "failure {} from this address", 6 + i);
+    }
+    let res = sign_in_as(&app, &app.client, "x9", "nope nope").await;
+    assert_eq!(res.status(), 429, "the address has used its 20 a minute");
     // Not for long: one token is back after Retry-After seconds.
     app.clock.advance(Duration::seconds(retry as i64));
     let res = sign_in_as(&app, &app.client, USER, PASSWORD).await;

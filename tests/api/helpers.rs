@@ -20,6 +20,8 @@ pub struct TestApp {
     pub db_path: PathBuf,
     pub clock: Clock,
     pub state: actix_web::web::Data<AppState>,
+    /// Sign-in limits and password checks (counts argon2 verifications).
+    pub admin: actix_web::web::Data<pressfeed::admin::AdminState>,
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
 }
@@ -55,6 +57,7 @@ async fn spawn_app_on(clock: Clock, configure: impl FnOnce(&mut Settings)) -> Te
     let port = app.port();
     let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     let state = app.state();
+    let admin = app.admin();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -68,6 +71,7 @@ async fn spawn_app_on(clock: Clock, configure: impl FnOnce(&mut Settings)) -> Te
         db_path,
         clock,
         state,
+        admin,
         client,
         dir,
     }

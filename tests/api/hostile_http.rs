@@ -20,7 +20,7 @@ struct Answer {
     elapsed: Duration,
 }
 
-fn connect(port: u16, timeout: Duration) -> TcpStream {
+pub(crate) fn connect(port: u16, timeout: Duration) -> TcpStream {
     let s = TcpStream::connect(("127.0.0.1", port)).expect("connects");
     s.set_read_timeout(Some(timeout)).unwrap();
     s.set_write_timeout(Some(timeout)).unwrap();
@@ -30,7 +30,7 @@ fn connect(port: u16, timeout: Duration) -> TcpStream {
 /// Reads until the response head is complete, the server closes, or the
 /// read timeout passes (then the status is whatever arrived, maybe none).
 /// The flag tells whether the server closed (or reset) the connection.
-fn read_head(s: &mut TcpStream) -> (Option<u16>, String, bool) {
+pub(crate) fn read_head(s: &mut TcpStream) -> (Option<u16>, String, bool) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let mut closed = false;

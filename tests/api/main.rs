@@ -19,4 +19,5 @@ mod newsroom_form;
 mod operate;
 mod pages;
 mod same_second;
+mod security;
 mod tombstones;
