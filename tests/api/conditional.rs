@@ -2,7 +2,7 @@
 //! on every kind of document; then validators across edits, retractions and
 //! a scheduled release crossing its time.
 
-use crate::helpers::{TestApp, header, release, spawn_app};
+use crate::helpers::{TestApp, header, release, scheduled, spawn_app};
 use chrono::Duration;
 use reqwest::StatusCode;
 
@@ -15,6 +15,11 @@ pub const DOCS: &[&str] = &[
     "/topics/health/feed.json",
     "/topics.opml",
 ];
+
+/// The feeds of [`DOCS`] (all but the OPML, which does not depend on the time).
+pub fn feeds() -> &'static [&'static str] {
+    &DOCS[..DOCS.len() - 1]
+}
 
 /// (name, request headers, expected status)
 type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode);
@@ -238,10 +243,8 @@ async fn a_retraction_moves_last_modified_forward_and_removes_the_item() {
 #[tokio::test]
 async fn a_scheduled_release_appears_by_itself_at_its_time() {
     let app = seeded().await;
-    let mut embargoed = release("embargoed", 0, &["health"]);
     let embargo = app.clock.now() + Duration::minutes(10);
-    embargoed.published_at = embargo.to_rfc3339();
-    app.save(&[embargoed]);
+    app.save(&[scheduled("embargoed", embargo, &["health"])]);
     app.clock.advance(Duration::seconds(1));
     let before = validators(&app, "/topics/health/feed.atom").await;
     assert!(

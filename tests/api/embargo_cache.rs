@@ -1,8 +1,8 @@
 //! Caches must not outlive an embargo (issue 9, part 2): a response whose
 //! content changes at a known instant tells caches to keep it no longer.
 
-use crate::conditional::seeded;
-use crate::helpers::{TestApp, header, release};
+use crate::conditional::{feeds, seeded};
+use crate::helpers::{TestApp, header, scheduled};
 use chrono::Duration;
 
 fn max_age(cache_control: &str) -> Option<u64> {
@@ -22,14 +22,6 @@ async fn cache_control(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> S
     header(r.headers(), "cache-control").to_owned()
 }
 
-const EMBARGOED_FEEDS: &[&str] = &[
-    "/feed.rss",
-    "/feed.atom",
-    "/feed.json",
-    "/topics/health/feed.rss",
-    "/topics/health/feed.atom",
-    "/topics/health/feed.json",
-];
 const OTHER_FEEDS: &[&str] = &[
     "/topics/energy/feed.rss",
     "/topics/energy/feed.atom",
@@ -37,19 +29,18 @@ const OTHER_FEEDS: &[&str] = &[
     "/topics.opml",
 ];
 
-/// A release in topic health scheduled `secs` seconds ahead.
+/// Seeded, and a release in topic health (one of [`feeds`]) scheduled `secs` seconds ahead.
 async fn scheduled_in(secs: i64) -> TestApp {
     let app = seeded().await;
-    let mut r = release("embargoed", 0, &["health"]);
-    r.published_at = (app.clock.now() + Duration::seconds(secs)).to_rfc3339();
-    app.save(&[r]);
+    let at = app.clock.now() + Duration::seconds(secs);
+    app.save(&[scheduled("embargoed", at, &["health"])]);
     app
 }
 
 #[tokio::test]
 async fn feeds_are_cached_no_longer_than_until_their_next_scheduled_release() {
     let app = scheduled_in(90).await;
-    for path in EMBARGOED_FEEDS {
+    for path in feeds() {
         let cc = cache_control(&app, path, &[]).await;
         assert_eq!(cc, "public, max-age=90", "{path}");
         // A 304 renews a cache's copy: it carries the same limit.
@@ -66,7 +57,7 @@ async fn feeds_are_cached_no_longer_than_until_their_next_scheduled_release() {
         );
     }
     app.clock.advance(Duration::milliseconds(89_500));
-    for path in EMBARGOED_FEEDS {
+    for path in feeds() {
         assert_eq!(
             max_age(&cache_control(&app, path, &[]).await),
             Some(0),
@@ -74,7 +65,7 @@ async fn feeds_are_cached_no_longer_than_until_their_next_scheduled_release() {
         );
     }
     app.clock.advance(Duration::milliseconds(500));
-    for path in EMBARGOED_FEEDS {
+    for path in feeds() {
         let r = app.get(path).await;
         assert_eq!(
             max_age(header(r.headers(), "cache-control")),

@@ -92,6 +92,14 @@ pub fn release(slug: &str, hours_ago: i64, topics: &[&str]) -> ReleaseInput {
     }
 }
 
+/// A valid release like [`release`], published (scheduled) at `at`.
+pub fn scheduled(slug: &str, at: DateTime<Utc>, topics: &[&str]) -> ReleaseInput {
+    ReleaseInput {
+        published_at: at.to_rfc3339(),
+        ..release(slug, 0, topics)
+    }
+}
+
 impl TestApp {
     /// The port the app listens on, for raw-socket tests.
     pub fn port(&self) -> u16 {

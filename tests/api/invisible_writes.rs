@@ -3,18 +3,9 @@
 //! Last-Modified; `<updated>` / `lastBuildDate` is the newest visible
 //! change, and moves when the scheduled release appears, at its time.
 
-use crate::conditional::seeded;
-use crate::helpers::{TestApp, header, release};
+use crate::conditional::{feeds, seeded};
+use crate::helpers::{TestApp, header, release, scheduled};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-
-const FEEDS: &[&str] = &[
-    "/feed.rss",
-    "/feed.atom",
-    "/feed.json",
-    "/topics/health/feed.rss",
-    "/topics/health/feed.atom",
-    "/topics/health/feed.json",
-];
 
 struct Validators {
     etag: String,
@@ -49,7 +40,7 @@ fn same(path: &str, before: &Validators, after: &Validators) {
 
 async fn all(app: &TestApp) -> Vec<Validators> {
     let mut v = Vec::new();
-    for path in FEEDS {
+    for path in feeds() {
         v.push(validators(app, path).await);
     }
     v
@@ -80,21 +71,20 @@ async fn drafts_and_releases_scheduled_for_later_leave_every_feed_alone() {
 
     app.clock.advance(Duration::minutes(1));
     let next_week = app.clock.now() + Duration::days(7);
-    let mut scheduled = release("next-week", 0, &["health"]);
-    scheduled.published_at = next_week.to_rfc3339();
+    let mut next = scheduled("next-week", next_week, &["health"]);
     let mut draft = release("draft", 0, &["health", "energy"]);
     draft.status = Some("draft".into());
-    app.save(&[scheduled.clone(), draft.clone()]);
+    app.save(&[next.clone(), draft.clone()]);
     app.clock.advance(Duration::minutes(1));
     // Edited while still scheduled, and a second draft in another write.
-    scheduled.title = "Next week, revised".into();
+    next.title = "Next week, revised".into();
     draft.title = "Draft, revised".into();
-    app.save(&[scheduled]);
+    app.save(&[next]);
     app.save(&[draft]);
     app.clock.advance(Duration::minutes(1));
 
     let after = all(&app).await;
-    for ((path, b), a) in FEEDS.iter().zip(&before).zip(&after) {
+    for ((path, b), a) in feeds().iter().zip(&before).zip(&after) {
         same(path, b, a);
         let r = app.get_with(path, &[("if-none-match", &b.etag)]).await;
         assert_eq!(r.status(), 304, "{path}");
@@ -103,7 +93,7 @@ async fn drafts_and_releases_scheduled_for_later_leave_every_feed_alone() {
     // At its time the scheduled release appears, and everything moves to it.
     app.clock.set(next_week);
     let visible = all(&app).await;
-    for ((path, b), v) in FEEDS.iter().zip(&before).zip(&visible) {
+    for ((path, b), v) in feeds().iter().zip(&before).zip(&visible) {
         assert!(v.body.contains("Next week, revised"), "{path}");
         assert_ne!(v.etag, b.etag, "{path}");
         let lm = DateTime::parse_from_rfc2822(&v.last_modified).unwrap();
@@ -118,10 +108,8 @@ async fn drafts_and_releases_scheduled_for_later_leave_every_feed_alone() {
 #[tokio::test]
 async fn retracting_a_release_scheduled_for_later_leaves_every_feed_alone() {
     let app = seeded().await;
-    let mut scheduled = release("next-week", 0, &["health"]);
     let next_week = app.clock.now() + Duration::days(7);
-    scheduled.published_at = next_week.to_rfc3339();
-    app.save(&[scheduled]);
+    app.save(&[scheduled("next-week", next_week, &["health"])]);
     app.clock.advance(Duration::minutes(1));
     let before = all(&app).await;
     app.clock.advance(Duration::minutes(1));
@@ -133,7 +121,7 @@ async fn retracting_a_release_scheduled_for_later_leaves_every_feed_alone() {
     pressfeed::service::retract_release(app.store(), id, "Cancelled", app.clock.now())
         .expect("retracted");
     let after = all(&app).await;
-    for ((path, b), a) in FEEDS.iter().zip(&before).zip(&after) {
+    for ((path, b), a) in feeds().iter().zip(&before).zip(&after) {
         same(path, b, a);
     }
 }

@@ -5,8 +5,8 @@
 //! later than `Date`. Every feed and the OPML, with the clock seam and with
 //! `import` run by another process.
 
-use crate::conditional::{DOCS, http_date, seeded};
-use crate::helpers::{TestApp, header, release, spawn_app_on_system_clock, t0};
+use crate::conditional::{DOCS, feeds, http_date, seeded};
+use crate::helpers::{TestApp, header, release, scheduled, spawn_app_on_system_clock, t0};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use pressfeed::domain::ReleaseInput;
 use reqwest::StatusCode;
@@ -149,11 +149,10 @@ async fn a_release_scheduled_within_the_second_of_a_change_is_not_hidden_by_if_m
     let app = seeded().await;
     let second = t0() + Duration::seconds(5);
     let at = |ms| second + Duration::milliseconds(ms);
-    let mut scheduled = release("scheduled", 0, &["health"]);
-    scheduled.published_at = at(500).to_rfc3339();
+    let scheduled = scheduled("scheduled", at(500), &["health"]);
     app.clock.set(at(100));
     app.save(&[version("A"), scheduled]);
-    let paths = &DOCS[..6]; // the feeds; the OPML does not depend on the time
+    let paths = feeds();
     app.clock.set(at(200));
     let mut before = Vec::new();
     for path in paths {
