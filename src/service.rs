@@ -156,7 +156,7 @@ mod tests {
 
 use crate::domain::{
     ReleaseDraft as Draft, Removed, Slug, Status, ValidationError, check_markdown, clean_name,
-    clean_optional, markdown_to_html, markdown_to_html_reporting,
+    clean_optional, cleaned_markdown, markdown_to_html, markdown_to_html_reporting,
 };
 use crate::model::Release;
 use crate::store::{NewTopic, TopicDeletion};
@@ -454,12 +454,21 @@ pub fn prepare_release_edit(
             (String::new(), Removed::default())
         }
     };
+    // What the form shows in the body box from now on: what was typed, or,
+    // when the sanitiser removed something, the typed Markdown with those
+    // parts taken out, or else the HTML as stored. Never text with markup
+    // readers do not get.
+    let mut body_markdown = Some(edit.body.clone());
     if !removed.is_empty() {
-        // The form will show this HTML in the body box; passing it through
-        // once more makes it what saving that box gives (removed parts
-        // leave blank lines the second pass drops), so a re-save changes
-        // nothing and never marks a published release as updated.
-        body_html = markdown_to_html(&body_html);
+        body_markdown = cleaned_markdown(&edit.body);
+        body_html = match &body_markdown {
+            Some(md) => markdown_to_html(md),
+            // Passing the HTML through once more makes it what saving the
+            // box gives (removed parts leave blank lines the second pass
+            // drops), so a re-save changes nothing and never marks a
+            // published release as updated.
+            None => markdown_to_html(&body_html),
+        };
     }
     let body_refused = body_check.is_err();
     let input = ReleaseInput {
@@ -468,10 +477,7 @@ pub fn prepare_release_edit(
         title: edit.title.clone(),
         summary: Some(edit.summary.clone()),
         body_html,
-        // What was typed stays the source only when it is what got stored:
-        // once the sanitiser removed something, the form shows the body as
-        // stored (HTML) instead of the text with the removed parts in it.
-        body_markdown: removed.is_empty().then(|| edit.body.clone()),
+        body_markdown,
         organization: edit.organization.clone(),
         department: Some(edit.department.clone()),
         dateline: Some(edit.dateline.clone()),

@@ -533,8 +533,8 @@ fn sanitiser_report(removed: &Removed, saved: bool) -> Option<String> {
     let what = removed.sentence()?;
     Some(if saved {
         format!(
-            "Unsafe markup was taken out of the body: {what}. The body below is as stored \
-             and as readers get it."
+            "Unsafe markup was taken out of the body: {what}. The body below is as stored, \
+             without it."
         )
     } else {
         format!(

@@ -1,6 +1,7 @@
 //! Domain types that validate on construction: once a value has the type,
 //! it is valid, and nothing downstream checks it again.
 
+mod cleaned_markdown;
 mod html;
 mod lang;
 #[cfg(test)]
@@ -11,6 +12,7 @@ mod slug;
 mod tag_uri;
 mod text;
 
+pub use cleaned_markdown::cleaned_markdown;
 pub use html::{
     BodyError, MAX_BODY_BYTES, MAX_NESTING, check_body, check_markdown, markdown_to_html,
     markdown_to_html_reporting, resolve_relative_urls, sanitize_html, sanitize_html_reporting,

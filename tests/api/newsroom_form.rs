@@ -58,6 +58,21 @@ async fn asks_first(app: &TestApp, path: &str, f: &[(&str, &str)], title: &str) 
     page
 }
 
+/// Saves `body` (what the box showed) and checks nothing was removed or
+/// changed.
+async fn resave_changes_nothing(app: &TestApp, csrf: &str, id: i64, body: &str) {
+    let before = app.store().release_by_id(id).unwrap().unwrap().body_html;
+    let mut f = fields(csrf, "Unsafe", "draft");
+    f.retain(|(k, _)| *k != "body");
+    f.push(("body", body));
+    let res = post_form(app, &format!("/admin/releases/{id}/edit"), &f).await;
+    assert!(!header(res.headers(), "location").contains("removed="));
+    assert_eq!(
+        app.store().release_by_id(id).unwrap().unwrap().body_html,
+        before
+    );
+}
+
 fn released(app: &TestApp, title: &str) -> Option<pressfeed::model::Release> {
     let id = app
         .store()
@@ -385,25 +400,37 @@ async fn the_sanitiser_says_what_it_removed_and_the_box_shows_what_was_stored() 
     let page = app.text(&location).await;
     assert!(
         page.contains(
-            r#"<p class="flash alert" id="sanitiser-report" role="status">Unsafe markup was taken out of the body: 1 script and 1 unsafe link were removed. The body below is as stored"#
+            r#"<p class="flash alert" id="sanitiser-report" role="status">Unsafe markup was taken out of the body: 1 script and 1 unsafe link were removed. The body below is as stored, without it."#
         ),
         "{page}"
     );
     let stored = app.store().release_by_id(id).unwrap().unwrap();
     assert!(!stored.body_html.contains("script") && !stored.body_html.contains("javascript"));
     assert!(stored.body_html.contains("<em>text</em>"));
-    assert_eq!(textarea(&page, "body").unwrap(), stored.body_html);
-    // Saving that again removes nothing more and reports nothing.
+    // The box keeps the Markdown, without what was removed.
     let body = textarea(&page, "body").unwrap();
+    assert_eq!(Some(&body), stored.body_source.as_ref());
+    assert!(body.starts_with("Safe *text*."), "{body}");
+    assert!(
+        !body.contains("script") && !body.contains("javascript"),
+        "{body}"
+    );
+    // Saving that again removes nothing more and reports nothing.
+    resave_changes_nothing(&app, &csrf, id, &body).await;
+
+    // A script inside a paragraph cannot be cut out of the Markdown
+    // without leaving its code as text: the box shows the stored HTML.
     let mut f = fields(&csrf, "Unsafe", "draft");
     f.retain(|(k, _)| *k != "body");
-    f.push(("body", &body));
+    f.push(("body", "Hi <script>alert(1)</script> *there*."));
     let res = post_form(&app, &format!("/admin/releases/{id}/edit"), &f).await;
-    assert!(!header(res.headers(), "location").contains("removed="));
-    assert_eq!(
-        app.store().release_by_id(id).unwrap().unwrap().body_html,
-        stored.body_html
-    );
+    let page = app.text(header(res.headers(), "location")).await;
+    assert!(page.contains("1 script was removed"), "{page}");
+    let stored = app.store().release_by_id(id).unwrap().unwrap();
+    assert_eq!(stored.body_html, "<p>Hi  <em>there</em>.</p>\n");
+    let body = textarea(&page, "body").unwrap();
+    assert_eq!(body, stored.body_html);
+    resave_changes_nothing(&app, &csrf, id, &body).await;
     // A clean body keeps its Markdown in the box.
     let res = post_form(
         &app,
