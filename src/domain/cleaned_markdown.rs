@@ -40,12 +40,14 @@ pub fn cleaned_markdown(markdown: &str) -> Option<String> {
             Event::Html(raw) | Event::InlineHtml(raw) => {
                 let (clean, removed) = sanitize_html_reporting(&raw);
                 if !removed.is_empty() {
-                    let newline = if raw.ends_with('\n') && !clean.ends_with('\n') {
-                        "\n"
+                    let text = if clean.trim().is_empty() {
+                        String::new()
+                    } else if raw.ends_with('\n') && !clean.ends_with('\n') {
+                        format!("{clean}\n")
                     } else {
-                        ""
+                        clean
                     };
-                    edits.push((range, format!("{clean}{newline}")));
+                    edits.push((range, text));
                 }
             }
             Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
@@ -66,6 +68,12 @@ pub fn cleaned_markdown(markdown: &str) -> Option<String> {
         out.push_str(&markdown[at..range.start]);
         out.push_str(&text);
         at = range.end;
+        // A block removed whole leaves no empty paragraph gap behind
+        // (browsers send form text with CRLF line ends).
+        if text.trim().is_empty() && (out.ends_with("\n\n") || out.ends_with("\n\r\n")) {
+            let rest = &markdown[at..];
+            at += rest.len() - rest.trim_start_matches(['\r', '\n']).len();
+        }
     }
     out.push_str(&markdown[at..]);
     let (html, removed) = markdown_to_html_reporting(&out);
@@ -87,7 +95,10 @@ mod tests {
                      Get it [here](javascript:alert(1)) or <a href=\"https://e.org/\">there</a>.";
         let md = cleaned_markdown(typed).expect("can be cleaned");
         assert!(!md.contains("script") && !md.contains("javascript"), "{md}");
-        assert!(md.starts_with("Read the **report**."), "{md}");
+        assert!(
+            md.starts_with("Read the **report**.\n\nGet it here"),
+            "{md}"
+        );
         assert!(
             md.contains("Get it here or <a href=\"https://e.org/\">there</a>."),
             "{md}"
@@ -95,6 +106,12 @@ mod tests {
         let (html, removed) = markdown_to_html_reporting(&md);
         assert!(removed.is_empty(), "{removed:?}");
         assert!(html.contains("<strong>report</strong>"), "{html}");
+    }
+
+    #[test]
+    fn leaves_no_gap_with_crlf_line_ends() {
+        let md = cleaned_markdown("One.\r\n\r\n<script>x()</script>\r\n\r\nTwo.").unwrap();
+        assert_eq!(md, "One.\r\n\r\nTwo.");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Property tests for the validating domain types: whatever text comes in,
 //! a value that gets its type obeys the type's documented rules.
 
-use super::{Lang, Slug, Title, clean_optional, clean_text};
+use super::{
+    Lang, Slug, Title, clean_optional, clean_text, cleaned_markdown, markdown_to_html_reporting,
+};
 use proptest::prelude::*;
 
 /// XML 1.0 `Char` production (§2.2), written out independently of the code
@@ -90,6 +92,20 @@ proptest! {
             prop_assert!(slug.as_str().len() <= 80, "{:?} -> {:?}", s, slug);
             // What it made parses back to itself.
             prop_assert_eq!(Slug::parse(slug.as_str()).unwrap(), slug);
+        }
+    }
+
+    /// Hostile Markdown with HTML in it: cleaning never panics, and what it
+    /// gives back has nothing left for the sanitiser to remove.
+    #[test]
+    fn cleaned_markdown_leaves_nothing_to_remove(
+        s in prop_oneof![
+            nasty_string(200),
+            "([a-z *_\\[\\]()\n]|<script>|</script>|<a href=\"javascript:x\">|</a>|\\[l\\]\\(javascript:y\\)|<p onclick=z>|\r\n){0,40}",
+        ]
+    ) {
+        if let Some(md) = cleaned_markdown(&s) {
+            prop_assert!(markdown_to_html_reporting(&md).1.is_empty(), "{s:?} -> {md:?}");
         }
     }
 
