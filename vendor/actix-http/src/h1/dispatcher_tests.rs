@@ -509,17 +509,15 @@ async fn pipelining_ok_then_ok() {
         stabilize_date_header(&mut res);
         let res = &res[..];
 
+        // pressfeed patch: keep-alive is disabled, so the first answer says
+        // `connection: close` and is the last one (RFC 9112 §9.6); upstream
+        // answered the second request as well.
         let exp = b"\
                 HTTP/1.1 200 OK\r\n\
                 content-length: 5\r\n\
                 connection: close\r\n\
                 date: Thu, 01 Jan 1970 12:34:56 UTC\r\n\r\n\
                 /abcd\
-                HTTP/1.1 200 OK\r\n\
-                content-length: 4\r\n\
-                connection: close\r\n\
-                date: Thu, 01 Jan 1970 12:34:56 UTC\r\n\r\n\
-                /def\
                 ";
 
         assert_eq!(
@@ -581,9 +579,12 @@ async fn early_response_with_payload_closes_connection() {
             stabilize_date_header(&mut res);
             let res = &res[..];
 
+            // pressfeed patch: the connection is closed after this answer
+            // (its request body was not read), and the answer says so.
             let exp = b"\
                 HTTP/1.1 200 OK\r\n\
                 content-length: 11\r\n\
+                connection: close\r\n\
                 date: Thu, 01 Jan 1970 12:34:56 UTC\r\n\r\n\
                 /unfinished\
                 ";
@@ -636,11 +637,14 @@ async fn pipelining_ok_then_bad() {
 
         match h1.as_mut().poll(cx) {
             Poll::Pending => panic!("first poll should not be pending"),
-            Poll::Ready(res) => assert!(res.is_err()),
+            // pressfeed patch: the malformed second request is never
+            // read, as the first one closes the connection
+            Poll::Ready(res) => assert!(res.is_ok()),
         }
 
-        // polls: initial => shutdown
-        assert_eq!(h1.poll_count, 1);
+        // polls: initial => shutdown (as in pipelining_ok_then_ok; upstream
+        // ended at once with the parse error)
+        assert_eq!(h1.poll_count, 2);
 
         let mut res = buf.write_buf_slice_mut();
         stabilize_date_header(&mut res);
@@ -652,10 +656,6 @@ async fn pipelining_ok_then_bad() {
                 connection: close\r\n\
                 date: Thu, 01 Jan 1970 12:34:56 UTC\r\n\r\n\
                 /abcd\
-                HTTP/1.1 400 Bad Request\r\n\
-                content-length: 0\r\n\
-                connection: close\r\n\
-                date: Thu, 01 Jan 1970 12:34:56 UTC\r\n\r\n\
                 ";
 
         assert_eq!(
