@@ -1,14 +1,15 @@
-//! RSS 2.0, written by hand: titles and descriptions need the RSS Best
-//! Practices Profile's encoding (`&#x26;`), which the `rss` crate's writer
-//! cannot produce.
+//! RSS 2.0, written by hand: titles, descriptions and categories need the
+//! RSS Best Practices Profile's encoding (`&#x26;`, `&#x3C;`), which the
+//! `rss` crate's writer cannot produce.
 
-use super::xml::{push_attr, push_cdata, push_element, push_rss_plain, push_rss_text, push_text};
+use super::xml::{
+    push_attr, push_cdata, push_element, push_rss_plain, push_rss_text, push_rss_title, push_text,
+};
 use super::{FeedMeta, Format, Site, content_html};
 use crate::model::{FeedSnapshot, Release};
 
-/// `<name>` holding plain text that readers render as HTML (titles and
-/// descriptions are read as HTML by most readers, and RSS cannot say which
-/// it is): escaped so they show the typed characters.
+/// `<name>` holding plain text that readers render as HTML (a description):
+/// escaped so they show the typed characters.
 fn push_rss_element(out: &mut String, name: &str, text: &str) {
     out.push('<');
     out.push_str(name);
@@ -28,7 +29,9 @@ pub fn render_rss(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
          xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
          xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n<channel>\n",
     );
-    push_rss_element(&mut out, "title", &meta.title);
+    out.push_str("<title>");
+    push_rss_title(&mut out, &meta.title);
+    out.push_str("</title>");
     push_element(&mut out, "link", &meta.page_url);
     out.push('\n');
     push_rss_element(&mut out, "description", &meta.description);
@@ -50,7 +53,9 @@ fn push_item(out: &mut String, site: &Site, r: &Release) {
     // Each text element on its own line: validators judge the encoding of
     // plain text line by line.
     out.push_str("\n<item>\n");
-    push_rss_element(out, "title", &r.title);
+    out.push_str("<title>");
+    push_rss_title(out, &r.title);
+    out.push_str("</title>");
     out.push('\n');
     push_element(out, "link", &site.release_url(&r.slug));
     out.push('\n');

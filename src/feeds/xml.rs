@@ -60,6 +60,37 @@ pub(crate) fn push_rss_text(out: &mut String, s: &str) {
     }
 }
 
+/// An RSS title: RSS cannot say whether a title is text or HTML, and
+/// readers differ (newsboat shows it as text; readers built on feedparser
+/// take it for HTML when it holds an end tag or an entity reference). Plain
+/// text that cannot pass for HTML goes as text, the RSS profile's way, and
+/// every reader shows it as typed; text that could (`Budget <b>cuts</b>`,
+/// `&amp;` typed as such) goes escaped as HTML, so readers that take it for
+/// HTML show the typed characters and no validator sees undeclared markup.
+pub(crate) fn push_rss_title(out: &mut String, s: &str) {
+    if looks_like_html(s) {
+        push_rss_text(out, s);
+    } else {
+        push_rss_plain(out, s);
+    }
+}
+
+/// Whether `s` holds an end tag (`</b>`) or an entity reference (`&amp;`,
+/// `&#38;`): what readers and validators take for HTML in RSS text.
+fn looks_like_html(s: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let ends_with = |rest: &str, close: char| {
+        let n = rest.chars().take_while(|&c| word(c)).count();
+        n > 0 && rest.chars().nth(n) == Some(close)
+    };
+    s.match_indices("</")
+        .any(|(i, _)| ends_with(&s[i + 2..], '>'))
+        || s.match_indices('&').any(|(i, _)| {
+            let rest = &s[i + 1..];
+            ends_with(rest.strip_prefix('#').unwrap_or(rest), ';')
+        })
+}
+
 /// Plain text in an RSS element read as plain text (a category): `&` and
 /// `<` as the hexadecimal references the RSS Best Practices Profile asks for.
 pub(crate) fn push_rss_plain(out: &mut String, s: &str) {
@@ -121,6 +152,20 @@ mod tests {
             "x &#x26;lt; y &#x26;amp; z"
         );
         assert_eq!(with(push_rss_plain, "x < y & z"), "x &#x3C; y &#x26; z");
+        // Titles: as text unless a reader would take them for HTML.
+        assert_eq!(
+            with(push_rss_title, "Q&A: <2026>"),
+            "Q&#x26;A: &#x3C;2026&gt;"
+        );
+        assert_eq!(
+            with(push_rss_title, "a <b>b</b>"),
+            "a &#x26;lt;b&#x26;gt;b&#x26;lt;/b&#x26;gt;"
+        );
+        assert_eq!(with(push_rss_title, "x &amp; y"), "x &#x26;amp;amp; y");
+        assert_eq!(with(push_rss_title, "&#38;"), "&#x26;amp;#38;");
+        for plain in ["R&D & </ >", "a</ b>", "&;", "&#;", "1 < 2 > 0"] {
+            assert!(!looks_like_html(plain), "{plain}");
+        }
         assert_eq!(
             with(push_cdata, "<p>]]></p>"),
             "<![CDATA[<p>]]]]><![CDATA[></p>]]>"
