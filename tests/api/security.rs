@@ -31,6 +31,16 @@ fn session_cookie(res: &reqwest::Response) -> String {
         .expect("a session cookie was set")
 }
 
+/// `GET /admin` sent with nothing but a copy of a session cookie.
+async fn replay(app: &TestApp, cookie: &str) -> reqwest::Response {
+    bare_client()
+        .get(app.url("/admin"))
+        .header("cookie", cookie.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Signs in from `address` (the app trusts X-Forwarded-For).
 async fn sign_in_from(
     app: &TestApp,
@@ -130,24 +140,17 @@ async fn a_cookie_replayed_after_sign_out_is_refused() {
     assert_eq!(res.status(), 303);
     let cookie = session_cookie(&res);
     let csrf = admin_csrf(&app).await;
-    let replay = bare_client();
-    let get = |c: &str| {
-        replay
-            .get(app.url("/admin"))
-            .header("cookie", c.to_owned())
-            .send()
-    };
-    assert_eq!(get(&cookie).await.unwrap().status(), 200, "the copy works");
+    assert_eq!(replay(&app, &cookie).await.status(), 200, "the copy works");
 
     let res = post_form(&app, "/admin/logout", &[("csrf", &csrf)]).await;
     assert_eq!(res.status(), 303);
     let before = snapshot(&app);
     assert_eq!(
-        get(&cookie).await.unwrap().status(),
+        replay(&app, &cookie).await.status(),
         303,
         "GET after sign-out"
     );
-    let res = replay
+    let res = bare_client()
         .post(app.url("/admin/topics"))
         .header("cookie", cookie.clone())
         .form(&[
@@ -184,12 +187,7 @@ async fn sign_out_everywhere_and_a_password_change_end_other_sessions() {
         ),
         (
             "a copy of the laptop's cookie",
-            bare_client()
-                .get(app.url("/admin"))
-                .header("cookie", laptop_cookie.clone())
-                .send()
-                .await
-                .unwrap(),
+            replay(&app, &laptop_cookie).await,
         ),
     ] {
         assert_eq!(res.status(), 303, "{who} is still signed in");
@@ -204,13 +202,7 @@ async fn sign_out_everywhere_and_a_password_change_end_other_sessions() {
         "another long password\n",
     );
     assert!(out.status.success());
-    let res = bare_client()
-        .get(app.url("/admin"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
+    assert_eq!(replay(&app, &cookie).await.status(), 303);
 }
 
 #[tokio::test]
@@ -219,14 +211,8 @@ async fn lapsed_sessions_stay_lapsed_and_none_outlives_its_maximum() {
     let res = sign_in_as(&app, &app.client, USER, PASSWORD).await;
     let cookie = session_cookie(&res);
     app.clock.advance(Duration::minutes(61));
-    let replay = bare_client();
     for _ in 0..2 {
-        let res = replay
-            .get(app.url("/admin"))
-            .header("cookie", cookie.clone())
-            .send()
-            .await
-            .unwrap();
+        let res = replay(&app, &cookie).await;
         assert_eq!(res.status(), 303, "an idle session came back");
         app.clock.advance(Duration::minutes(1));
     }
