@@ -67,6 +67,9 @@ const RAW_TEXT: &[&str] = &[
 fn nesting_depth(html: &str, limit: usize) -> usize {
     let bytes = html.as_bytes();
     let mut open: Vec<String> = Vec::new();
+    // How many of each name are open, so an end tag that closes nothing
+    // costs no search (every search then pops what it passes: linear).
+    let mut open_count: std::collections::HashMap<String, usize> = Default::default();
     let mut deepest = 0;
     let mut i = 0;
     let name_at = |from: usize| -> (String, usize) {
@@ -83,8 +86,14 @@ fn nesting_depth(html: &str, limit: usize) -> usize {
             i = html[i..].find("-->").map_or(bytes.len(), |n| i + n + 3);
         } else if next == b'/' && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
             let (name, end) = name_at(i + 1);
-            if let Some(at) = open.iter().rposition(|n| *n == name) {
-                open.truncate(at);
+            if open_count.get(&name).is_some_and(|&n| n > 0)
+                && let Some(at) = open.iter().rposition(|n| *n == name)
+            {
+                for closed in open.drain(at..) {
+                    if let Some(n) = open_count.get_mut(&closed) {
+                        *n -= 1;
+                    }
+                }
             }
             i = end;
         } else if next.is_ascii_alphabetic() {
@@ -96,10 +105,19 @@ fn nesting_depth(html: &str, limit: usize) -> usize {
                 continue;
             }
             if RAW_TEXT.contains(&name.as_str()) {
+                // Skip to its end tag, comparing in place: copying the rest
+                // of the body per element would make this quadratic too.
                 let close = format!("</{name}");
-                let rest = html[i..].to_ascii_lowercase();
-                i = rest.find(&close).map_or(bytes.len(), |n| i + n);
+                i = (i..bytes.len())
+                    .filter(|&at| bytes[at] == b'<')
+                    .find(|&at| {
+                        bytes
+                            .get(at..at + close.len())
+                            .is_some_and(|b| b.eq_ignore_ascii_case(close.as_bytes()))
+                    })
+                    .unwrap_or(bytes.len());
             }
+            *open_count.entry(name.clone()).or_default() += 1;
             open.push(name);
             deepest = deepest.max(open.len());
             if deepest > limit {
@@ -333,6 +351,25 @@ mod tests {
         assert!(out.starts_with("<p>&lt;div&gt;"), "shown as text");
         assert!(!out.contains("<script"), "{out:.100}");
         assert!(!markdown_to_html(&"> ".repeat(150_000)).contains("<blockquote>"));
+    }
+
+    #[test]
+    fn counting_stays_linear_on_hostile_shapes() {
+        for hostile in [
+            "<style>".repeat(150_000),
+            "<script>x".repeat(100_000),
+            "</a>".repeat(250_000),
+            format!("{}{}", "<b>".repeat(MAX_NESTING), "</x>".repeat(250_000)),
+        ] {
+            let start = std::time::Instant::now();
+            let _ = check_body(&hostile);
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(1),
+                "{:?} for {:.20}",
+                start.elapsed(),
+                hostile
+            );
+        }
     }
 
     #[test]
