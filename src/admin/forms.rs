@@ -1,5 +1,5 @@
 //! Form bodies as name/value pairs: repeated names (several topics) work,
-//! and the guard reads a body once, hands it on, and handlers read it again.
+//! and the guard reads a body once and hands the fields on to the handler.
 
 use super::error::AdminError;
 use actix_web::HttpMessage;
@@ -50,8 +50,8 @@ impl FormFields {
     }
 }
 
-/// Reads the whole body (up to `limit` bytes), puts it back for the
-/// handler, and parses it when it is a URL-encoded form.
+/// Reads the whole body (up to `limit` bytes) and parses it when it is a
+/// URL-encoded form.
 pub async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<FormFields, AdminError> {
     let mut payload = req.take_payload();
     let mut body = bytes::BytesMut::new();
@@ -66,25 +66,25 @@ pub async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<FormFie
     let is_form = req
         .content_type()
         .eq_ignore_ascii_case("application/x-www-form-urlencoded");
-    let fields = if is_form {
+    // Only the parsed fields are kept (handlers read those): the raw bytes
+    // go now rather than doubling what a request holds.
+    Ok(if is_form {
         FormFields::parse(&body)
     } else {
         FormFields::default()
-    };
-    req.set_payload(Payload::from(body));
-    Ok(fields)
+    })
 }
 
 impl actix_web::FromRequest for FormFields {
     type Error = AdminError;
     type Future = std::future::Ready<Result<Self, AdminError>>;
 
-    /// The guard has read every state-changing request's form already.
+    /// The guard has read every state-changing request's form already; the
+    /// handler takes it over (a copy of a 2 MiB form would be waste).
     fn from_request(req: &actix_web::HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(
-            req.extensions()
-                .get::<FormFields>()
-                .cloned()
+            req.extensions_mut()
+                .remove::<FormFields>()
                 .ok_or(AdminError::BadRequest),
         )
     }
