@@ -4,11 +4,16 @@
 
 /// Character data: `&`, `<` and `>` escaped (`>` for `]]>`).
 pub(crate) fn push_text(out: &mut String, s: &str) {
+    push_replaced(out, s, ["&amp;", "&lt;", "&gt;"]);
+}
+
+/// `s` with `&`, `<` and `>` replaced by `with`'s three strings.
+fn push_replaced(out: &mut String, s: &str, with: [&str; 3]) {
     for c in s.chars() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
+            '&' => out.push_str(with[0]),
+            '<' => out.push_str(with[1]),
+            '>' => out.push_str(with[2]),
             c => out.push(c),
         }
     }
@@ -35,14 +40,7 @@ pub(crate) fn push_attr(out: &mut String, s: &str) {
 /// the typed characters, so a reader rendering it as HTML shows them as
 /// typed. Quotes need no escaping outside attributes.
 pub(crate) fn push_text_as_html(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;amp;"),
-            '<' => out.push_str("&amp;lt;"),
-            '>' => out.push_str("&amp;gt;"),
-            c => out.push(c),
-        }
-    }
+    push_replaced(out, s, ["&amp;amp;", "&amp;lt;", "&amp;gt;"]);
 }
 
 /// Plain text in an RSS element that readers render as HTML: escaped for
@@ -50,14 +48,7 @@ pub(crate) fn push_text_as_html(out: &mut String, s: &str) {
 /// reference `&#x26;`, as the RSS Best Practices Profile asks, so readers
 /// and validators can tell escaped text from markup.
 pub(crate) fn push_rss_text(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&#x26;amp;"),
-            '<' => out.push_str("&#x26;lt;"),
-            '>' => out.push_str("&#x26;gt;"),
-            c => out.push(c),
-        }
-    }
+    push_replaced(out, s, ["&#x26;amp;", "&#x26;lt;", "&#x26;gt;"]);
 }
 
 /// An RSS title: RSS cannot say whether a title is text or HTML, and
@@ -94,14 +85,7 @@ fn looks_like_html(s: &str) -> bool {
 /// Plain text in an RSS element read as plain text (a category): `&` and
 /// `<` as the hexadecimal references the RSS Best Practices Profile asks for.
 pub(crate) fn push_rss_plain(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&#x26;"),
-            '<' => out.push_str("&#x3C;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
+    push_replaced(out, s, ["&#x26;", "&#x3C;", "&gt;"]);
 }
 
 /// HTML in a CDATA section; a `]]>` inside is split across two sections.

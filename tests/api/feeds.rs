@@ -1,7 +1,7 @@
 //! What the feeds contain: visibility, order, limits, languages, ids, and
 //! well-formed output for hostile input.
 
-use crate::helpers::{header, release, spawn_app, spawn_app_with, t0};
+use crate::helpers::{header, html_text, release, spawn_app, spawn_app_with, t0};
 use chrono::Duration;
 use pressfeed::domain::Status;
 use pressfeed::feeds::{Site, render_atom, render_json, render_rss};
@@ -14,15 +14,6 @@ fn atom(body: &str) -> atom_syndication::Feed {
 
 fn rss(body: &str) -> rss::Channel {
     body.parse::<rss::Channel>().expect("RSS parses")
-}
-
-/// What a reader shows for text sent as HTML (RSS titles that could pass
-/// for HTML, Atom `type="html"` constructs). The feeds escape only these
-/// three, and RSS titles sent as text hold no entity reference to undo.
-fn html_text(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 #[tokio::test]

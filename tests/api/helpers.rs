@@ -180,3 +180,12 @@ pub fn content_length(head: &str) -> Option<usize> {
             .then(|| value.trim().parse().ok())?
     })
 }
+
+/// What a reader shows for text sent as HTML (RSS titles that could pass
+/// for HTML, Atom `type="html"` constructs). The feeds escape only these
+/// three, and RSS titles sent as text hold no entity reference to undo.
+pub fn html_text(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}

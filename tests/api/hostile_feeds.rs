@@ -2,16 +2,7 @@
 //! text, relative links, languages and direction (the W3C validator is run
 //! on the same cases by `.ci/run`'s w3c stage, on tests/data/adversarial.jsonl).
 
-use crate::helpers::{release, spawn_app};
-
-/// What a reader shows for text sent as HTML (RSS titles that could pass
-/// for HTML, Atom `type="html"` constructs). The feeds escape only these
-/// three, and RSS titles sent as text hold no entity reference to undo.
-fn html_text(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
+use crate::helpers::{html_text, release, spawn_app};
 
 const TYPED: &str = "Budget <b>cuts</b> & \"reforms\"";
 
