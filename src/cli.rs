@@ -132,7 +132,10 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             username,
             password_stdin,
         } => {
-            let store = open(&settings)?;
+            // Like the token commands: an account for a database that is not
+            // there (a lost data directory, a wrong path) would make an
+            // empty one that `serve` then starts on without a word.
+            let store = open_existing(&settings)?;
             let password = read_new_password(password_stdin)?;
             let name = service::create_admin(&store, &username, &password, chrono::Utc::now())
                 .map_err(account_error)?;
@@ -157,7 +160,7 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             name,
             expires_in_days,
         } => {
-            let store = open(&settings)?;
+            let store = open_existing(&settings)?;
             let token = service::create_token(&store, &name, expires_in_days, chrono::Utc::now())
                 .map_err(account_error)?;
             match expires_in_days {
@@ -170,7 +173,7 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::ListTokens => {
-            let store = open(&settings)?;
+            let store = open_existing(&settings)?;
             let tokens = store.tokens().context("reading the API tokens")?;
             print!("{}", token_table(&tokens, chrono::Utc::now()));
             Ok(())

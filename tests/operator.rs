@@ -468,6 +468,12 @@ fn commands_that_need_a_database_refuse_a_missing_one() {
         vec!["--db", db_arg, "export"],
         vec!["--db", db_arg, "backup", backup.to_str().unwrap()],
         vec!["--db", db_arg, "revoke-token", "ops"],
+        // Neither may the commands that add to it: an account or a token
+        // made after the data directory was lost would leave an empty
+        // database that `serve` starts on.
+        vec!["--db", db_arg, "list-tokens"],
+        vec!["--db", db_arg, "create-token", "ops"],
+        vec!["--db", db_arg, "create-admin", "alice", "--password-stdin"],
         vec![
             "--db",
             db_arg,

@@ -73,7 +73,10 @@ fn done_message(done: &str) -> Option<String> {
         }
         "saved" => "Changes saved.",
         "corrected" => "Correction saved: feeds show the release as updated, with the same id.",
-        "retracted" => "Retracted: it has left every feed and its page answers 410 Gone.",
+        "retracted" => {
+            "Retracted: it has left every feed, and its page shows your retraction notice \
+             instead of the release."
+        }
         "restored" => "Restored: it is published again.",
         _ => return None,
     };
@@ -418,7 +421,9 @@ async fn render_form(
                     String::new()
                 }
             ),
-            ListStatus::Retracted => "Retracted: its page answers 410 Gone.".to_owned(),
+            ListStatus::Retracted => {
+                "Retracted: it is in no feed, and its page shows the retraction notice.".to_owned()
+            }
         };
         ExistingView {
             id: r.id,

@@ -92,6 +92,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("the release is invalid")]
     Invalid(Vec<FieldError>),
+    /// A list query's parameters out of range or not numbers.
+    #[error("the query is invalid")]
+    InvalidQuery(Vec<FieldError>),
     #[error("{0}")]
     Conflict(String),
     #[error(transparent)]
@@ -138,7 +141,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid(_) | ApiError::InvalidQuery(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Store(e) => match e.unavailable() {
                 Some(Unavailable::Full) => StatusCode::INSUFFICIENT_STORAGE,
@@ -168,7 +171,7 @@ impl ResponseError for ApiError {
             None => self.to_string(),
         };
         let errors = match self {
-            ApiError::Invalid(e) => Some(e.as_slice()),
+            ApiError::Invalid(e) | ApiError::InvalidQuery(e) => Some(e.as_slice()),
             _ => None,
         };
         let mut res = HttpResponse::build(status);
@@ -263,10 +266,12 @@ pub struct ListQuery {
     lang: String,
     #[serde(default)]
     q: String,
+    /// Read as text so that `-1` or `abc` gets the same 422 as a number
+    /// out of range, naming the field, not serde's query error.
     #[serde(default)]
-    limit: Option<usize>,
+    limit: Option<String>,
     #[serde(default)]
-    offset: Option<usize>,
+    offset: Option<String>,
 }
 
 /// Most releases one list answer holds.
@@ -277,24 +282,27 @@ const MAX_OFFSET: usize = 1_000_000_000;
 
 /// `limit` (default 50) and `offset` (default 0), each in its range.
 fn page_range(
-    limit: Option<usize>,
-    offset: Option<usize>,
+    limit: Option<&str>,
+    offset: Option<&str>,
 ) -> Result<(usize, usize), Vec<FieldError>> {
-    let limit = limit.unwrap_or(50);
-    let offset = offset.unwrap_or(0);
     let mut errors = Vec::new();
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        errors.push(FieldError {
-            field: "limit".into(),
-            message: format!("{limit} is not from 1 to {MAX_LIMIT}"),
-        });
-    }
-    if offset > MAX_OFFSET {
-        errors.push(FieldError {
-            field: "offset".into(),
-            message: format!("{offset} is not from 0 to {MAX_OFFSET}"),
-        });
-    }
+    let mut in_range = |field: &str, typed: Option<&str>, default, min, max| {
+        let Some(typed) = typed else {
+            return default;
+        };
+        match typed.trim().parse::<usize>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            _ => {
+                errors.push(FieldError {
+                    field: field.into(),
+                    message: format!("{typed:?} is not a whole number from {min} to {max}"),
+                });
+                default
+            }
+        }
+    };
+    let limit = in_range("limit", limit, 50, 1, MAX_LIMIT);
+    let offset = in_range("offset", offset, 0, 0, MAX_OFFSET);
     if errors.is_empty() {
         Ok((limit, offset))
     } else {
@@ -323,7 +331,8 @@ async fn list(
             }])
         })?),
     };
-    let (limit, offset) = page_range(q.limit, q.offset).map_err(ApiError::Invalid)?;
+    let (limit, offset) =
+        page_range(q.limit.as_deref(), q.offset.as_deref()).map_err(ApiError::InvalidQuery)?;
     let filter = ReleaseFilter {
         status,
         topic: Some(q.topic),

@@ -39,6 +39,7 @@ pub fn cleaned_markdown(markdown: &str) -> Option<String> {
         match event {
             Event::Html(raw) | Event::InlineHtml(raw) => {
                 let (clean, removed) = sanitize_html_reporting(&raw);
+                let clean = without_added_end_tag(&raw, clean);
                 if !removed.is_empty() {
                     let text = if clean.trim().is_empty() {
                         String::new()
@@ -81,6 +82,28 @@ pub fn cleaned_markdown(markdown: &str) -> Option<String> {
     (removed.is_empty() && visible_text(&html) == visible_text(&original)).then_some(out)
 }
 
+/// Inline HTML comes one tag at a time (`<a href="…">`, its text and
+/// `</a>` are separate events). Cleaned alone, a start tag gets the end
+/// tag the sanitiser closes it with: kept, that would put an empty element
+/// in the text and leave the typed end tag stray
+/// (`<a rel="…"></a>two</a>`).
+fn without_added_end_tag(raw: &str, clean: String) -> String {
+    if raw.contains("</") {
+        return clean;
+    }
+    match clean.rfind("</") {
+        Some(i)
+            if clean.ends_with('>')
+                && clean[i + 2..clean.len() - 1]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            clean[..i].to_owned()
+        }
+        _ => clean,
+    }
+}
+
 fn html_attr(s: &str) -> String {
     s.replace('&', "&amp;").replace('"', "&quot;")
 }
@@ -118,6 +141,16 @@ mod tests {
     fn cleans_attributes_of_pasted_html() {
         let md = cleaned_markdown("<p onclick=\"x()\">Pasted <b>HTML</b></p>\n\nMore.").unwrap();
         assert_eq!(md, "<p>Pasted <b>HTML</b></p>\n\nMore.");
+    }
+
+    /// An unsafe link typed as HTML inside a paragraph keeps its text and
+    /// its one end tag: no empty link, nothing stray.
+    #[test]
+    fn an_inline_tag_is_cleaned_without_closing_it() {
+        let md = cleaned_markdown("See <a href=\"javascript:alert(2)\">two</a> now.").unwrap();
+        assert_eq!(md, "See <a rel=\"noopener noreferrer\">two</a> now.");
+        let md = cleaned_markdown("A <b onclick=\"x()\">bold</b> word.").unwrap();
+        assert_eq!(md, "A <b>bold</b> word.");
     }
 
     /// A script inside a paragraph comes as separate pieces; cleaning the

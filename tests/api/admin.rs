@@ -516,6 +516,12 @@ async fn the_form_publishes_corrects_retracts_and_restores() {
     )
     .await;
     assert_eq!(res.status(), 303);
+    // The page it lands on says what happened in the same words.
+    let landed = res.headers().get("location").unwrap().to_str().unwrap();
+    let after = app.text(landed).await;
+    assert!(after.contains("left every feed"), "{after}");
+    assert!(after.contains("retraction notice"), "{after}");
+    assert!(!after.contains("410"), "{after}");
     let gone = app.get("/releases/budget-2026-announced").await;
     assert_eq!(gone.status(), 410);
     assert!(gone.text().await.unwrap().contains("Issued in error."));
