@@ -721,9 +721,16 @@ async fn submit(
     let st = state.clone();
     let e = edit.clone();
     let authority = state.tag_authority.clone();
+    let typed = schedule.clone();
     let result = web::block(move || -> Result<_, WriteError> {
         match publish {
             Some(p) => {
+                let p = match (p, id, &scheduled_at) {
+                    (Publish::Keep, Some(id), Some(Ok(t))) => {
+                        keep_or_reschedule(&st, id, &typed, *t, now)?
+                    }
+                    (p, ..) => p,
+                };
                 let (saved, removed) =
                     service::save_release_edit(&st.store, id, &e, p, now, &authority)?;
                 let r = st.store.release_by_id(saved)?.ok_or(WriteError::NotFound)?;
@@ -819,6 +826,29 @@ async fn submit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// "Save (stays scheduled)" — the default button, what Enter presses —
+/// with another time typed in "Publish at": the typed time is the embargo
+/// the admin means now (an embargo moved later, say), so the release is
+/// rescheduled to it (or refused, if it has passed), never kept silently at
+/// the old time. Compared as the form shows times, to the minute, so an API
+/// time with seconds is not moved by a save that did not touch it.
+fn keep_or_reschedule(
+    state: &AppState,
+    id: i64,
+    typed: &str,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Publish, WriteError> {
+    let r = state.store.release_by_id(id)?.ok_or(WriteError::NotFound)?;
+    let moved = ListStatus::of(&r, now) == ListStatus::Scheduled
+        && typed.trim() != views::office_input_value(state, r.published_at);
+    Ok(if moved {
+        Publish::At(at)
+    } else {
+        Publish::Keep
+    })
 }
 
 /// The banner over a refused form.

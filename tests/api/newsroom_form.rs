@@ -229,6 +229,53 @@ async fn a_draft_keeps_its_planned_time() {
     assert_eq!(input_value(&page, "schedule").as_deref(), Some(""));
 }
 
+/// A scheduled release's default button, "Save (stays scheduled)", used
+/// to drop a new time typed in "Publish at": an embargo moved later still
+/// went out at the old time.
+#[tokio::test]
+async fn saving_a_scheduled_release_with_a_new_time_moves_it() {
+    let (app, csrf) = paris_newsroom().await;
+    let mut f = fields(&csrf, "Moved embargo", "schedule");
+    f.push(("schedule", "2026-03-24T09:00"));
+    let res = post_form(&app, "/admin/releases/new", &f).await;
+    assert_eq!(res.status(), 303);
+    let id = edit_id(&res);
+    let path = format!("/admin/releases/{id}/edit");
+    let page = app.text(&path).await;
+    assert_eq!(buttons(&page)[0].0, "save", "the default button");
+    // The embargo is extended by two days; the admin presses Enter.
+    let mut f = fields(&csrf, "Moved embargo", "save");
+    f.push(("schedule", "2026-03-26T09:00"));
+    let res = post_form(&app, &path, &f).await;
+    assert_eq!(res.status(), 303);
+    let page = app.text(&path).await;
+    assert_eq!(
+        input_value(&page, "schedule").as_deref(),
+        Some("2026-03-26T09:00")
+    );
+    // Not out at the old time.
+    app.clock.advance(Duration::days(23));
+    assert!(!app.text("/feed.atom").await.contains("Moved embargo"));
+    app.clock.advance(Duration::days(-23));
+    // A time that has passed is refused, not ignored.
+    let mut f = fields(&csrf, "Moved embargo", "save");
+    f.push(("schedule", "2026-02-01T09:00"));
+    let res = post_form(&app, &path, &f).await;
+    assert_eq!(res.status(), 422);
+    // Saving with the time as shown keeps it.
+    let mut f = fields(&csrf, "Moved embargo, retitled", "save");
+    f.push(("schedule", "2026-03-26T09:00"));
+    let res = post_form(&app, &path, &f).await;
+    assert_eq!(res.status(), 303);
+    let r = app.store().release_by_id(id).unwrap().unwrap();
+    assert_eq!(r.title, "Moved embargo, retitled");
+    assert_eq!(
+        r.published_at.to_rfc3339(),
+        "2026-03-26T08:00:00+00:00",
+        "09:00 in Paris"
+    );
+}
+
 /// Item 3: "Schedule" without a time showed its message only beside the
 /// field, with no banner at the top.
 #[tokio::test]
