@@ -722,6 +722,12 @@ async fn submit(
     let e = edit.clone();
     let authority = state.tag_authority.clone();
     let typed = schedule.clone();
+    // A preview goes ahead with a "Publish at" it cannot read, and says so
+    // beside the field: otherwise the mistake shows only at the save.
+    let unreadable_time: Vec<ValidationError> = match &scheduled_at {
+        Some(Err(message)) => vec![ValidationError::new("schedule", message.clone())],
+        _ => Vec::new(),
+    };
     let result = web::block(move || -> Result<_, WriteError> {
         match publish {
             Some(p) => {
@@ -809,6 +815,7 @@ async fn submit(
                 ),
                 preview: Some(preview),
                 sanitiser_report: sanitiser_report(&prepared.removed, false),
+                errors: unreadable_time,
                 ..Default::default()
             };
             render_form(&state, &admin, input, StatusCode::OK).await

@@ -276,6 +276,24 @@ async fn saving_a_scheduled_release_with_a_new_time_moves_it() {
     );
 }
 
+/// A preview with a "Publish at" that cannot be read (here a time the
+/// clock change skips) used to preview as "now" without a word.
+#[tokio::test]
+async fn a_preview_says_when_the_typed_time_cannot_be_read() {
+    let (app, csrf) = paris_newsroom().await;
+    let mut f = fields(&csrf, "Clock change", "preview");
+    f.push(("schedule", "2026-03-29T02:30"));
+    let res = post_form(&app, "/admin/releases/new", &f).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"preview-address\""), "still a preview");
+    assert!(
+        page.contains("does not exist in Europe/Paris (a clock change)"),
+        "{page}"
+    );
+    assert_eq!(app.store().count_releases().unwrap(), 0);
+}
+
 /// Item 3: "Schedule" without a time showed its message only beside the
 /// field, with no banner at the top.
 #[tokio::test]
