@@ -94,11 +94,11 @@ pub fn import(
     progress: &mut dyn FnMut(usize),
 ) -> Result<ImportReport, ImportError> {
     // The same horizon as the form and the API, for releases that would be
-    // published by themselves one day.
+    // published one day (a draft's time is its plan, bounded like the form's).
     let too_far: Vec<LineError> = drafts
         .iter()
         .zip(lines)
-        .filter(|(d, _)| d.status == Status::Published)
+        .filter(|(d, _)| d.status != Status::Retracted)
         .filter_map(|(d, &line)| {
             check_horizon("published_at", d.published_at, now).map(|e| LineError {
                 line,
@@ -636,7 +636,7 @@ pub fn save_api_release(
     authority: &str,
 ) -> Result<(SaveOutcome, Release), WriteError> {
     let mut draft = input.validate().map_err(WriteError::Invalid)?;
-    if draft.status == Status::Published
+    if draft.status != Status::Retracted
         && let Some(e) = check_horizon("published_at", draft.published_at, now)
     {
         return Err(WriteError::Invalid(vec![e]));

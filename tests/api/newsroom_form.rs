@@ -380,6 +380,27 @@ async fn schedule_times_beyond_five_years_are_refused() {
             .unwrap()
             .contains("more than 5 years ahead")
     );
+    // A draft's planned time too, as in the form (it was stored as given).
+    let res = app
+        .client
+        .put(app.url("/api/v1/releases/far"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "slug": "far", "title": "Far", "body_html": "<p>x</p>",
+            "organization": "O", "lang": "en", "status": "draft",
+            "published_at": "9999-01-01T00:00:00Z", "topics": [],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("more than 5 years ahead")
+    );
+    assert_eq!(app.store().count_releases().unwrap(), 1);
     // And so does an import, naming the line.
     let line = r#"{"slug":"far","title":"Far","body_html":"<p>x</p>","organization":"O","lang":"en","published_at":"9999-01-01T00:00:00Z"}"#;
     let (drafts, lines) =
