@@ -422,6 +422,35 @@ fn logs_in_a_file_have_no_colour_and_round_durations() {
     }
 }
 
+/// Malformed requests are the client's mistake: the log keeps ERROR for the
+/// server's own failures (actix-http logged each one as an ERROR).
+#[test]
+fn malformed_requests_are_not_logged_as_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("p.db");
+    let log = tmp.path().join("server.log");
+    let server = Server::start(&db, &["--init"], &log);
+    for garbage in [
+        "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "\x01\x02 nonsense\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost x\r\n\r\n",
+    ] {
+        let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(garbage.as_bytes()).unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 400"),
+            "{garbage:?}: {answer:?}"
+        );
+    }
+    assert_eq!(server.get("/healthz").status, 200);
+    server.stop();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains("ERROR"), "{text}");
+}
+
 #[test]
 fn export_into_a_closed_pipe_stops_quietly() {
     let tmp = tempfile::tempdir().unwrap();

@@ -18,7 +18,7 @@ use futures_core::ready;
 use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::codec::{Decoder as _, Encoder as _};
-use tracing::{error, trace};
+use tracing::{debug, error, trace};
 
 use super::{
     codec::{Codec, Framing},
@@ -1328,7 +1328,19 @@ where
                     if state_is_none && inner_p.write_buf.is_empty() && inner_p.write_body.is_none()
                     {
                         if let Some(err) = inner_p.error.take() {
-                            error!("stream error: {}", &err);
+                            // pressfeed patch: a client's malformed, slow or
+                            // vanished request is its mistake, not the
+                            // server's; at ERROR level anyone could fill the
+                            // operator's error log at will.
+                            match err {
+                                DispatchError::Parse(_)
+                                | DispatchError::Io(_)
+                                | DispatchError::SlowRequestTimeout
+                                | DispatchError::DisconnectTimeout => {
+                                    debug!("stream error: {}", &err)
+                                }
+                                _ => error!("stream error: {}", &err),
+                            }
                             return Poll::Ready(Err(err));
                         }
 
