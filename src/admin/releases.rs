@@ -567,8 +567,7 @@ pub async fn edit_form(
     // A scheduled release shows its time; a draft its planned time, while
     // that is still ahead.
     let schedule = match ListStatus::of(&release, now) {
-        ListStatus::Scheduled => views::office_input_value(&state, release.published_at),
-        ListStatus::Draft if release.published_at > now => {
+        ListStatus::Scheduled | ListStatus::Draft if release.published_at > now => {
             views::office_input_value(&state, release.published_at)
         }
         _ => String::new(),
