@@ -1,5 +1,7 @@
 use super::releases::{RELEASE_COLUMNS, TOPICS_OF_RELEASE_SQL, attach_topics, release_from_row};
-use super::scopes::{GLOBAL_NEWEST_SQL, TOPIC_NEWEST_SQL, ceil_secs, last_modified_secs};
+use super::scopes::{
+    GLOBAL_NEWEST_SQL, GLOBAL_STAMP_SQL, TOPIC_NEWEST_SQL, ceil_secs, last_modified_secs,
+};
 use super::topics::find_topic;
 use super::{Result, Store, from_ms, to_ms};
 use crate::model::{FeedScope, FeedSnapshot, Tombstone};
@@ -34,8 +36,6 @@ const TOMBSTONE_EXPIRED_SQL: &str = "SELECT r.retracted_at FROM releases r \
      AND (?2 IS NULL OR EXISTS \
      (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = ?2)) \
      ORDER BY r.retracted_at DESC LIMIT 1";
-/// When the global feeds last changed visibly (see `scopes.rs`).
-const ALL_CHANGED_SQL: &str = "SELECT value FROM site_state WHERE key = 'feed_changed_at'";
 
 impl Store {
     /// Reads one feed's items and validators at `now`, in one transaction.
@@ -75,7 +75,7 @@ impl Store {
                     .prepare_cached(ALL_NEXT_SQL)?
                     .query_row([now_ms], |r| r.get(0))?;
                 let changed: i64 = tx
-                    .prepare_cached(ALL_CHANGED_SQL)?
+                    .prepare_cached(GLOBAL_STAMP_SQL)?
                     .query_row([], |r| r.get(0))?;
                 (None, items, next, changed)
             }
@@ -175,7 +175,7 @@ impl Store {
                 .replace("?3", "1"),
             ALL_NEXT_SQL.replace("?1", "0"),
             TOPIC_NEXT_SQL.replace("?1", "0").replace("?2", "1"),
-            ALL_CHANGED_SQL.to_owned(),
+            GLOBAL_STAMP_SQL.to_owned(),
             TOMBSTONES_SQL
                 .replace("?1", "0")
                 .replace("?2", "1")

@@ -21,7 +21,9 @@ use super::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
 
-const GLOBAL_STAMP_SQL: &str = "SELECT value FROM site_state WHERE key = 'feed_changed_at'";
+/// The global feeds' stamp (read by writers and by the feed snapshot).
+pub(super) const GLOBAL_STAMP_SQL: &str =
+    "SELECT value FROM site_state WHERE key = 'feed_changed_at'";
 const TOPIC_LIST_STAMP_SQL: &str = "SELECT value FROM site_state WHERE key = 'topics_changed_at'";
 /// The newest visible release everywhere: when it was published and last written.
 pub(super) const GLOBAL_NEWEST_SQL: &str = "SELECT published_at, changed_at FROM releases \
