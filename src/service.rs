@@ -780,10 +780,7 @@ pub fn delete_topic(store: &Store, slug: &str, now: DateTime<Utc>) -> Result<(),
             "topic",
             format!(
                 "{} this topic; it can be deleted once none does",
-                match n {
-                    1 => "1 release uses".to_owned(),
-                    n => format!("{n} releases use"),
-                }
+                crate::wording::counted(n as u64, "release uses", "releases use")
             ),
         )),
     }
