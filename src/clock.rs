@@ -30,6 +30,11 @@ impl Clock {
         }
     }
 
+    /// Whether this clock only moves when told (waiting does not move it).
+    pub fn is_manual(&self) -> bool {
+        self.manual.is_some()
+    }
+
     /// Moves a manual clock; does nothing to the system clock.
     pub fn set(&self, t: DateTime<Utc>) {
         if let Some(ms) = &self.manual {

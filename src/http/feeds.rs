@@ -56,6 +56,16 @@ async fn serve(
         })
         .await?;
     }
+    // A second visible change within one second stamps its version with the
+    // next second; the answer waits for that second (under a second) so it
+    // carries a Last-Modified no later than its Date, as caches and checkers
+    // expect on every 200. A manual clock is not moved by waiting: there the
+    // answer goes without Last-Modified instead (`respond`).
+    if !state.clock.is_manual()
+        && let Ok(wait) = (rep.last_modified - state.clock.now()).to_std()
+    {
+        actix_web::rt::time::sleep(wait.min(std::time::Duration::from_secs(1))).await;
+    }
     let res = rep.respond(req, &state.feed_freshness, state.clock.now());
     state
         .cache
