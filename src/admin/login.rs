@@ -6,7 +6,7 @@ use super::limiter::Admission;
 use super::session::{self, SessionData};
 use super::verifier::Busy;
 use super::views::{AdminPage, see_other};
-use super::{AdminError, AdminState, CurrentAdmin, credentials, html_response};
+use super::{AdminError, AdminState, CurrentAdmin, html_response};
 use crate::http::AppState;
 use actix_session::{Session, SessionExt};
 use actix_web::http::StatusCode;
@@ -141,7 +141,7 @@ pub async fn submit(
     let now = state.clock.now();
     let next = fields.get("next").to_owned();
     let typed = fields.get("username").to_owned();
-    let username = credentials::parse_username(&typed).unwrap_or_default();
+    let username = crate::authentication::parse_username(&typed).unwrap_or_default();
     let password = fields.get("password").to_owned();
     // A draft rides along only on a sign-in page made for a lapsed session
     // of the admin who typed it (see `expired`).

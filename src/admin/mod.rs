@@ -9,7 +9,6 @@
 //! state-changing request without the session's CSRF token, before any
 //! handler runs. Only the sign-in form is public.
 
-pub mod credentials;
 mod error;
 mod forms;
 pub mod limiter;

@@ -6,8 +6,8 @@
 //! decides whether the session is still open.
 
 use super::CurrentAdmin;
-use super::credentials::{constant_time_eq, random_hex, token_digest};
 use super::error::AdminError;
+use crate::authentication::{constant_time_eq, random_hex, token_digest};
 use crate::config::Settings;
 use crate::http::AppState;
 use actix_session::config::{BrowserSession, CookieContentSecurity};

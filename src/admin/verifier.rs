@@ -8,7 +8,7 @@
 //! memory is bounded by `permits × 19 MiB` whatever arrives, and a request
 //! that finds every permit taken waits briefly, then gets a 429.
 
-use super::credentials::{self, MAX_PASSWORD_BYTES};
+use crate::authentication::{self, MAX_PASSWORD_BYTES};
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -116,7 +116,7 @@ impl Verify<'_> {
         c.peak.fetch_max(now, Ordering::SeqCst);
         c.verified.fetch_add(1, Ordering::SeqCst);
         let matches = phc
-            .or(credentials::dummy_hash())
+            .or(authentication::dummy_hash())
             .is_some_and(|p| self.matches(password, p));
         c.running.fetch_sub(1, Ordering::SeqCst);
         matches && phc.is_some()
@@ -159,7 +159,7 @@ impl Verify<'_> {
                 &mut area[..blocks],
             )
             .is_ok()
-            && credentials::constant_time_eq_bytes(&out, expected.as_bytes())
+            && authentication::constant_time_eq_bytes(&out, expected.as_bytes())
     }
 }
 
@@ -170,7 +170,7 @@ mod tests {
     #[actix_web::test]
     async fn checks_match_the_hasher_and_reuse_their_work_area() {
         let checks = Arc::new(PasswordChecks::new(1));
-        let phc = credentials::hash_password("correct horse battery").unwrap();
+        let phc = authentication::hash_password("correct horse battery").unwrap();
         for (password, want) in [
             ("correct horse battery", true),
             ("wrong horse battery", false),

@@ -206,7 +206,7 @@ async fn bearer_guard(
         return Ok(req.into_response(ApiError::Unauthorized.error_response()));
     };
     let now = state.clock.now();
-    let digest = crate::admin::credentials::token_digest(&token);
+    let digest = crate::authentication::token_digest(&token);
     let found = web::block(move || state.store.use_token(&digest, now)).await;
     let client = match found {
         Ok(Ok(Some(t))) => ApiClient { token_name: t.name },
