@@ -1,6 +1,6 @@
 //! Plain data the store hands out. Nothing here knows SQL.
 
-use crate::domain::{Lang, Slug, Status};
+use crate::domain::{Lang, Lifecycle, Slug, State, Status};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,21 +44,17 @@ pub struct Release {
     pub topics: Vec<TopicRef>,
 }
 
-/// Where a release stands for the public at a given instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Visibility {
-    Visible,
-    Retracted,
-    Hidden,
-}
-
 impl Release {
-    pub fn visibility(&self, now: DateTime<Utc>) -> Visibility {
-        match self.status {
-            Status::Published if self.published_at <= now => Visibility::Visible,
-            Status::Retracted => Visibility::Retracted,
-            _ => Visibility::Hidden,
+    pub fn lifecycle(&self) -> Lifecycle {
+        Lifecycle {
+            status: self.status,
+            published_at: self.published_at,
         }
+    }
+
+    /// Where it stands for readers at `now` (the one rule; see `Lifecycle`).
+    pub fn state(&self, now: DateTime<Utc>) -> State {
+        self.lifecycle().state(now)
     }
 
     pub fn lang_tag(&self) -> Lang {

@@ -6,11 +6,12 @@
 use super::forms::FormFields;
 use super::views::{self, AdminPage, Choice, see_other};
 use super::{AdminError, CurrentAdmin, html_response};
+use crate::domain::State;
 use crate::domain::{Lang, Removed, Status, ValidationError};
 use crate::http::AppState;
 use crate::model::Release;
 use crate::service::{self, Publish, ReleaseEdit, WriteError};
-use crate::store::{ListStatus, ReleaseFilter};
+use crate::store::ReleaseFilter;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -107,7 +108,7 @@ pub async fn list(
     let q = query.into_inner();
     let now = state.clock.now();
     let filter = ReleaseFilter {
-        status: ListStatus::parse(&q.status),
+        status: State::parse(&q.status),
         topic: Some(q.topic.clone()),
         lang: Some(q.lang.clone()),
         title: Some(q.q.clone()),
@@ -127,17 +128,17 @@ pub async fn list(
     let rows = items
         .into_iter()
         .map(|r| {
-            let status = ListStatus::of(&r, now);
+            let status = r.state(now);
             let when = match status {
-                ListStatus::Draft if r.published_at > now => format!(
+                State::Draft if r.published_at > now => format!(
                     "created {}; planned for {}",
                     views::office_time(&state, r.created_at),
                     views::going_out(&state, r.published_at, now)
                 ),
-                ListStatus::Draft => {
+                State::Draft => {
                     format!("created {}", views::office_time(&state, r.created_at))
                 }
-                ListStatus::Scheduled => {
+                State::Scheduled => {
                     format!("at {}", views::going_out(&state, r.published_at, now))
                 }
                 _ => views::office_time(&state, r.published_at),
@@ -145,8 +146,7 @@ pub async fn list(
             let lang = r.lang_tag();
             ListRow {
                 id: r.id,
-                public_url: (status == ListStatus::Published)
-                    .then(|| format!("/releases/{}", r.slug)),
+                public_url: (status == State::Public).then(|| format!("/releases/{}", r.slug)),
                 title: r.title,
                 status: status.as_str(),
                 when,
@@ -169,7 +169,7 @@ pub async fn list(
     };
     let statuses = std::iter::once(choice("", "any status", &q.status))
         .chain(
-            ListStatus::ALL
+            State::ALL
                 .iter()
                 .map(|s| choice(s.as_str(), s.as_str(), &q.status)),
         )
@@ -405,14 +405,14 @@ async fn render_form(
     })
     .await??;
     let existing = existing.map(|(r, locked)| {
-        let status = ListStatus::of(&r, now);
+        let status = r.state(now);
         let status_line = match status {
-            ListStatus::Draft => "Draft: not published.".to_owned(),
-            ListStatus::Scheduled => format!(
+            State::Draft => "Draft: not published.".to_owned(),
+            State::Scheduled => format!(
                 "Scheduled: appears by itself at {}.",
                 views::going_out(state, r.published_at, now)
             ),
-            ListStatus::Published => format!(
+            State::Public => format!(
                 "Published {}{}.",
                 views::office_time(state, r.published_at),
                 if r.is_updated() {
@@ -421,7 +421,7 @@ async fn render_form(
                     String::new()
                 }
             ),
-            ListStatus::Retracted => {
+            State::Retracted => {
                 "Retracted: it is in no feed, and its page shows the retraction notice.".to_owned()
             }
         };
@@ -429,11 +429,11 @@ async fn render_form(
             id: r.id,
             status: status.as_str(),
             status_line,
-            public_url: (status == ListStatus::Published).then(|| format!("/releases/{}", r.slug)),
+            public_url: (status == State::Public).then(|| format!("/releases/{}", r.slug)),
             slug: r.slug,
             slug_locked: locked,
-            retracted: status == ListStatus::Retracted,
-            published: status == ListStatus::Published,
+            retracted: status == State::Retracted,
+            published: status == State::Public,
         }
     });
     let v = input.edit;
@@ -566,8 +566,8 @@ pub async fn edit_form(
     let now = state.clock.now();
     // A scheduled release shows its time; a draft its planned time, while
     // that is still ahead.
-    let schedule = match ListStatus::of(&release, now) {
-        ListStatus::Scheduled | ListStatus::Draft if release.published_at > now => {
+    let schedule = match release.state(now) {
+        State::Scheduled | State::Draft if release.published_at > now => {
             views::office_input_value(&state, release.published_at)
         }
         _ => String::new(),
@@ -752,7 +752,7 @@ async fn submit(
                 };
                 let visible = existing
                     .as_ref()
-                    .is_some_and(|r| r.status != Status::Draft && r.published_at <= now);
+                    .is_some_and(|r| r.state(now) == State::Public);
                 let p = match scheduled_at {
                     _ if visible => Publish::Keep,
                     Some(Ok(t)) if t > now => Publish::At(t),
@@ -786,11 +786,11 @@ async fn submit(
     .await?;
     match result {
         Ok(Ok((saved_id, r, removed))) => {
-            let done = match (action.as_str(), ListStatus::of(&r, now)) {
-                (_, ListStatus::Draft) => "draft",
-                (_, ListStatus::Scheduled) => "scheduled",
-                ("publish" | "publish-now", ListStatus::Published) => "published",
-                (_, ListStatus::Published) if r.is_updated() => "corrected",
+            let done = match (action.as_str(), r.state(now)) {
+                (_, State::Draft) => "draft",
+                (_, State::Scheduled) => "scheduled",
+                ("publish" | "publish-now", State::Public) => "published",
+                (_, State::Public) if r.is_updated() => "corrected",
                 _ => "saved",
             };
             let report = if removed.is_empty() {
@@ -848,7 +848,7 @@ fn keep_or_reschedule(
     now: DateTime<Utc>,
 ) -> Result<Publish, WriteError> {
     let r = state.store.release_by_id(id)?.ok_or(WriteError::NotFound)?;
-    let moved = ListStatus::of(&r, now) == ListStatus::Scheduled
+    let moved = r.state(now) == State::Scheduled
         && typed.trim() != views::office_input_value(state, r.published_at);
     Ok(if moved {
         Publish::At(at)

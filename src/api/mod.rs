@@ -5,10 +5,11 @@
 //! paths included, before any handler runs.
 
 use crate::domain::ReleaseInput;
+use crate::domain::State;
 use crate::http::AppState;
 use crate::model::{Release, SaveOutcome};
 use crate::service::{self, ApiWrite, WriteError};
-use crate::store::{ListStatus, ReleaseFilter, StoreError, Unavailable};
+use crate::store::{ReleaseFilter, StoreError, Unavailable};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
@@ -250,7 +251,7 @@ pub struct ApiRelease {
 fn api_release(state: &AppState, r: Release) -> ApiRelease {
     let now = state.clock.now();
     ApiRelease {
-        state: ListStatus::of(&r, now).as_str(),
+        state: r.state(now).as_str(),
         url: state.site.release_url(&r.slug),
         release: r.into_input(),
     }
@@ -324,7 +325,7 @@ async fn list(
     let q = query.into_inner();
     let status = match q.status.as_str() {
         "" => None,
-        s => Some(ListStatus::parse(s).ok_or_else(|| {
+        s => Some(State::parse(s).ok_or_else(|| {
             ApiError::Invalid(vec![FieldError {
                 field: "status".into(),
                 message: format!("{s:?} is not one of draft, scheduled, published, retracted"),

@@ -4,6 +4,7 @@
 mod cleaned_markdown;
 mod html;
 mod lang;
+mod lifecycle;
 #[cfg(test)]
 mod proptests;
 mod release;
@@ -18,6 +19,7 @@ pub use html::{
     markdown_to_html_reporting, resolve_relative_urls, sanitize_html, sanitize_html_reporting,
 };
 pub use lang::Lang;
+pub use lifecycle::{Lifecycle, State};
 pub use release::{ReleaseDraft, ReleaseInput, Status, parse_instant};
 pub use removed::Removed;
 pub use slug::Slug;

@@ -98,6 +98,15 @@ pub struct ReleaseDraft {
     pub retraction_note: Option<String>,
 }
 
+impl ReleaseDraft {
+    pub fn lifecycle(&self) -> super::Lifecycle {
+        super::Lifecycle {
+            status: self.status,
+            published_at: self.published_at,
+        }
+    }
+}
+
 fn keep<T>(errors: &mut Vec<ValidationError>, r: Result<T, ValidationError>) -> Option<T> {
     r.map_err(|e| errors.push(e)).ok()
 }

@@ -3,7 +3,8 @@
 use super::AppState;
 use super::error::AppError;
 use crate::domain::Lang;
-use crate::model::{FeedScope, Release, Topic, TopicRef, Visibility};
+use crate::domain::State;
+use crate::model::{FeedScope, Release, Topic, TopicRef};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
@@ -243,9 +244,9 @@ pub async fn release(
     let found = blocking(&state, move |s| Ok(s.store.release_by_slug(&slug)?)).await?;
     let release = found.ok_or(AppError::NotFound)?;
     let site_title = &state.settings.site_title;
-    match release.visibility(state.clock.now()) {
-        Visibility::Hidden => Err(AppError::NotFound),
-        Visibility::Retracted => {
+    match release.state(state.clock.now()) {
+        State::Draft | State::Scheduled => Err(AppError::NotFound),
+        State::Retracted => {
             let lang = release.lang_tag();
             let mut page = PageInfo::new(&state, String::new(), "/feed", site_title);
             page.titled_for(&release, format!("Retracted: {}", release.title));
@@ -265,7 +266,7 @@ pub async fn release(
             );
             Ok(res)
         }
-        Visibility::Visible => {
+        State::Public => {
             // Autodiscovery points at the release's first topic when it has one.
             let (stem, feed_title) = match release.topics.first() {
                 Some(t) => (

@@ -6,8 +6,9 @@ use super::WriteError;
 use super::horizon::check_horizon;
 use super::topics::check_new_topics;
 use crate::domain::{
-    ReleaseDraft as Draft, ReleaseInput, Removed, Slug, Status, ValidationError, check_markdown,
-    clean_name, clean_optional, cleaned_markdown, markdown_to_html, markdown_to_html_reporting,
+    ReleaseDraft as Draft, ReleaseInput, Removed, Slug, State, Status, ValidationError,
+    check_markdown, clean_name, clean_optional, cleaned_markdown, markdown_to_html,
+    markdown_to_html_reporting,
 };
 use crate::model::{Release, SaveOutcome};
 use crate::store::{NewTopic, Store, StoreError};
@@ -124,7 +125,7 @@ pub fn prepare_release_edit(
     now: DateTime<Utc>,
 ) -> Result<PreparedRelease, WriteError> {
     let mut errors = Vec::new();
-    let visible = existing.is_some_and(|r| r.status == Status::Published && r.published_at <= now);
+    let visible = existing.is_some_and(|r| r.state(now) == State::Public);
     let (status, published_at) = match (existing.map(|r| r.status), publish) {
         (Some(Status::Retracted), _) => {
             let r = existing.expect("matched Some");
@@ -422,15 +423,13 @@ pub fn save_api_release(
     }
     if draft.updated_at.is_none()
         && let Some(r) = &existing
+        && r.state(now) == State::Public
     {
-        let visible = r.status == Status::Published && r.published_at <= now;
-        if visible {
-            draft.updated_at = Some(if content_differs(r, &draft) {
-                now
-            } else {
-                r.updated_at
-            });
-        }
+        draft.updated_at = Some(if content_differs(r, &draft) {
+            now
+        } else {
+            r.updated_at
+        });
     }
     let outcome = store
         .save_release(&draft, now, authority)

@@ -14,7 +14,7 @@ mod topics;
 
 pub use admins::AdminAccount;
 pub use identity::Detached;
-pub use newsroom::{ListStatus, NewTopic, ReleaseFilter, TopicDeletion, TopicUsage};
+pub use newsroom::{NewTopic, ReleaseFilter, TopicDeletion, TopicUsage};
 pub use sessions::AdminSession;
 pub use tokens::{ApiToken, TokenRecord};
 

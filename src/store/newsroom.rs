@@ -4,62 +4,20 @@
 
 use super::releases::{
     RELEASE_COLUMNS, attach_topics, feeds_of_release_change, release_from_row, remember_if_public,
-    save_one, slug_is_locked,
+    save_one, slug_is_locked, state_clause,
 };
 use super::scopes::ChangedScopes;
 use super::topics::find_topic;
 use super::{Result, Store, StoreError, from_ms, to_ms};
-use crate::domain::{ReleaseDraft, Slug, Status};
+use crate::domain::{Lifecycle, ReleaseDraft, Slug, State, Status};
 use crate::model::{Release, SaveOutcome, Topic};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-/// Where a release stands, as the admin list shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListStatus {
-    Draft,
-    /// Published with a time still in the future.
-    Scheduled,
-    /// Published and visible.
-    Published,
-    Retracted,
-}
-
-impl ListStatus {
-    pub const ALL: [ListStatus; 4] = [
-        ListStatus::Draft,
-        ListStatus::Scheduled,
-        ListStatus::Published,
-        ListStatus::Retracted,
-    ];
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ListStatus::Draft => "draft",
-            ListStatus::Scheduled => "scheduled",
-            ListStatus::Published => "published",
-            ListStatus::Retracted => "retracted",
-        }
-    }
-
-    pub fn of(r: &Release, now: DateTime<Utc>) -> Self {
-        match r.status {
-            Status::Draft => ListStatus::Draft,
-            Status::Retracted => ListStatus::Retracted,
-            Status::Published if r.published_at > now => ListStatus::Scheduled,
-            Status::Published => ListStatus::Published,
-        }
-    }
-}
-
 /// Which releases the admin list shows. Empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReleaseFilter {
-    pub status: Option<ListStatus>,
+    pub status: Option<State>,
     pub topic: Option<String>,
     pub lang: Option<String>,
     /// Case-insensitive substring of the title.
@@ -168,16 +126,10 @@ impl Store {
         let mut clauses: Vec<&str> = Vec::new();
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         let now_ms = to_ms(now);
-        match filter.status {
-            None => {}
-            Some(ListStatus::Draft) => clauses.push("r.status = 'draft'"),
-            Some(ListStatus::Retracted) => clauses.push("r.status = 'retracted'"),
-            Some(ListStatus::Scheduled) => {
-                clauses.push("r.status = 'published' AND r.published_at > ?");
-                args.push(now_ms.into());
-            }
-            Some(ListStatus::Published) => {
-                clauses.push("r.status = 'published' AND r.published_at <= ?");
+        if let Some(state) = filter.status {
+            let (clause, needs_now) = state_clause(state);
+            clauses.push(clause);
+            if needs_now {
                 args.push(now_ms.into());
             }
         }
@@ -335,9 +287,17 @@ impl Store {
         };
         // Feeds change when it is visible before or after; retracting or
         // restoring a release scheduled for later changes none.
-        let published = before == Status::Published.as_str() || status == Status::Published;
+        let published_at = from_ms(published_ms);
+        let public = |status| {
+            Lifecycle {
+                status,
+                published_at,
+            }
+            .is_public(now)
+        };
+        let before = Status::parse(&before).unwrap_or(Status::Draft);
         let mut scopes = ChangedScopes::default();
-        if published && from_ms(published_ms) <= now {
+        if public(before) || public(status) {
             feeds_of_release_change(&tx, id, now_ms, &mut scopes)?;
         }
         tx.prepare_cached(
