@@ -6,7 +6,7 @@ use super::limiter::Admission;
 use super::session::{self, SessionData};
 use super::verifier::Busy;
 use super::views::{AdminPage, see_other};
-use super::{AdminError, AdminState, CurrentAdmin, html_response};
+use super::{AdminError, AdminState, CurrentAdmin, html_response, kept_draft};
 use crate::http::AppState;
 use actix_session::{Session, SessionExt};
 use actix_web::http::StatusCode;
@@ -14,9 +14,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use std::time::Duration;
-
-/// Form fields of a kept draft travel under this prefix.
-const DRAFT_PREFIX: &str = "draft.";
 
 #[derive(Template)]
 #[template(path = "admin/login.html")]
@@ -102,15 +99,6 @@ pub async fn form(
     )
 }
 
-fn stash_of(fields: &FormFields) -> Vec<(String, String)> {
-    fields
-        .with_prefix(DRAFT_PREFIX)
-        .0
-        .into_iter()
-        .map(|(k, v)| (format!("{DRAFT_PREFIX}{k}"), v))
-        .collect()
-}
-
 /// The client address used for the per-client limit: the peer, or behind
 /// a trusted proxy the address it appended last to `X-Forwarded-For`.
 fn client_ip(req: &HttpRequest, behind_proxy: bool) -> String {
@@ -145,12 +133,9 @@ pub async fn submit(
     let password = fields.get("password").to_owned();
     // A draft rides along only on a sign-in page made for a lapsed session
     // of the admin who typed it (see `expired`).
-    let rescue = SessionData::read(&session).rescue;
-    let stash = if rescue.is_some() {
-        stash_of(&fields)
-    } else {
-        Vec::new()
-    };
+    let data = SessionData::read(&session);
+    let rescue = data.rescue;
+    let stash = kept_draft::stash_again(&data, &fields);
     let address = client_ip(&req, state.settings.trust_proxy);
     let csrf = session::csrf_token(&session);
     let refuse = |wait: Duration, why: &str| {
@@ -248,11 +233,9 @@ pub async fn submit(
         username: account.username,
         csrf,
     };
-    let draft = fields.with_prefix(DRAFT_PREFIX);
     let next = safe_next(&next);
-    if rescue == Some(admin.id)
-        && !draft.is_empty()
-        && let Some(res) = super::releases::resume_draft(&state, &admin, &next, draft).await
+    if let Some(res) =
+        kept_draft::resume_after_sign_in(&state, &admin, rescue, &next, &fields).await
     {
         return Ok(res);
     }
@@ -298,11 +281,7 @@ pub async fn stale_form(
 ) -> HttpResponse {
     // The session itself stays as it was: a refused POST changes nothing.
     let csrf = session::csrf_token(&req.get_session());
-    let stash = if data.rescue.is_some() {
-        stash_of(&fields)
-    } else {
-        Vec::new()
-    };
+    let stash = kept_draft::stash_again(data, &fields);
     render(
         state,
         StatusCode::FORBIDDEN,
@@ -331,12 +310,7 @@ pub async fn expired(
     let (next, stash, notice) = match rescued {
         Some(fields) => (
             req.path().to_owned(),
-            fields
-                .0
-                .into_iter()
-                .filter(|(k, _)| k != "csrf")
-                .map(|(k, v)| (format!("{DRAFT_PREFIX}{k}"), v))
-                .collect(),
+            kept_draft::stash_rescued(fields),
             "Your session has ended, so nothing was saved yet. Your text is kept: sign in \
              and you will be back at the form.",
         ),

@@ -11,6 +11,7 @@
 
 mod error;
 mod forms;
+mod kept_draft;
 pub mod limiter;
 mod login;
 mod origin;
@@ -299,13 +300,11 @@ async fn guard(
             return Ok(req.into_response(res));
         }
         SessionStatus::Lapsed { admin_id } => {
-            // Nothing is done. A release form's text travels with the
-            // sign-in page, to come back after it, when its CSRF token
-            // proves it came from the page this admin had open (a page of
-            // another site cannot know the token).
+            // Nothing is done; a release form's text is kept (see
+            // `kept_draft`).
             let rescued = if access == Access::AdminKeepsDraft {
-                match forms::read_body(&mut req, MAX_FORM_BYTES).await {
-                    Ok(f) => Some(f).filter(|f| data.csrf_matches(f.get("csrf"))),
+                match kept_draft::rescue(&mut req, &data).await {
+                    Ok(f) => f,
                     Err(e) => return Ok(req.into_response(e.into_response())),
                 }
             } else {
@@ -328,7 +327,7 @@ async fn guard(
         };
         if !data.csrf_matches(fields.get("csrf")) {
             let res = if access == Access::AdminKeepsDraft {
-                releases::stale_token(&req, &state, &active.admin, fields).await
+                kept_draft::stale_token(&req, &state, &active.admin, fields).await
             } else {
                 views::error_page(
                     StatusCode::FORBIDDEN,

@@ -1,0 +1,171 @@
+//! The release list: filters, paging, and where each release stands.
+
+use super::done_message;
+use crate::admin::views::{self, AdminPage, Choice};
+use crate::admin::{AdminError, CurrentAdmin, html_response};
+use crate::domain::State;
+use crate::http::AppState;
+use crate::store::ReleaseFilter;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+const PAGE_SIZE: usize = 25;
+
+pub struct ListRow {
+    pub id: i64,
+    pub title: String,
+    pub status: &'static str,
+    pub when: String,
+    pub lang: String,
+    pub dir: &'static str,
+    pub topics: String,
+    pub public_url: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/list.html")]
+struct ListPage {
+    page: AdminPage,
+    rows: Vec<ListRow>,
+    statuses: Vec<Choice>,
+    topics: Vec<Choice>,
+    langs: Vec<Choice>,
+    q: String,
+    total: i64,
+    page_no: usize,
+    pages: usize,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    topic: String,
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<usize>,
+    #[serde(default)]
+    done: String,
+}
+fn list_url(q: &ListQuery, page: usize) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [
+        ("status", &q.status),
+        ("topic", &q.topic),
+        ("lang", &q.lang),
+        ("q", &q.q),
+    ] {
+        if !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    s.append_pair("page", &page.to_string());
+    format!("/admin?{}", s.finish())
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let q = query.into_inner();
+    let now = state.clock.now();
+    let filter = ReleaseFilter {
+        status: State::parse(&q.status),
+        topic: Some(q.topic.clone()),
+        lang: Some(q.lang.clone()),
+        title: Some(q.q.clone()),
+    };
+    let page_no = q.page.unwrap_or(1).max(1);
+    let st = state.clone();
+    let f = filter.clone();
+    let ((items, total), topics, langs) = web::block(move || -> Result<_, AdminError> {
+        Ok((
+            st.store
+                .list_releases(&f, now, PAGE_SIZE, (page_no - 1).saturating_mul(PAGE_SIZE))?,
+            st.store.topics()?.0,
+            st.store.release_languages()?,
+        ))
+    })
+    .await??;
+    let rows = items
+        .into_iter()
+        .map(|r| {
+            let status = r.state(now);
+            let when = match status {
+                State::Draft if r.published_at > now => format!(
+                    "created {}; planned for {}",
+                    views::office_time(&state, r.created_at),
+                    views::going_out(&state, r.published_at, now)
+                ),
+                State::Draft => {
+                    format!("created {}", views::office_time(&state, r.created_at))
+                }
+                State::Scheduled => {
+                    format!("at {}", views::going_out(&state, r.published_at, now))
+                }
+                _ => views::office_time(&state, r.published_at),
+            };
+            let lang = r.lang_tag();
+            ListRow {
+                id: r.id,
+                public_url: (status == State::Public).then(|| format!("/releases/{}", r.slug)),
+                title: r.title,
+                status: status.as_str(),
+                when,
+                dir: lang.dir(),
+                lang: lang.to_string(),
+                topics: r
+                    .topics
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        })
+        .collect();
+    let pages = (total.max(0) as usize).div_ceil(PAGE_SIZE).max(1);
+    let choice = |value: &str, label: &str, current: &str| Choice {
+        value: value.to_owned(),
+        label: label.to_owned(),
+        selected: value == current,
+    };
+    let statuses = std::iter::once(choice("", "any status", &q.status))
+        .chain(
+            State::ALL
+                .iter()
+                .map(|s| choice(s.as_str(), s.as_str(), &q.status)),
+        )
+        .collect();
+    let topics = std::iter::once(choice("", "any topic", &q.topic))
+        .chain(topics.iter().map(|t| choice(&t.slug, &t.name, &q.topic)))
+        .collect();
+    let langs = std::iter::once(choice("", "any language", &q.lang))
+        .chain(langs.iter().map(|l| choice(l, l, &q.lang)))
+        .collect();
+    let mut page = AdminPage::new(&state, "Releases", Some(&admin));
+    page.notice = done_message(&q.done);
+    let body = ListPage {
+        page,
+        rows,
+        statuses,
+        topics,
+        langs,
+        total,
+        page_no,
+        pages,
+        prev_url: (page_no > 1).then(|| list_url(&q, page_no - 1)),
+        next_url: (page_no < pages).then(|| list_url(&q, page_no + 1)),
+        q: q.q,
+    }
+    .render()?;
+    Ok(html_response(StatusCode::OK, body))
+}

@@ -1,0 +1,71 @@
+//! Retracting a release (with a confirmation page) and restoring it.
+
+use crate::admin::forms::FormFields;
+use crate::admin::views::{AdminPage, see_other};
+use crate::admin::{AdminError, CurrentAdmin, html_response};
+use crate::domain::Status;
+use crate::http::AppState;
+use crate::service;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "admin/retract.html")]
+struct RetractPage {
+    page: AdminPage,
+    id: i64,
+    title: String,
+    slug: String,
+}
+
+pub async fn retract_form(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AdminError> {
+    let id = id.into_inner();
+    let st = state.clone();
+    let r = web::block(move || st.store.release_by_id(id))
+        .await??
+        .ok_or(AdminError::NotFound)?;
+    if r.status != Status::Published {
+        return Ok(see_other(&format!("/admin/releases/{id}/edit")));
+    }
+    let body = RetractPage {
+        page: AdminPage::new(&state, "Retract release", Some(&admin)),
+        id,
+        title: r.title,
+        slug: r.slug,
+    }
+    .render()?;
+    Ok(html_response(StatusCode::OK, body))
+}
+
+pub async fn retract(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    fields: FormFields,
+) -> Result<HttpResponse, AdminError> {
+    let id = id.into_inner();
+    let now = state.clock.now();
+    let note = fields.get("retraction_note").to_owned();
+    let st = state.clone();
+    web::block(move || service::retract_release(&st.store, id, &note, now)).await??;
+    Ok(see_other(&format!(
+        "/admin/releases/{id}/edit?done=retracted"
+    )))
+}
+
+pub async fn restore(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AdminError> {
+    let id = id.into_inner();
+    let now = state.clock.now();
+    let st = state.clone();
+    web::block(move || service::restore_release(&st.store, id, now)).await??;
+    Ok(see_other(&format!(
+        "/admin/releases/{id}/edit?done=restored"
+    )))
+}
