@@ -8,8 +8,8 @@ mod list;
 mod retract;
 mod submit;
 
-pub use form::{edit_form, new_form};
 pub(crate) use form::{FormInput, edit_from_fields, render_form};
+pub use form::{edit_form, new_form};
 pub use list::list;
 pub use retract::{restore, retract, retract_form};
 pub use submit::{create, update};

@@ -2,7 +2,9 @@
 //! publishing, scheduling and previewing; a refusal shows the form again
 //! with every field as typed.
 
-use super::form::{FormInput, NOT_SAVED, PreviewView, edit_from_fields, render_form, sanitiser_report};
+use super::form::{
+    FormInput, NOT_SAVED, PreviewView, edit_from_fields, render_form, sanitiser_report,
+};
 use crate::admin::forms::FormFields;
 use crate::admin::views::{self, see_other};
 use crate::admin::{AdminError, CurrentAdmin};
