@@ -11,7 +11,7 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]
-pub struct HashError(String);
+pub struct HashError(pub(crate) String);
 
 /// A username: 1 to 64 of a-z, 0-9, `.`, `_`, `-`, `@`, stored lowercase.
 pub fn parse_username(s: &str) -> Result<String, ValidationError> {

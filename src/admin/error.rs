@@ -1,5 +1,6 @@
 //! Failures of newsroom handlers, mapped to small HTML pages.
 
+use crate::http::error::Failure;
 use crate::service::WriteError;
 use crate::store::StoreError;
 use actix_web::http::StatusCode;
@@ -36,19 +37,15 @@ impl AdminError {
 impl ResponseError for AdminError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AdminError::NotFound | AdminError::Write(WriteError::NotFound) => StatusCode::NOT_FOUND,
+            AdminError::NotFound => StatusCode::NOT_FOUND,
             AdminError::BadRequest => StatusCode::BAD_REQUEST,
             AdminError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AdminError::Write(WriteError::Invalid(_) | WriteError::Exists(_)) => {
-                StatusCode::UNPROCESSABLE_ENTITY
+            AdminError::NoSession | AdminError::Misconfigured | AdminError::Template(_) => {
+                Failure::INTERNAL.status
             }
-            AdminError::Store(e) | AdminError::Write(WriteError::Store(e))
-                if e.is_unavailable() =>
-            {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            AdminError::Blocking(_) => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+            AdminError::Store(e) => Failure::of_store(e).status,
+            AdminError::Blocking(_) => Failure::BUSY.status,
+            AdminError::Write(e) => Failure::of_write(e).status,
         }
     }
 
@@ -68,13 +65,11 @@ impl ResponseError for AdminError {
             (StatusCode::PAYLOAD_TOO_LARGE, _) => {
                 "The form is larger than the newsroom accepts (2 MiB).".to_owned()
             }
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                AdminError::Store(e) | AdminError::Write(WriteError::Store(e)),
-            ) if let Some(why) = e.unavailable() => {
+            (_, AdminError::Store(e) | AdminError::Write(WriteError::Store(e)))
+                if let Some(why) = Failure::of_store(e).reason =>
+            {
                 // e.g. "The database cannot be written: the disk is full."
-                let m = why.message();
-                format!("{}{}.", m[..1].to_uppercase(), &m[1..])
+                format!("{}{}.", why[..1].to_uppercase(), &why[1..])
             }
             (StatusCode::SERVICE_UNAVAILABLE, _) => {
                 "The service is briefly unavailable. Please try again.".to_owned()

@@ -7,9 +7,10 @@
 use crate::domain::ReleaseInput;
 use crate::domain::State;
 use crate::http::AppState;
+use crate::http::error::Failure;
 use crate::model::{Release, SaveOutcome};
 use crate::service::{self, ApiWrite, WriteError};
-use crate::store::{ReleaseFilter, StoreError, Unavailable};
+use crate::store::{ReleaseFilter, StoreError};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
@@ -100,6 +101,9 @@ pub enum ApiError {
     Conflict(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A write that failed on our side (not the request's fault).
+    #[error(transparent)]
+    Write(WriteError),
     #[error("the server is busy: {0}")]
     Blocking(#[from] actix_web::error::BlockingError),
     /// Refused by actix before a handler ran (a body over the limit, a
@@ -124,7 +128,7 @@ impl From<WriteError> for ApiError {
                 "{what} already exists; PUT /api/v1/releases/{{slug}} updates it"
             )),
             WriteError::Store(e) => ApiError::Store(e),
-            WriteError::Hash(e) => ApiError::BadRequest(e.to_string()),
+            other @ WriteError::Hash(_) => ApiError::Write(other),
         }
     }
 }
@@ -144,12 +148,9 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Invalid(_) | ApiError::InvalidQuery(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Store(e) => match e.unavailable() {
-                Some(Unavailable::Full) => StatusCode::INSUFFICIENT_STORAGE,
-                Some(_) => StatusCode::SERVICE_UNAVAILABLE,
-                None => StatusCode::INTERNAL_SERVER_ERROR,
-            },
-            ApiError::Blocking(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(e) => Failure::of_store(e).status,
+            ApiError::Write(e) => Failure::of_write(e).status,
+            ApiError::Blocking(_) => Failure::BUSY.status,
             ApiError::Rejected(status, _) => *status,
         }
     }
@@ -159,13 +160,13 @@ impl ResponseError for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "API request failed");
         }
-        let unavailable = match self {
-            ApiError::Store(e) => e.unavailable(),
+        let reason = match self {
+            ApiError::Store(e) => Failure::of_store(e).reason,
             _ => None,
         };
-        let message = match unavailable {
+        let message = match reason {
             // Disk trouble: say what it is (full, read-only), never the internals.
-            Some(why) => why.message().to_owned(),
+            Some(why) => why.to_owned(),
             None if status.is_server_error() => {
                 "the server could not complete the request".to_owned()
             }
@@ -521,6 +522,83 @@ async fn put(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One mapping: the public pages, the newsroom and the API answer each
+    /// library failure with the same status (each in its own body).
+    #[test]
+    fn every_error_type_maps_library_failures_to_the_same_status() {
+        use crate::admin::AdminError;
+        use crate::authentication::HashError;
+        use crate::http::error::AppError;
+        let sqlite = |code| {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+        };
+        let cases = [
+            (rusqlite::ffi::SQLITE_FULL, StatusCode::INSUFFICIENT_STORAGE),
+            (
+                rusqlite::ffi::SQLITE_READONLY,
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (rusqlite::ffi::SQLITE_BUSY, StatusCode::SERVICE_UNAVAILABLE),
+            (rusqlite::ffi::SQLITE_IOERR, StatusCode::SERVICE_UNAVAILABLE),
+            (
+                rusqlite::ffi::SQLITE_CORRUPT,
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+        ];
+        for (code, status) in cases {
+            assert_eq!(
+                AppError::Store(sqlite(code)).status_code(),
+                status,
+                "{code}"
+            );
+            assert_eq!(
+                AdminError::Store(sqlite(code)).status_code(),
+                status,
+                "{code}"
+            );
+            assert_eq!(
+                AdminError::Write(WriteError::Store(sqlite(code))).status_code(),
+                status,
+                "{code}"
+            );
+            assert_eq!(
+                ApiError::Store(sqlite(code)).status_code(),
+                status,
+                "{code}"
+            );
+            assert_eq!(
+                ApiError::from(WriteError::Store(sqlite(code))).status_code(),
+                status,
+                "{code}"
+            );
+        }
+        // A password hash that could not be made is the server's fault, not
+        // the request's: 500 everywhere (the API answered 400 before).
+        let hash = || WriteError::Hash(HashError("argon2 refused".into()));
+        assert_eq!(
+            ApiError::from(hash()).status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            AdminError::Write(hash()).status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let refusals: [fn() -> WriteError; 3] = [
+            || WriteError::NotFound,
+            || WriteError::Exists("release \"a\"".into()),
+            || WriteError::Invalid(vec![crate::domain::ValidationError::new("slug", "x")]),
+        ];
+        for make in refusals {
+            let (e, want) = (make(), Failure::of_write(&make()).status);
+            assert!(want.is_client_error(), "{e:?}");
+            assert_eq!(AdminError::Write(make()).status_code(), want, "{e:?}");
+            assert_eq!(ApiError::from(e).status_code(), want);
+        }
+    }
 
     #[test]
     fn serde_errors_name_their_field() {

@@ -1,12 +1,70 @@
-//! Every failure a handler can return, mapped to an HTTP answer in one place.
+//! Every failure a handler can return, mapped to an HTTP answer in one place:
+//! [`Failure`] is the one mapping from library errors to a status (and what
+//! the client may be told); the public pages ([`AppError`]), the newsroom
+//! (`AdminError`) and the API (`ApiError`) each wrap it in their own body.
 
-use crate::store::StoreError;
+use crate::service::WriteError;
+use crate::store::{StoreError, Unavailable};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
+
+/// How a failure of the library answers over HTTP, whichever body (public
+/// page, newsroom page, JSON) carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    pub status: StatusCode,
+    /// What the client may be told about the cause (disk trouble, say);
+    /// `None`: nothing beyond the status (the cause goes to the log).
+    pub reason: Option<&'static str>,
+}
+
+impl Failure {
+    /// Every worker thread busy (`web::block` refused or lost the job).
+    pub const BUSY: Failure = Failure {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        reason: None,
+    };
+    /// A fault of ours: a template, a hashing library.
+    pub const INTERNAL: Failure = Failure {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        reason: None,
+    };
+
+    /// The disk or the database file (full: 507, other trouble: 503, with
+    /// the reason); anything else the store reports is our fault (500).
+    pub fn of_store(e: &StoreError) -> Self {
+        match e.unavailable() {
+            Some(why) => Failure {
+                status: match why {
+                    Unavailable::Full => StatusCode::INSUFFICIENT_STORAGE,
+                    _ => StatusCode::SERVICE_UNAVAILABLE,
+                },
+                reason: Some(why.message()),
+            },
+            None => Self::INTERNAL,
+        }
+    }
+
+    /// A write the service refused or could not do. The writer's mistakes
+    /// are 4xx; a password hash that could not be made is ours (500).
+    pub fn of_write(e: &WriteError) -> Self {
+        let status = match e {
+            WriteError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WriteError::NotFound => StatusCode::NOT_FOUND,
+            WriteError::Exists(_) => StatusCode::CONFLICT,
+            WriteError::Store(e) => return Self::of_store(e),
+            WriteError::Hash(_) => return Self::INTERNAL,
+        };
+        Failure {
+            status,
+            reason: None,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -24,9 +82,9 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Blocking(_) => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Store(e) => Failure::of_store(e).status,
+            AppError::Blocking(_) => Failure::BUSY.status,
+            AppError::Template(_) => Failure::INTERNAL.status,
         }
     }
 
@@ -41,7 +99,8 @@ impl ResponseError for AppError {
         }
         let message = match status {
             StatusCode::NOT_FOUND => "Nothing is published at this address.",
-            StatusCode::SERVICE_UNAVAILABLE => {
+            // Readers are not told about the disk; that is for the newsroom.
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE => {
                 "The service is briefly unavailable. Please try again."
             }
             _ => "Something went wrong on our side. It has been logged.",
