@@ -5,9 +5,9 @@ use super::forms::FormFields;
 use super::limiter::Admission;
 use super::session::{self, SessionData};
 use super::verifier::Busy;
-use super::views::{AdminPage, see_other};
-use super::{AdminError, AdminState, CurrentAdmin, html_response, kept_draft};
-use crate::http::AppState;
+use super::views::AdminPage;
+use super::{AdminError, AdminState, CurrentAdmin, kept_draft};
+use crate::http::{AppState, html_response, see_other};
 use actix_session::{Session, SessionExt};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -99,26 +99,6 @@ pub async fn form(
     )
 }
 
-/// The client address used for the per-client limit: the peer, or behind
-/// a trusted proxy the address it appended last to `X-Forwarded-For`.
-fn client_ip(req: &HttpRequest, behind_proxy: bool) -> String {
-    if behind_proxy
-        && let Some(last) = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .last()
-    {
-        return last.to_owned();
-    }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -136,7 +116,7 @@ pub async fn submit(
     let data = SessionData::read(&session);
     let rescue = data.rescue;
     let stash = kept_draft::stash_again(&data, &fields);
-    let address = client_ip(&req, state.settings.trust_proxy);
+    let address = crate::http::client_ip(&req, state.settings.trust_proxy).to_string();
     let csrf = session::csrf_token(&session);
     let refuse = |wait: Duration, why: &str| {
         let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);

@@ -31,7 +31,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{HttpMessage, HttpResponse, Route, web};
+use actix_web::{HttpMessage, Route, web};
 use session::{SessionData, SessionStatus};
 
 /// Largest request body the newsroom accepts (a long release with pasted
@@ -296,7 +296,7 @@ async fn guard(
                 "" => req.path().to_owned(),
                 q => format!("{}?{q}", req.path()),
             };
-            let res = views::see_other(&login::login_url(&target));
+            let res = crate::http::see_other(&login::login_url(&target));
             return Ok(req.into_response(res));
         }
         SessionStatus::Lapsed { admin_id } => {
@@ -344,16 +344,6 @@ async fn guard(
     }
     req.extensions_mut().insert(active.admin);
     Ok(next.call(req).await?.map_into_boxed_body())
-}
-
-/// A response for requests the guard turns away.
-pub(crate) fn html_response(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        ))
-        .body(body)
 }
 
 #[cfg(test)]

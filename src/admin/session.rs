@@ -10,6 +10,7 @@ use super::error::AdminError;
 use crate::authentication::{constant_time_eq, random_hex, token_digest};
 use crate::config::Settings;
 use crate::http::AppState;
+use crate::http::blocking;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_session::storage::CookieSessionStore;
 use actix_session::{Session, SessionMiddleware};
@@ -114,8 +115,8 @@ pub async fn sign_in(
 ) -> Result<String, AdminError> {
     let before = SessionData::read(s).sid;
     let sid = random_hex(32);
-    let (st, digest, admin_id) = (state.clone(), token_digest(&sid), admin.id);
-    web::block(move || {
+    let (digest, admin_id) = (token_digest(&sid), admin.id);
+    blocking(state, move |st| {
         if let Some(old) = before {
             st.store.end_session(&token_digest(&old), now)?;
         }
@@ -137,8 +138,10 @@ pub async fn sign_out(
     now: DateTime<Utc>,
 ) -> Result<(), AdminError> {
     if let Some(sid) = SessionData::read(s).sid {
-        let st = state.clone();
-        web::block(move || st.store.end_session(&token_digest(&sid), now)).await??;
+        blocking(state, move |st| {
+            st.store.end_session(&token_digest(&sid), now)
+        })
+        .await??;
     }
     s.purge();
     Ok(())
@@ -151,8 +154,7 @@ pub async fn sign_out_everywhere(
     admin_id: i64,
     now: DateTime<Utc>,
 ) -> Result<usize, AdminError> {
-    let st = state.clone();
-    let n = web::block(move || st.store.end_sessions_of(admin_id, now)).await??;
+    let n = blocking(state, move |st| st.store.end_sessions_of(admin_id, now)).await??;
     s.purge();
     Ok(n)
 }
@@ -189,8 +191,8 @@ pub async fn status(
         return Ok(SessionStatus::Anonymous);
     };
     let digest = token_digest(sid);
-    let (st, d) = (state.clone(), digest.clone());
-    let found = web::block(move || -> Result<_, crate::store::StoreError> {
+    let d = digest.clone();
+    let found = blocking(state, move |st| -> Result<_, crate::store::StoreError> {
         let Some(row) = st.store.session_by_id(&d)? else {
             return Ok(None);
         };
@@ -232,8 +234,8 @@ pub async fn touch(
     if (now - active.last_seen).num_milliseconds() < TOUCH_EVERY_MS {
         return Ok(());
     }
-    let (st, d) = (state.clone(), active.sid_digest.clone());
-    web::block(move || st.store.touch_session(&d, now)).await??;
+    let d = active.sid_digest.clone();
+    blocking(state, move |st| st.store.touch_session(&d, now)).await??;
     Ok(())
 }
 

@@ -2,10 +2,12 @@
 //! delete when no release uses them.
 
 use super::forms::FormFields;
-use super::views::{AdminPage, see_other};
-use super::{AdminError, CurrentAdmin, html_response};
+use super::views::AdminPage;
+use super::{AdminError, CurrentAdmin};
 use crate::domain::ValidationError;
 use crate::http::AppState;
+use crate::http::blocking;
+use crate::http::{html_response, see_other};
 use crate::service::{self, WriteError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -50,8 +52,7 @@ async fn render(
     notice: Option<String>,
     refused: Option<Refused>,
 ) -> Result<HttpResponse, AdminError> {
-    let st = state.clone();
-    let usage = web::block(move || st.store.topic_usage()).await??;
+    let usage = blocking(state, move |st| st.store.topic_usage()).await??;
     let mut rows: Vec<TopicRow> = usage
         .into_iter()
         .map(|u| TopicRow {
@@ -120,9 +121,8 @@ pub async fn create(
     fields: FormFields,
 ) -> Result<HttpResponse, AdminError> {
     let now = state.clock.now();
-    let st = state.clone();
     let f = fields.clone();
-    let result = web::block(move || {
+    let result = blocking(&state, move |st| {
         service::create_topic(
             &st.store,
             f.get("name"),
@@ -149,9 +149,8 @@ pub async fn update(
 ) -> Result<HttpResponse, AdminError> {
     let slug = slug.into_inner();
     let now = state.clock.now();
-    let st = state.clone();
     let (s, f) = (slug.clone(), fields.clone());
-    let result = web::block(move || {
+    let result = blocking(&state, move |st| {
         service::update_topic(&st.store, &s, f.get("name"), f.get("description"), now)
     })
     .await?;
@@ -177,9 +176,8 @@ pub async fn delete(
 ) -> Result<HttpResponse, AdminError> {
     let slug = slug.into_inner();
     let now = state.clock.now();
-    let st = state.clone();
     let s = slug.clone();
-    let result = web::block(move || service::delete_topic(&st.store, &s, now)).await?;
+    let result = blocking(&state, move |st| service::delete_topic(&st.store, &s, now)).await?;
     match result {
         Ok(()) => Ok(see_other("/admin/topics?done=deleted")),
         Err(WriteError::Invalid(errors)) => {

@@ -1,8 +1,7 @@
 //! Shared pieces of newsroom pages.
 
-use crate::http::AppState;
+use crate::http::{AppState, see_other};
 use actix_web::http::StatusCode;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 
@@ -40,12 +39,6 @@ pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
     crate::http::error::error_page(status, message)
 }
 
-pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
-}
-
 /// Unknown paths under `/admin` (reached only when signed in).
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     if req.path() == "/admin/" {
@@ -55,7 +48,7 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
 }
 
 pub async fn stylesheet() -> HttpResponse {
-    crate::http::pages::css(
+    crate::http::css(
         include_str!("../../static/admin.css"),
         "public, max-age=3600",
     )

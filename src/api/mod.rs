@@ -7,6 +7,7 @@
 use crate::domain::ReleaseInput;
 use crate::domain::State;
 use crate::http::AppState;
+use crate::http::blocking;
 use crate::http::error::Failure;
 use crate::model::{Release, SaveOutcome};
 use crate::service::{self, ApiWrite, WriteError};
@@ -209,7 +210,7 @@ async fn bearer_guard(
     };
     let now = state.clock.now();
     let digest = crate::authentication::token_digest(&token);
-    let found = web::block(move || state.store.use_token(&digest, now)).await;
+    let found = blocking(&state, move |st| st.store.use_token(&digest, now)).await;
     let client = match found {
         Ok(Ok(Some(t))) => ApiClient { token_name: t.name },
         Ok(Ok(None)) => return Ok(req.into_response(ApiError::Unauthorized.error_response())),
@@ -342,9 +343,10 @@ async fn list(
         title: Some(q.q),
     };
     let now = state.clock.now();
-    let st = state.clone();
-    let (items, total) =
-        web::block(move || st.store.list_releases(&filter, now, limit, offset)).await??;
+    let (items, total) = blocking(&state, move |st| {
+        st.store.list_releases(&filter, now, limit, offset)
+    })
+    .await??;
     Ok(HttpResponse::Ok().json(ListBody {
         total,
         releases: items.into_iter().map(|r| api_release(&state, r)).collect(),
@@ -356,9 +358,8 @@ async fn show(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let st = state.clone();
     let slug = slug.into_inner();
-    let r = web::block(move || st.store.release_by_slug(&slug))
+    let r = blocking(&state, move |st| st.store.release_by_slug(&slug))
         .await??
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(api_release(&state, r)))
@@ -465,10 +466,10 @@ async fn write(
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
     let authority = state.tag_authority.clone();
-    let st = state.clone();
-    let (outcome, release) =
-        web::block(move || service::save_api_release(&st.store, &input, &mode, now, &authority))
-            .await??;
+    let (outcome, release) = blocking(&state, move |st| {
+        service::save_api_release(&st.store, &input, &mode, now, &authority)
+    })
+    .await??;
     let location = state
         .site
         .url(&format!("/api/v1/releases/{}", release.slug));

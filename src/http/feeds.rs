@@ -42,7 +42,7 @@ async fn serve(
     if let Some(limiter) = &state.polite
         && !polite::is_conditional(req)
     {
-        let client = polite::client_ip(req, state.settings.trust_proxy);
+        let client = super::client_ip(req, state.settings.trust_proxy);
         if let Err(wait) = limiter.check(client, req.path(), state.clock.now()) {
             return Ok(too_many_polls(wait));
         }

@@ -2,6 +2,7 @@
 //! or the cache, hand the result to a template or the response builder.
 
 pub mod cache;
+pub mod client_ip;
 pub mod conditional;
 pub mod error;
 mod feeds;
@@ -10,59 +11,15 @@ pub mod limits;
 pub mod observe;
 pub mod pages;
 pub mod polite;
+pub mod respond;
 pub mod security;
+pub mod state;
 
-use crate::clock::Clock;
-use crate::config::Settings;
-use crate::feeds::Site;
-use crate::store::Store;
+pub use client_ip::client_ip;
+pub use respond::{blocking, css, html_response, see_other};
+pub use state::AppState;
+
 use actix_web::{guard, web};
-use cache::FeedCache;
-use freshness::Freshness;
-use std::sync::Arc;
-
-/// Everything a request handler can reach.
-pub struct AppState {
-    pub store: Arc<Store>,
-    pub cache: FeedCache,
-    pub site: Site,
-    pub settings: Settings,
-    pub clock: Clock,
-    /// `Cache-Control` of feeds and the OPML (`max_age`).
-    pub feed_freshness: Freshness,
-    /// `Cache-Control` of the home and topic pages.
-    pub page_freshness: Freshness,
-    /// The polite-client policy; `None` when off.
-    pub polite: Option<polite::PoliteLimiter>,
-    /// The authority new release ids are minted under: the one recorded in
-    /// the database on its first start (see `Store::tag_authority`).
-    pub tag_authority: String,
-    /// Request body bytes all connections hold together.
-    pub body_budget: Arc<limits::BodyBudget>,
-}
-
-impl AppState {
-    pub fn new(store: Arc<Store>, settings: Settings, clock: Clock, tag_authority: String) -> Self {
-        let site = Site {
-            base_url: settings.base_url(),
-            title: settings.site_title.clone(),
-            description: settings.site_description.clone(),
-            lang: settings.site_lang.clone(),
-        };
-        Self {
-            feed_freshness: Freshness::new(u64::from(settings.max_age)),
-            page_freshness: Freshness::new(pages::PAGE_MAX_AGE),
-            store,
-            cache: FeedCache::new(settings.cache_bytes),
-            polite: polite::PoliteLimiter::new(settings.min_poll_interval),
-            body_budget: Arc::new(limits::BodyBudget::new(settings.body_memory_bytes)),
-            site,
-            settings,
-            clock,
-            tag_authority,
-        }
-    }
-}
 
 /// GET and HEAD: a HEAD answers with the GET's headers and no body.
 fn get_or_head() -> actix_web::Route {

@@ -3,6 +3,7 @@
 //! listener only; see `startup.rs`).
 
 use super::AppState;
+use crate::http::blocking;
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
@@ -183,8 +184,7 @@ pub async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
     metrics::gauge!("pressfeed_feed_cache_bytes").set(bytes as f64);
     metrics::gauge!("pressfeed_feed_cache_hits").set(hits as f64);
     metrics::gauge!("pressfeed_feed_cache_misses").set(misses as f64);
-    let st = web::Data::clone(&state);
-    if let Ok(Ok(counts)) = web::block(move || st.store.release_counts()).await {
+    if let Ok(Ok(counts)) = blocking(&state, move |st| st.store.release_counts()).await {
         for (status, n) in counts {
             metrics::gauge!("pressfeed_releases", "status" => status).set(n as f64);
         }

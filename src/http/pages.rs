@@ -1,7 +1,7 @@
 //! Server-rendered public pages.
 
-use super::AppState;
 use super::error::AppError;
+use super::{AppState, blocking, css, html_response};
 use crate::domain::Lang;
 use crate::domain::State;
 use crate::model::{FeedScope, Release, Topic, TopicRef};
@@ -169,34 +169,21 @@ struct TopicPage {
 }
 
 fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        ))
-        .insert_header((
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=60"),
-        ))
-        .body(body)
-}
-
-/// Runs blocking store work off the async threads.
-async fn blocking<T: Send + 'static>(
-    state: &web::Data<AppState>,
-    f: impl FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
-    let st = web::Data::clone(state);
-    web::block(move || f(&st)).await?
+    let mut res = html_response(status, body);
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    res
 }
 
 pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let (snap, topics) = blocking(&state, move |s| {
+    let (snap, topics) = blocking(&state, move |s| -> Result<_, AppError> {
         let snap = s.store.feed_snapshot(&FeedScope::All, HOME_ITEMS, now)?;
         Ok((snap, s.store.topics()?.0))
     })
-    .await?;
+    .await??;
     let (items, next_change) = snap.map_or((Vec::new(), None), |s| (s.items, s.next_change));
     let releases = items
         .into_iter()
@@ -241,7 +228,7 @@ pub async fn release(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = slug.into_inner();
-    let found = blocking(&state, move |s| Ok(s.store.release_by_slug(&slug)?)).await?;
+    let found = blocking(&state, move |s| s.store.release_by_slug(&slug)).await??;
     let release = found.ok_or(AppError::NotFound)?;
     let site_title = &state.settings.site_title;
     match release.state(state.clock.now()) {
@@ -288,7 +275,7 @@ pub async fn release(
 }
 
 pub async fn topics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let topics = blocking(&state, |s| Ok(s.store.topics()?.0)).await?;
+    let topics = blocking(&state, |s| s.store.topics()).await??.0;
     let site_title = &state.settings.site_title;
     let page = PageInfo::new(
         &state,
@@ -306,10 +293,10 @@ pub async fn topic(
     let slug = crate::domain::Slug::parse(&slug).map_err(|_| AppError::NotFound)?;
     let now = state.clock.now();
     let snap = blocking(&state, move |s| {
-        Ok(s.store
-            .feed_snapshot(&FeedScope::Topic(slug), HOME_ITEMS, now)?)
+        s.store
+            .feed_snapshot(&FeedScope::Topic(slug), HOME_ITEMS, now)
     })
-    .await?
+    .await??
     .ok_or(AppError::NotFound)?;
     let topic = snap.topic.ok_or(AppError::NotFound)?;
     let site_title = &state.settings.site_title;
@@ -340,13 +327,13 @@ pub async fn topic(
 }
 
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let checked = blocking(&state, |s| Ok(s.store.ping()?)).await;
+    let checked = blocking(&state, |s| s.store.ping()).await;
     // A deleted or replaced file still answers queries (the process holds
     // it open), so it is asked about separately and named in the answer.
     let problem = match (state.store.check_file(), checked) {
         (Err(detached), _) => Some(detached.message()),
-        (Ok(()), Err(_)) => Some("database unavailable"),
-        (Ok(()), Ok(())) => None,
+        (Ok(()), Err(_) | Ok(Err(_))) => Some("database unavailable"),
+        (Ok(()), Ok(Ok(()))) => None,
     };
     let mut res = match problem {
         None => HttpResponse::Ok(),
@@ -365,18 +352,4 @@ pub async fn stylesheet() -> HttpResponse {
         include_str!("../../static/style.css"),
         "public, max-age=86400",
     )
-}
-
-/// A stylesheet compiled into the binary.
-pub fn css(body: &'static str, cache_control: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/css; charset=utf-8"),
-        ))
-        .insert_header((
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(cache_control),
-        ))
-        .body(body)
 }

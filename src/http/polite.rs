@@ -50,20 +50,6 @@ pub fn is_conditional(req: &HttpRequest) -> bool {
     h.contains_key(header::IF_NONE_MATCH) || h.contains_key(header::IF_MODIFIED_SINCE)
 }
 
-/// The client's address: the peer, or behind a trusted proxy the last
-/// X-Forwarded-For entry (the one our proxy added).
-pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> IpAddr {
-    let forwarded = trust_proxy
-        .then(|| req.headers().get("x-forwarded-for"))
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .and_then(|ip| ip.trim().parse().ok());
-    forwarded
-        .or_else(|| req.peer_addr().map(|a| a.ip()))
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

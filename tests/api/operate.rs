@@ -161,3 +161,34 @@ async fn polite_policy_limits_unconditional_repeats_only() {
         );
     }
 }
+
+/// Behind a proxy, a client cannot pose as many by writing its own
+/// `X-Forwarded-For` line: the address the proxy appended last is the one
+/// that counts, for polite polling as for sign-ins (one rule).
+#[tokio::test]
+async fn polite_policy_behind_a_proxy_counts_the_address_it_appended() {
+    let app = spawn_app_with(|s| {
+        s.min_poll_interval = 60;
+        s.trust_proxy = true;
+    })
+    .await;
+    app.save(&[release("one", 1, &["t"])]);
+    for n in 1..5 {
+        // The client wrote the first line; the proxy added the second.
+        let forged = format!("10.0.0.{n}");
+        let headers = [
+            ("x-forwarded-for", forged.as_str()),
+            ("x-forwarded-for", "192.0.2.7"),
+        ];
+        let want = if n == 1 { 200 } else { 429 };
+        assert_eq!(
+            app.get_with("/feed.rss", &headers).await.status(),
+            want,
+            "a new forged first line is still the same client ({forged})"
+        );
+    }
+    let other = app
+        .get_with("/feed.rss", &[("x-forwarded-for", "192.0.2.8")])
+        .await;
+    assert_eq!(other.status(), 200, "another client the proxy saw");
+}

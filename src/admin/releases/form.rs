@@ -4,9 +4,10 @@
 use super::done_message;
 use crate::admin::forms::FormFields;
 use crate::admin::views::{self, AdminPage, Choice};
-use crate::admin::{AdminError, CurrentAdmin, html_response};
+use crate::admin::{AdminError, CurrentAdmin};
 use crate::domain::{Lang, Removed, State, ValidationError};
-use crate::http::AppState;
+use crate::http::blocking;
+use crate::http::{AppState, html_response};
 use crate::model::Release;
 use crate::service::ReleaseEdit;
 use actix_web::http::StatusCode;
@@ -201,10 +202,9 @@ pub(crate) async fn render_form(
     input: FormInput,
     status: StatusCode,
 ) -> Result<HttpResponse, AdminError> {
-    let st = state.clone();
     let id = input.id;
     let now = state.clock.now();
-    let (topics, existing) = web::block(move || -> Result<_, AdminError> {
+    let (topics, existing) = blocking(state, move |st| -> Result<_, AdminError> {
         let topics = st.store.topics()?.0;
         let existing = match id {
             Some(id) => {
@@ -369,8 +369,7 @@ pub async fn edit_form(
     query: web::Query<EditQuery>,
 ) -> Result<HttpResponse, AdminError> {
     let id = id.into_inner();
-    let st = state.clone();
-    let (release, source) = web::block(move || -> Result<_, AdminError> {
+    let (release, source) = blocking(&state, move |st| -> Result<_, AdminError> {
         let r = st.store.release_by_id(id)?.ok_or(AdminError::NotFound)?;
         let source = st.store.release_body_source(id)?;
         Ok((r, source))

@@ -2,9 +2,10 @@
 
 use super::done_message;
 use crate::admin::views::{self, AdminPage, Choice};
-use crate::admin::{AdminError, CurrentAdmin, html_response};
+use crate::admin::{AdminError, CurrentAdmin};
 use crate::domain::State;
-use crate::http::AppState;
+use crate::http::blocking;
+use crate::http::{AppState, html_response};
 use crate::store::ReleaseFilter;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -85,9 +86,8 @@ pub async fn list(
         title: Some(q.q.clone()),
     };
     let page_no = q.page.unwrap_or(1).max(1);
-    let st = state.clone();
     let f = filter.clone();
-    let ((items, total), topics, langs) = web::block(move || -> Result<_, AdminError> {
+    let ((items, total), topics, langs) = blocking(&state, move |st| -> Result<_, AdminError> {
         Ok((
             st.store
                 .list_releases(&f, now, PAGE_SIZE, (page_no - 1).saturating_mul(PAGE_SIZE))?,

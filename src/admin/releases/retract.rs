@@ -1,10 +1,11 @@
 //! Retracting a release (with a confirmation page) and restoring it.
 
 use crate::admin::forms::FormFields;
-use crate::admin::views::{AdminPage, see_other};
-use crate::admin::{AdminError, CurrentAdmin, html_response};
+use crate::admin::views::AdminPage;
+use crate::admin::{AdminError, CurrentAdmin};
 use crate::domain::Status;
-use crate::http::AppState;
+use crate::http::blocking;
+use crate::http::{AppState, html_response, see_other};
 use crate::service;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -25,8 +26,7 @@ pub async fn retract_form(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AdminError> {
     let id = id.into_inner();
-    let st = state.clone();
-    let r = web::block(move || st.store.release_by_id(id))
+    let r = blocking(&state, move |st| st.store.release_by_id(id))
         .await??
         .ok_or(AdminError::NotFound)?;
     if r.status != Status::Published {
@@ -50,8 +50,10 @@ pub async fn retract(
     let id = id.into_inner();
     let now = state.clock.now();
     let note = fields.get("retraction_note").to_owned();
-    let st = state.clone();
-    web::block(move || service::retract_release(&st.store, id, &note, now)).await??;
+    blocking(&state, move |st| {
+        service::retract_release(&st.store, id, &note, now)
+    })
+    .await??;
     Ok(see_other(&format!(
         "/admin/releases/{id}/edit?done=retracted"
     )))
@@ -63,8 +65,10 @@ pub async fn restore(
 ) -> Result<HttpResponse, AdminError> {
     let id = id.into_inner();
     let now = state.clock.now();
-    let st = state.clone();
-    web::block(move || service::restore_release(&st.store, id, now)).await??;
+    blocking(&state, move |st| {
+        service::restore_release(&st.store, id, now)
+    })
+    .await??;
     Ok(see_other(&format!(
         "/admin/releases/{id}/edit?done=restored"
     )))

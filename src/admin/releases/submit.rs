@@ -6,10 +6,11 @@ use super::form::{
     FormInput, NOT_SAVED, PreviewView, edit_from_fields, render_form, sanitiser_report,
 };
 use crate::admin::forms::FormFields;
-use crate::admin::views::{self, see_other};
+use crate::admin::views;
 use crate::admin::{AdminError, CurrentAdmin};
 use crate::domain::{State, ValidationError};
-use crate::http::AppState;
+use crate::http::blocking;
+use crate::http::{AppState, see_other};
 use crate::service::{self, Publish, WriteError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -136,7 +137,6 @@ async fn submit(
         ("preview", _) => None,
         _ => Some(Publish::Keep),
     };
-    let st = state.clone();
     let e = edit.clone();
     let authority = state.tag_authority.clone();
     let typed = schedule.clone();
@@ -146,12 +146,12 @@ async fn submit(
         Some(Err(message)) => vec![ValidationError::new("schedule", message.clone())],
         _ => Vec::new(),
     };
-    let result = web::block(move || -> Result<_, WriteError> {
+    let result = blocking(&state, move |st| -> Result<_, WriteError> {
         match publish {
             Some(p) => {
                 let p = match (p, id, &scheduled_at) {
                     (Publish::Keep, Some(id), Some(Ok(t))) => {
-                        keep_or_reschedule(&st, id, &typed, *t, now)?
+                        keep_or_reschedule(st, id, &typed, *t, now)?
                     }
                     (p, ..) => p,
                 };
