@@ -3,7 +3,7 @@
 
 use super::WriteError;
 use crate::authentication as cred;
-use crate::store::{Store, StoreError};
+use crate::store::{Conflict, Store, StoreError};
 use chrono::{DateTime, Utc};
 
 /// Creates an admin account (CLI `create-admin`).
@@ -18,7 +18,9 @@ pub fn create_admin(
     let hash = cred::hash_password(password)?;
     match store.create_admin(&username, &hash, now) {
         Ok(_) => Ok(username),
-        Err(StoreError::Taken { .. }) => Err(WriteError::Exists(format!("admin {username:?}"))),
+        Err(StoreError::Conflict(Conflict::UsernameTaken(_))) => {
+            Err(WriteError::Exists(format!("admin {username:?}")))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -68,7 +70,9 @@ pub fn create_token(
     let token = cred::new_token();
     match store.create_token(name, &cred::token_digest(&token), expires_at, now) {
         Ok(()) => Ok(token),
-        Err(StoreError::Taken { .. }) => Err(WriteError::Exists(format!("token {name:?}"))),
+        Err(StoreError::Conflict(Conflict::TokenNameTaken(_))) => {
+            Err(WriteError::Exists(format!("token {name:?}")))
+        }
         Err(e) => Err(e.into()),
     }
 }

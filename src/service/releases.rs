@@ -11,7 +11,7 @@ use crate::domain::{
     markdown_to_html_reporting,
 };
 use crate::model::{Release, SaveOutcome};
-use crate::store::{NewTopic, Store, StoreError};
+use crate::store::{Conflict, NewTopic, Store, StoreError};
 use chrono::{DateTime, Utc};
 
 /// What the admin asked for with the release form's buttons.
@@ -288,15 +288,17 @@ pub fn prepare_release_edit(
 /// that would change) is the writer's mistake: a field error, not a failure.
 fn slug_errors(e: StoreError) -> WriteError {
     match e {
-        StoreError::IdConflict(m) => WriteError::invalid("id", m),
-        StoreError::Taken {
-            what: "slug",
-            value,
-        } => WriteError::invalid(
+        StoreError::Conflict(c @ (Conflict::IdTaken(_) | Conflict::IdChanged { .. })) => {
+            WriteError::invalid("id", c.to_string())
+        }
+        StoreError::Conflict(Conflict::SlugTaken(value)) => WriteError::invalid(
             "slug",
             format!("{value:?} is already used by another release"),
         ),
-        StoreError::Conflict(m) if m.contains("slug") => WriteError::invalid("slug", m),
+        StoreError::Conflict(c @ Conflict::SlugLocked(_)) => {
+            WriteError::invalid("slug", c.to_string())
+        }
+        StoreError::Conflict(Conflict::NoSuchRelease(_)) => WriteError::NotFound,
         other => WriteError::Store(other),
     }
 }

@@ -3,7 +3,7 @@
 
 use super::WriteError;
 use crate::domain::{ReleaseDraft as Draft, Slug, ValidationError, clean_name, clean_optional};
-use crate::store::{Store, StoreError, TopicDeletion};
+use crate::store::{Conflict, Store, StoreError, TopicDeletion};
 use chrono::{DateTime, Utc};
 
 /// Most topics one form or API request may create.
@@ -105,7 +105,7 @@ pub fn create_topic(
     }
     match store.create_topic(&slug, &name, description.as_deref(), now) {
         Ok(()) => Ok(slug),
-        Err(StoreError::Taken { value, .. }) => Err(WriteError::invalid(
+        Err(StoreError::Conflict(Conflict::TopicTaken(value))) => Err(WriteError::invalid(
             "slug",
             format!("a topic {value:?} already exists"),
         )),

@@ -1,6 +1,6 @@
 //! Newsroom accounts. Passwords arrive here already hashed.
 
-use super::{Result, Store, StoreError, from_ms, to_ms};
+use super::{Conflict, Result, Store, StoreError, from_ms, to_ms};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -46,10 +46,7 @@ impl Store {
         .execute(params![username, password_hash, to_ms(now)])
         .map_err(|e| {
             if is_unique_violation(&e) {
-                StoreError::Taken {
-                    what: "username",
-                    value: username.to_owned(),
-                }
+                StoreError::Conflict(Conflict::UsernameTaken(username.to_owned()))
             } else {
                 e.into()
             }

@@ -4,7 +4,6 @@ mod admins;
 mod changes;
 mod feeds;
 mod identity;
-mod newsroom;
 mod releases;
 mod scopes;
 mod sessions;
@@ -14,9 +13,10 @@ mod topics;
 
 pub use admins::AdminAccount;
 pub use identity::Detached;
-pub use newsroom::{NewTopic, ReleaseFilter, TopicDeletion, TopicUsage};
+pub use releases::ReleaseFilter;
 pub use sessions::AdminSession;
 pub use tokens::{ApiToken, TokenRecord};
+pub use topics::{NewTopic, TopicDeletion, TopicUsage};
 
 use include_dir::{Dir, include_dir};
 use r2d2_sqlite::SqliteConnectionManager;
@@ -56,14 +56,12 @@ pub enum StoreError {
         "store: the database was written by a newer pressfeed (schema {found}, this one knows {wanted})"
     )]
     NewerSchema { found: usize, wanted: usize },
-    #[error("store: {0}")]
-    Conflict(String),
-    /// A release id that belongs to another release, or differs from the
-    /// one stored (ids never change).
-    #[error("{0}")]
-    IdConflict(String),
-    #[error("store: the {what} {value:?} is already taken")]
-    Taken { what: &'static str, value: String },
+    #[error("store: backup failed its integrity check: {0}")]
+    BackupCorrupt(String),
+    /// Refused because of what is stored (a taken slug or name, an id that
+    /// would change): the writer's mistake, not a failure.
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
     #[error("item {index}: {source}")]
     InBatch {
         index: usize,
@@ -100,6 +98,34 @@ impl StoreError {
             _ => None,
         }
     }
+}
+
+/// A write that what is already stored does not allow. Callers match on
+/// the variant (never on the text) to tell the writer which field it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error("the slug {0:?} is already taken")]
+    SlugTaken(String),
+    #[error("the slug of {0:?} cannot change: it has been published")]
+    SlugLocked(String),
+    #[error("id {0:?} already belongs to another release")]
+    IdTaken(String),
+    #[error(
+        "id {given:?} differs from the stored id {stored:?} of release {slug:?}; ids never change"
+    )]
+    IdChanged {
+        given: String,
+        stored: String,
+        slug: String,
+    },
+    #[error("release {0} does not exist")]
+    NoSuchRelease(i64),
+    #[error("the topic {0:?} already exists")]
+    TopicTaken(String),
+    #[error("the username {0:?} is already taken")]
+    UsernameTaken(String),
+    #[error("the token name {0:?} is already taken")]
+    TokenNameTaken(String),
 }
 
 /// The disk trouble behind a [`StoreError::unavailable`].
@@ -141,10 +167,20 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 type Pool = r2d2::Pool<SqliteConnectionManager>;
 
+/// The database behind the store: the seam for a second backend. Callers
+/// only ever see `Store`'s methods (one `impl Store` per table file), model
+/// types and `StoreError`; PostgreSQL (issue 16) becomes a second variant
+/// that each table file's methods match on, next to the SQLite SQL, so no
+/// caller changes. An enum, not a trait: two backends known at compile
+/// time, no `dyn`, and the compiler lists every method a new one lacks.
+enum Backend {
+    Sqlite(Pool),
+}
+
 /// Handle to the database: a pool for reads and writes, and one connection
 /// kept aside to notice commits made by anyone else (another process too).
 pub struct Store {
-    pool: Pool,
+    backend: Backend,
     watcher: Mutex<Connection>,
     /// `<db>-changes`, marked after every commit by any pressfeed process.
     changes: Option<changes::ChangeFile>,
@@ -249,7 +285,7 @@ impl Store {
             .connection_timeout(Duration::from_secs(15))
             .build(manager)?;
         Ok(Self {
-            pool,
+            backend: Backend::Sqlite(pool),
             watcher: Mutex::new(watcher),
             changes: changes::open(path)
                 .map_err(|e| {
@@ -287,7 +323,9 @@ impl Store {
     }
 
     fn conn(&self) -> Result<r2d2::PooledConnection<SqliteConnectionManager>> {
-        Ok(self.pool.get()?)
+        match &self.backend {
+            Backend::Sqlite(pool) => Ok(pool.get()?),
+        }
     }
 
     /// A number that changes whenever anyone commits to the database.
@@ -344,9 +382,7 @@ impl Store {
         dst.pragma_update(None, "journal_mode", "DELETE")?;
         let ok: String = dst.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if ok != "ok" {
-            return Err(StoreError::Conflict(format!(
-                "backup failed its integrity check: {ok}"
-            )));
+            return Err(StoreError::BackupCorrupt(ok));
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Bearer tokens of the automation API, stored only as SHA-256 hashes.
 
 use super::admins::is_unique_violation;
-use super::{Result, Store, StoreError, from_ms, to_ms};
+use super::{Conflict, Result, Store, StoreError, from_ms, to_ms};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
@@ -57,10 +57,7 @@ impl Store {
         ])
         .map_err(|e| {
             if is_unique_violation(&e) {
-                StoreError::Taken {
-                    what: "token name",
-                    value: name.to_owned(),
-                }
+                StoreError::Conflict(Conflict::TokenNameTaken(name.to_owned()))
             } else {
                 e.into()
             }

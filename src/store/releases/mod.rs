@@ -1,0 +1,187 @@
+//! The `releases` table (and its `release_topics` links): reading rows
+//! into [`Release`]s, finding one, and the rules about its address.
+//! Writes are in `write.rs`, the admin list and export in `list.rs`.
+
+mod list;
+mod write;
+
+pub use list::ReleaseFilter;
+
+use super::scopes::ChangedScopes;
+use super::{Result, Store};
+use super::{from_ms, to_ms};
+use crate::domain::Status;
+use crate::model::{Release, TopicRef};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+pub(super) const RELEASE_COLUMNS: &str = "r.id, r.uid, r.slug, r.title, r.summary, r.body_html, \
+     r.organization, r.department, r.dateline, r.lang, r.status, r.published_at, r.updated_at, \
+     r.created_at, r.changed_at, r.correction_note, r.retraction_note";
+
+pub(super) const TOPICS_OF_RELEASE_SQL: &str = "SELECT t.slug, t.name FROM release_topics rt \
+     JOIN topics t ON t.id = rt.topic_id WHERE rt.release_id = ?1 ORDER BY rt.position";
+
+/// A release from `SELECT {RELEASE_COLUMNS}, r.body_source`.
+pub(super) fn release_with_source(row: &Row<'_>) -> rusqlite::Result<Release> {
+    let mut r = release_from_row(row)?;
+    r.body_source = row.get(17)?;
+    Ok(r)
+}
+
+pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
+    let status: String = row.get(10)?;
+    Ok(Release {
+        id: row.get(0)?,
+        uid: row.get(1)?,
+        slug: row.get(2)?,
+        title: row.get(3)?,
+        summary: row.get(4)?,
+        body_html: row.get(5)?,
+        organization: row.get(6)?,
+        department: row.get(7)?,
+        dateline: row.get(8)?,
+        lang: row.get(9)?,
+        status: Status::parse(&status).unwrap_or(Status::Draft),
+        published_at: from_ms(row.get(11)?),
+        updated_at: from_ms(row.get(12)?),
+        created_at: from_ms(row.get(13)?),
+        changed_at: from_ms(row.get(14)?),
+        correction_note: row.get(15)?,
+        retraction_note: row.get(16)?,
+        // Feeds never need it; single-release reads add it (`with_source`).
+        body_source: None,
+        topics: Vec::new(),
+    })
+}
+
+/// Fills in each release's topics, in the order they were given.
+pub(super) fn attach_topics(conn: &Connection, releases: &mut [Release]) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(TOPICS_OF_RELEASE_SQL)?;
+    for r in releases.iter_mut() {
+        r.topics = stmt
+            .query_map([r.id], |row| {
+                Ok(TopicRef {
+                    slug: row.get(0)?,
+                    name: row.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(())
+}
+
+/// One release (with its topics) by a unique column.
+pub(super) fn find_release_where(
+    conn: &Connection,
+    condition: &str,
+    value: &dyn rusqlite::ToSql,
+) -> rusqlite::Result<Option<Release>> {
+    let sql = format!("SELECT {RELEASE_COLUMNS}, r.body_source FROM releases r WHERE {condition}");
+    let found = conn
+        .prepare_cached(&sql)?
+        .query_row([value], release_with_source)
+        .optional()?;
+    Ok(match found {
+        Some(mut r) => {
+            attach_topics(conn, std::slice::from_mut(&mut r))?;
+            Some(r)
+        }
+        None => None,
+    })
+}
+
+pub(super) fn find_by_slug(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Release>> {
+    find_release_where(conn, "r.slug = ?1", &slug)
+}
+
+pub(super) fn find_by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<Release>> {
+    super::releases::find_release_where(conn, "r.id = ?1", &id)
+}
+
+pub(super) fn slug_owner(conn: &Connection, slug: &str) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT id FROM releases WHERE slug = ?1")?
+        .query_row([slug], |r| r.get(0))
+        .optional()
+}
+
+/// Records that the feeds showing release `release_id` change: the global
+/// feeds and those of the topics it is in now (call before changing it).
+pub(super) fn feeds_of_release_change(
+    conn: &Connection,
+    release_id: i64,
+    now: i64,
+    scopes: &mut ChangedScopes,
+) -> Result<()> {
+    scopes.global(conn, now)?;
+    let topic_ids = conn
+        .prepare_cached("SELECT topic_id FROM release_topics WHERE release_id = ?1")?
+        .query_map([release_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    for id in topic_ids {
+        scopes.topic(conn, id, now)?;
+    }
+    Ok(())
+}
+
+/// Before a write changes a release's status or time: if readers can see
+/// it now, its address is fixed from here on. Visibility comes with time,
+/// not with a write, so it is noted at the first write that could end it.
+pub(super) fn remember_if_public(conn: &Connection, id: i64, now_ms: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE releases SET slug_locked = 1 WHERE id = ?1 AND slug_locked = 0 \
+         AND (status = 'retracted' OR (status = 'published' AND published_at <= ?2))",
+    )?
+    .execute(params![id, now_ms])?;
+    Ok(())
+}
+
+/// Whether a release's address is fixed: it is once readers could have
+/// seen the release (or it was retracted); a scheduled release's address
+/// can change until its time comes.
+pub(super) fn slug_is_locked(conn: &Connection, id: i64, now_ms: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT slug_locked = 1 OR status = 'retracted' \
+             OR (status = 'published' AND published_at <= ?2) FROM releases WHERE id = ?1",
+        )?
+        .query_row(params![id, now_ms], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+impl Store {
+    pub fn release_by_slug(&self, slug: &str) -> Result<Option<Release>> {
+        Ok(find_by_slug(&*self.conn()?, slug)?)
+    }
+
+    pub fn release_by_id(&self, id: i64) -> Result<Option<Release>> {
+        Ok(find_by_id(&*self.conn()?, id)?)
+    }
+
+    /// The stored Markdown of a release, when an admin typed it.
+    pub fn release_body_source(&self, id: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn()?
+            .prepare_cached("SELECT body_source FROM releases WHERE id = ?1")?
+            .query_row([id], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+
+    /// Whether the slug may no longer change (readers could have seen it).
+    pub fn release_slug_locked(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        slug_is_locked(&*self.conn()?, id, to_ms(now))
+    }
+
+    /// The id of the release using `slug`, if any.
+    pub fn release_id_by_slug(&self, slug: &str) -> Result<Option<i64>> {
+        Ok(slug_owner(&*self.conn()?, slug)?)
+    }
+
+    pub fn count_releases(&self) -> Result<i64> {
+        Ok(self
+            .conn()?
+            .query_row("SELECT count(*) FROM releases", [], |r| r.get(0))?)
+    }
+}
