@@ -79,6 +79,7 @@ fn bench(c: &mut Criterion) {
         title: "Bench".into(),
         description: "Bench".into(),
         lang: "en".into(),
+        hubs: Vec::new(),
     };
     let mut group = c.benchmark_group("topic_feed_cold");
     group.sample_size(30);

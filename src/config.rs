@@ -67,6 +67,22 @@ pub struct Settings {
     /// Request bodies being received by all connections together may hold
     /// at most this many bytes; beyond it a request gets 503.
     pub body_memory_bytes: usize,
+    /// The built-in WebSub hub at `/websub` (advertised in every feed).
+    pub websub_builtin: bool,
+    /// Public WebSub hubs to ping after a change (and advertise).
+    pub websub_hubs: Vec<String>,
+    /// Callbacks on loopback, private, link-local and unique-local
+    /// addresses are refused unless this is on (tests, an intranet).
+    pub websub_allow_private_callbacks: bool,
+    pub websub_lease_seconds: u32,
+    pub websub_lease_min_seconds: u32,
+    pub websub_lease_max_seconds: u32,
+    pub websub_max_subscriptions: u32,
+    pub websub_max_per_topic: u32,
+    /// Deliveries in flight at once.
+    pub websub_concurrency: u32,
+    /// Requests a second to one callback host (deliveries and verifications).
+    pub websub_host_rate: u32,
 }
 
 impl Default for Settings {
@@ -98,6 +114,16 @@ impl Default for Settings {
             session_key_file: None,
             login_attempts_per_minute: 5,
             body_memory_bytes: 64 * 1024 * 1024,
+            websub_builtin: true,
+            websub_hubs: Vec::new(),
+            websub_allow_private_callbacks: false,
+            websub_lease_seconds: 10 * 24 * 3600,
+            websub_lease_min_seconds: 3600,
+            websub_lease_max_seconds: 30 * 24 * 3600,
+            websub_max_subscriptions: 100_000,
+            websub_max_per_topic: 10_000,
+            websub_concurrency: 64,
+            websub_host_rate: 200,
         }
     }
 }
@@ -141,6 +167,16 @@ const KEYS: &[&str] = &[
     "session_key_file",
     "login_attempts_per_minute",
     "body_memory_bytes",
+    "websub_builtin",
+    "websub_hubs",
+    "websub_allow_private_callbacks",
+    "websub_lease_seconds",
+    "websub_lease_min_seconds",
+    "websub_lease_max_seconds",
+    "websub_max_subscriptions",
+    "websub_max_per_topic",
+    "websub_concurrency",
+    "websub_host_rate",
 ];
 
 impl Settings {
@@ -173,13 +209,24 @@ impl Settings {
             let var = format!("PRESSFEED_{}", key.to_ascii_uppercase());
             if let Some(value) = env(&var) {
                 // Numbers and booleans keep their type; the rest are strings.
-                let v = match value.parse::<i64>() {
-                    Ok(n) => toml::Value::Integer(n),
-                    Err(_) => match value.as_str() {
-                        "true" => toml::Value::Boolean(true),
-                        "false" => toml::Value::Boolean(false),
-                        _ => toml::Value::String(value),
-                    },
+                let v = if *key == "websub_hubs" {
+                    // A list in one variable: URLs separated by commas or spaces.
+                    toml::Value::Array(
+                        value
+                            .split([',', ' '])
+                            .filter(|u| !u.is_empty())
+                            .map(|u| toml::Value::String(u.to_owned()))
+                            .collect(),
+                    )
+                } else {
+                    match value.parse::<i64>() {
+                        Ok(n) => toml::Value::Integer(n),
+                        Err(_) => match value.as_str() {
+                            "true" => toml::Value::Boolean(true),
+                            "false" => toml::Value::Boolean(false),
+                            _ => toml::Value::String(value),
+                        },
+                    }
                 };
                 table.insert((*key).to_owned(), v);
                 origin = format!("{origin} + environment");
@@ -250,6 +297,27 @@ impl Settings {
             .is_some_and(|k| !k.is_empty() && k.len() < 32)
         {
             return Err(bad("session_key must be at least 32 bytes long".to_owned()));
+        }
+        for hub in &self.websub_hubs {
+            match url::Url::parse(hub) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
+                _ => {
+                    return Err(bad(format!("websub_hubs: {hub:?} is not an http(s) URL")));
+                }
+            }
+        }
+        if self.websub_lease_min_seconds == 0
+            || self.websub_lease_min_seconds > self.websub_lease_seconds
+            || self.websub_lease_seconds > self.websub_lease_max_seconds
+        {
+            return Err(bad(
+                "websub leases must satisfy 0 < websub_lease_min_seconds <= websub_lease_seconds <= websub_lease_max_seconds".to_owned(),
+            ));
+        }
+        if self.websub_concurrency == 0 || self.websub_host_rate == 0 {
+            return Err(bad(
+                "websub_concurrency and websub_host_rate must be at least 1".to_owned(),
+            ));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(bad(format!(

@@ -22,6 +22,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error(transparent)]
     SessionKey(#[from] crate::admin::session::KeyError),
+    #[error("websub: {0}")]
+    Hub(#[from] crate::websub::HubError),
 }
 
 pub struct Application {
@@ -74,6 +76,9 @@ impl Application {
             ),
             None => None,
         };
+        let hub = crate::websub::Hub::new(&store, &settings)?;
+        let hub_data = web::Data::from(Arc::clone(&hub));
+        let builtin_hub = settings.websub_builtin;
         let state = web::Data::new(AppState::new(store, settings, clock, tag_authority));
         let app_state = state.clone();
         let admin = admin_state.clone();
@@ -88,6 +93,12 @@ impl Application {
                 .app_data(admin_state.clone())
                 .configure(|cfg| crate::admin::configure(cfg, session_key.clone(), secure_cookie))
                 .configure(crate::api::configure)
+                .app_data(hub_data.clone())
+                .configure(|cfg| {
+                    if builtin_hub {
+                        crate::websub::configure(cfg);
+                    }
+                })
                 .default_service(web::to(not_found))
         })
         .workers(workers)
@@ -103,6 +114,7 @@ impl Application {
             source,
         })?
         .run();
+        crate::websub::start(state.clone(), Arc::clone(&hub));
         let metrics = match metrics_listener {
             Some(listener) => Some(metrics_server(listener, state.clone())?),
             None => None,

@@ -85,6 +85,7 @@ fuzz_target!(|input: Input| {
         title: "Press office".to_owned(),
         description: "Releases".to_owned(),
         lang: "en".to_owned(),
+        hubs: Vec::new(),
     };
     let want = title.as_str();
 

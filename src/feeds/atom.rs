@@ -62,6 +62,11 @@ pub fn render_atom(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
     out.push_str("</author>");
     push_link(&mut out, &self_url, "self", "application/atom+xml");
     push_link(&mut out, &meta.page_url, "alternate", "text/html");
+    for hub in &site.hubs {
+        out.push_str("<link href=\"");
+        push_attr(&mut out, hub);
+        out.push_str("\" rel=\"hub\"/>");
+    }
     push_element(&mut out, "generator", "pressfeed");
     for t in &snap.tombstones {
         push_tombstone(&mut out, site, t);

@@ -12,7 +12,17 @@ struct JsonFeed<'a> {
     description: &'a str,
     language: &'a str,
     authors: [Author<'a>; 1],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub<'a>>,
     items: Vec<JsonItem<'a>>,
+}
+
+/// JSON Feed 1.1 `hubs`: how to be told of changes (WebSub).
+#[derive(Serialize)]
+struct Hub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -46,6 +56,14 @@ pub fn render_json(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
         description: &meta.description,
         language: &site.lang,
         authors: [Author { name: &site.title }],
+        hubs: site
+            .hubs
+            .iter()
+            .map(|url| Hub {
+                kind: "WebSub",
+                url,
+            })
+            .collect(),
         items: snap
             .items
             .iter()

@@ -25,6 +25,8 @@ pub struct Site {
     pub description: String,
     /// Language of the site's own text (channel-level language of every feed).
     pub lang: String,
+    /// WebSub hubs the feeds advertise (`rel="hub"`), if any.
+    pub hubs: Vec<String>,
 }
 
 impl Site {

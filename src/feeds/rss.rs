@@ -42,6 +42,11 @@ pub fn render_rss(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
     out.push_str("<atom:link href=\"");
     push_attr(&mut out, &meta.self_url(site, Format::Rss));
     out.push_str("\" rel=\"self\" type=\"application/rss+xml\"/>");
+    for hub in &site.hubs {
+        out.push_str("<atom:link href=\"");
+        push_attr(&mut out, hub);
+        out.push_str("\" rel=\"hub\"/>");
+    }
     for r in &snap.items {
         push_item(&mut out, site, r);
     }

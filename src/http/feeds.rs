@@ -47,6 +47,7 @@ async fn serve(
             return Ok(too_many_polls(wait));
         }
     }
+    let is_feed = matches!(key, DocKey::Feed(..));
     let rep = document(state, key).await?.ok_or(AppError::NotFound)?;
     if let Some(enc) = rep.pending_body(req) {
         // The first full answer in this encoding compresses it, once.
@@ -66,7 +67,11 @@ async fn serve(
     {
         actix_web::rt::time::sleep(wait.min(std::time::Duration::from_secs(1))).await;
     }
-    let res = rep.respond(req, &state.feed_freshness, state.clock.now());
+    let mut res = rep.respond(req, &state.feed_freshness, state.clock.now());
+    if is_feed {
+        let self_url = state.site.url(req.path());
+        crate::websub::add_links(res.headers_mut(), &state.site.hubs, &self_url);
+    }
     state
         .cache
         .count_answer(res.status() == StatusCode::NOT_MODIFIED);

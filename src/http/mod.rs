@@ -5,7 +5,7 @@ pub mod cache;
 pub mod client_ip;
 pub mod conditional;
 pub mod error;
-mod feeds;
+pub(crate) mod feeds;
 pub mod freshness;
 pub mod limits;
 pub mod observe;

@@ -37,6 +37,7 @@ impl AppState {
             title: settings.site_title.clone(),
             description: settings.site_description.clone(),
             lang: settings.site_lang.clone(),
+            hubs: crate::websub::hub_urls(&settings),
         };
         Self {
             feed_freshness: Freshness::new(u64::from(settings.max_age)),

@@ -10,6 +10,7 @@ mod sessions;
 mod site_facts;
 mod tokens;
 mod topics;
+mod websub;
 
 pub use admins::AdminAccount;
 pub use identity::Detached;
@@ -17,6 +18,7 @@ pub use releases::ReleaseFilter;
 pub use sessions::AdminSession;
 pub use tokens::{ApiToken, TokenRecord};
 pub use topics::{NewTopic, TopicDeletion, TopicUsage};
+pub use websub::{Content, DueDelivery, HubStore, Outcome, Subscription};
 
 use include_dir::{Dir, include_dir};
 use r2d2_sqlite::SqliteConnectionManager;

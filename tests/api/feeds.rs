@@ -291,6 +291,7 @@ fn site() -> Site {
         title: "Site & <Co>".into(),
         description: "d".into(),
         lang: "en".into(),
+        hubs: Vec::new(),
     }
 }
 

@@ -41,7 +41,7 @@ pub async fn spawn_app_on_system_clock() -> TestApp {
     spawn_app_on(Clock::system(), |_| {}).await
 }
 
-async fn spawn_app_on(clock: Clock, configure: impl FnOnce(&mut Settings)) -> TestApp {
+pub async fn spawn_app_on(clock: Clock, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("test.db");
     let mut settings = Settings {

@@ -21,3 +21,4 @@ mod pages;
 mod same_second;
 mod security;
 mod tombstones;
+mod websub;

@@ -1,0 +1,121 @@
+//! Public hubs (`websub_hubs`): after a feed changes, each is sent a
+//! `hub.mode=publish` ping naming the changed feed URLs, and fetches them
+//! itself. Which feeds changed is known by their ETags, kept in memory:
+//! after a restart the first look only takes note.
+
+use super::Hub;
+use crate::feeds::Format;
+use crate::http::AppState;
+use crate::http::cache::DocKey;
+use crate::http::conditional::Encoding;
+use crate::model::FeedScope;
+use actix_web::web;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Waits between the tries of one ping.
+const RETRIES: [Duration; 3] = [
+    Duration::from_secs(2),
+    Duration::from_secs(20),
+    Duration::from_secs(120),
+];
+
+/// Compares every feed with the version last seen and pings the public
+/// hubs for those that changed. Returns when a feed next changes by itself.
+pub async fn look(
+    state: &web::Data<AppState>,
+    hub: &Arc<Hub>,
+    _now: DateTime<Utc>,
+    last: &mut HashMap<String, String>,
+) -> Option<DateTime<Utc>> {
+    let st = state.clone();
+    let topics = match web::block(move || st.store.topics()).await {
+        Ok(Ok((topics, _))) => topics,
+        _ => return None,
+    };
+    let mut scopes = vec![FeedScope::All];
+    scopes.extend(
+        topics
+            .into_iter()
+            .filter_map(|t| crate::domain::Slug::parse(&t.slug).ok())
+            .map(FeedScope::Topic),
+    );
+    let base = &hub.settings.base_url;
+    let mut changed = Vec::new();
+    let mut next_change: Option<DateTime<Utc>> = None;
+    for scope in scopes {
+        for format in Format::ALL {
+            let path = match &scope {
+                FeedScope::All => format!("/feed.{}", format.extension()),
+                FeedScope::Topic(slug) => {
+                    format!("/topics/{}/feed.{}", slug.as_str(), format.extension())
+                }
+            };
+            let key = DocKey::Feed(scope.clone(), format);
+            let Ok(Some(rep)) = crate::http::feeds::document(state, key).await else {
+                continue;
+            };
+            if let Some(t) = rep.next_change {
+                next_change = Some(next_change.map_or(t, |n| n.min(t)));
+            }
+            let etag = rep
+                .etag(Encoding::Identity)
+                .to_str()
+                .unwrap_or_default()
+                .to_owned();
+            if let Some(old) = last.insert(path.clone(), etag.clone())
+                && old != etag
+            {
+                changed.push(format!("{base}{path}"));
+            }
+        }
+    }
+    if !changed.is_empty() {
+        for public in &hub.settings.public_hubs {
+            tokio::spawn(ping(Arc::clone(hub), public.clone(), changed.clone()));
+        }
+    }
+    next_change
+}
+
+/// One `hub.mode=publish` to `public` for `urls`, tried a few times.
+async fn ping(hub: Arc<Hub>, public: String, urls: Vec<String>) {
+    let mut form: Vec<(&str, &str)> = vec![("hub.mode", "publish")];
+    for u in &urls {
+        form.push(("hub.url", u));
+        form.push(("hub.topic", u));
+    }
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    for (i, wait) in std::iter::once(Duration::ZERO).chain(RETRIES).enumerate() {
+        tokio::time::sleep(wait).await;
+        let sent = hub
+            .ping_client
+            .post(&public)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(res) if res.status().is_success() => {
+                metrics::counter!("pressfeed_websub_pings_total", "outcome" => "accepted")
+                    .increment(1);
+                return;
+            }
+            Ok(res) => {
+                tracing::info!(hub = %public, status = res.status().as_u16(), attempt = i + 1, "websub: public hub refused the ping")
+            }
+            Err(e) => {
+                tracing::info!(hub = %public, reason = %super::verify::describe(e), attempt = i + 1, "websub: public hub ping failed")
+            }
+        }
+    }
+    metrics::counter!("pressfeed_websub_pings_total", "outcome" => "failed").increment(1);
+    tracing::warn!(hub = %public, feeds = urls.len(), "websub: gave up pinging a public hub");
+}
