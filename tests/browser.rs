@@ -57,6 +57,7 @@ async fn start_driver(path: &Path) -> (Driver, String) {
         .expect("chromedriver starts");
     let driver = Driver(child);
     let url = format!("http://127.0.0.1:{port}");
+    pressfeed::websub::install_tls_provider();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     for _ in 0..100 {
         if let Ok(r) = http.get(format!("{url}/status")).send().await

@@ -202,9 +202,7 @@ impl Resolve for PublicOnly {
 /// environment, a timeout on everything, public addresses only (unless
 /// allowed).
 pub fn client(allow_private: bool) -> Result<reqwest::Client, reqwest::Error> {
-    // rustls takes its cryptography from the process-wide provider; ring
-    // builds with cc alone. Installing twice is harmless (the first stays).
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_tls_provider();
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -216,6 +214,14 @@ pub fn client(allow_private: bool) -> Result<reqwest::Client, reqwest::Error> {
         builder = builder.dns_resolver(PublicOnly);
     }
     builder.build()
+}
+
+/// Gives rustls its cryptography (ring: it builds with cc alone, where
+/// aws-lc needs cmake). reqwest takes the process-wide provider and panics
+/// without one, so every program building a reqwest client calls this
+/// first (tests too). Installing twice is harmless: the first stays.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Requests a second per callback host: a token bucket each, refilled

@@ -17,6 +17,7 @@ mod subscribe;
 mod topic;
 mod verify;
 
+pub use callback::install_tls_provider;
 pub use discovery::{add_links, hub_urls};
 pub use topic::FeedTopic;
 

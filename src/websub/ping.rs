@@ -43,6 +43,9 @@ pub async fn look(
             .map(FeedScope::Topic),
     );
     let base = &hub.settings.base_url;
+    // The first look only takes note; after it, a feed not seen before (a
+    // new topic's) is a change too.
+    let first_look = last.is_empty();
     let mut changed = Vec::new();
     let mut next_change: Option<DateTime<Utc>> = None;
     for scope in scopes {
@@ -65,9 +68,11 @@ pub async fn look(
                 .to_str()
                 .unwrap_or_default()
                 .to_owned();
-            if let Some(old) = last.insert(path.clone(), etag.clone())
-                && old != etag
-            {
+            let is_new = match last.insert(path.clone(), etag.clone()) {
+                Some(old) => old != etag,
+                None => !first_look,
+            };
+            if is_new {
                 changed.push(format!("{base}{path}"));
             }
         }

@@ -22,6 +22,7 @@ pub async fn spawn_newsroom_with(configure: impl FnOnce(&mut Settings)) -> TestA
 
 /// A client of its own (its own cookie jar) for the same app.
 pub fn new_client() -> reqwest::Client {
+    pressfeed::websub::install_tls_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)

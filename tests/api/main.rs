@@ -20,5 +20,6 @@ mod operate;
 mod pages;
 mod same_second;
 mod security;
+mod subscriber;
 mod tombstones;
 mod websub;

@@ -12,6 +12,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 /// A client that sends no cookies of its own (to replay one by hand).
 fn bare_client() -> reqwest::Client {
+    pressfeed::websub::install_tls_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

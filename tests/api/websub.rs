@@ -3,98 +3,13 @@
 //! verification and receives deliveries.
 
 use crate::helpers::{TestApp, release, scheduled, spawn_app_on, spawn_app_with, t0};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use crate::subscriber::Subscriber;
 use chrono::Duration;
 use hmac::{Hmac, Mac};
 use pressfeed::clock::Clock;
 use pressfeed::config::Settings;
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
 
 const TOPIC: &str = "http://press.test/topics/transport/feed.atom";
-
-#[derive(Debug, Clone)]
-struct Delivery {
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-/// A WebSub subscriber: echoes challenges (unless told not to), records
-/// every verification and delivery, answers deliveries from a script.
-#[derive(Clone, Default)]
-struct Subscriber {
-    url: String,
-    verifications: Arc<Mutex<Vec<HashMap<String, String>>>>,
-    deliveries: Arc<Mutex<Vec<Delivery>>>,
-    /// Status codes for the next deliveries (204 when empty).
-    script: Arc<Mutex<VecDeque<u16>>>,
-    wrong_echo: Arc<Mutex<bool>>,
-}
-
-async fn verification(req: HttpRequest, sub: web::Data<Subscriber>) -> HttpResponse {
-    let q: HashMap<String, String> = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .into_owned()
-        .collect();
-    let challenge = q.get("hub.challenge").cloned().unwrap_or_default();
-    sub.verifications.lock().unwrap().push(q);
-    if *sub.wrong_echo.lock().unwrap() {
-        return HttpResponse::Ok().body(format!("{challenge}x"));
-    }
-    HttpResponse::Ok().body(challenge)
-}
-
-async fn delivery(req: HttpRequest, body: web::Bytes, sub: web::Data<Subscriber>) -> HttpResponse {
-    let mut headers = HashMap::new();
-    for (k, v) in req.headers() {
-        let v = v.to_str().unwrap_or_default().to_owned();
-        headers
-            .entry(k.as_str().to_owned())
-            .and_modify(|old: &mut String| {
-                old.push_str(", ");
-                old.push_str(&v);
-            })
-            .or_insert(v);
-    }
-    sub.deliveries.lock().unwrap().push(Delivery {
-        headers,
-        body: body.to_vec(),
-    });
-    let status = sub.script.lock().unwrap().pop_front().unwrap_or(204);
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
-}
-
-impl Subscriber {
-    async fn start() -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let sub = Subscriber {
-            url: format!("http://127.0.0.1:{port}/cb?who=test"),
-            ..Default::default()
-        };
-        let data = web::Data::new(sub.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
-                .route("/cb", web::get().to(verification))
-                .route("/cb", web::post().to(delivery))
-        })
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-        tokio::spawn(server);
-        sub
-    }
-
-    fn verifications(&self) -> Vec<HashMap<String, String>> {
-        self.verifications.lock().unwrap().clone()
-    }
-
-    fn deliveries(&self) -> Vec<Delivery> {
-        self.deliveries.lock().unwrap().clone()
-    }
-}
 
 /// Waits (real time, up to 15 s) until `cond` holds.
 async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
@@ -616,4 +531,105 @@ async fn every_feed_names_its_hub_and_itself() {
         assert_eq!(res.status(), 304);
         assert_eq!(res.headers().get_all("link").iter().count(), 3, "{path}");
     }
+}
+
+#[tokio::test]
+async fn public_hubs_are_pinged_with_the_changed_feeds() {
+    let public = Subscriber::start().await;
+    let hub_url = public.url.replace("who=test", "who=public-hub");
+    let app = spawn_app_with(|s| {
+        s.websub_builtin = false;
+        s.websub_hubs = vec![hub_url.clone()];
+    })
+    .await;
+    app.save(&[release("first", 1, &["transport"])]);
+    // The built-in hub is off: not served, not advertised.
+    let res = post_hub(&app, &[("hub.mode", "subscribe")]).await;
+    assert_eq!(res.status(), 404);
+    let res = app.get("/feed.atom").await;
+    let links: Vec<_> = res.headers().get_all("link").iter().collect();
+    assert_eq!(links.len(), 2, "{links:?}");
+    // Let the hub take note of every feed's version, then change one topic.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let pinged_before = public.deliveries().len();
+    app.save(&[release("second", 0, &["health"])]);
+    eventually("the public hub is pinged", || {
+        public.deliveries().len() > pinged_before
+    })
+    .await;
+    let ping = public.deliveries().last().unwrap().clone();
+    assert_eq!(
+        ping.headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&ping.body)
+        .into_owned()
+        .collect();
+    assert!(
+        form.contains(&("hub.mode".into(), "publish".into())),
+        "{form:?}"
+    );
+    let urls: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| k == "hub.url")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    for changed in [
+        "http://press.test/feed.atom",
+        "http://press.test/topics/health/feed.rss",
+        "http://press.test/topics/health/feed.json",
+    ] {
+        assert!(urls.contains(&changed), "{changed} not in {urls:?}");
+    }
+    assert!(
+        !urls.iter().any(|u| u.contains("/topics/transport/")),
+        "transport did not change: {urls:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_hub_is_measured_on_the_private_listener() {
+    let app = spawn_app_with(|s| {
+        private_ok(s);
+        s.metrics_bind = Some("127.0.0.1:0".into());
+    })
+    .await;
+    app.save(&[release("first", 1, &["transport"])]);
+    let sub = Subscriber::start().await;
+    subscribe(&app, &sub, TOPIC, &[]).await;
+    app.save(&[release("second", 0, &["transport"])]);
+    eventually("delivered", || !sub.deliveries().is_empty()).await;
+    let metrics_url = format!("{}/metrics", app.metrics_address.as_deref().unwrap());
+    let mut text = String::new();
+    for _ in 0..40 {
+        text = app
+            .client
+            .get(&metrics_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains("pressfeed_websub_deliveries_total{outcome=\"delivered\"}")
+            && text.contains("pressfeed_websub_queue_depth")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for name in [
+        "pressfeed_websub_subscriptions",
+        "pressfeed_websub_queue_depth",
+        "pressfeed_websub_deliveries_total{outcome=\"delivered\"}",
+        "pressfeed_websub_delivery_seconds_bucket",
+        "pressfeed_websub_verifications_total{outcome=\"confirmed\"}",
+    ] {
+        assert!(text.contains(name), "{name} missing from /metrics");
+    }
+    assert_eq!(
+        app.get("/metrics").await.status(),
+        404,
+        "never on the public listener"
+    );
 }

@@ -1,0 +1,170 @@
+//! WebSub deliveries survive `kill -9`: the server is killed in the middle
+//! of a fan-out (and, in another round, right after the change was
+//! committed), started again, and every subscriber still gets the change
+//! (duplicates allowed, losses not).
+
+#[path = "api/subscriber.rs"]
+mod subscriber;
+
+use pressfeed::store::Store;
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use subscriber::Subscriber;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pressfeed");
+const SUBSCRIBERS: usize = 120;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_server(db: &Path, port: u16) -> Child {
+    Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .args(["--bind", &format!("127.0.0.1:{port}"), "serve", "--init"])
+        .env("PRESSFEED_ACCESS_LOG", "false")
+        .env("PRESSFEED_WEBSUB_ALLOW_PRIVATE_CALLBACKS", "true")
+        // Few at a time, so the kill lands in the middle of the fan-out.
+        .env("PRESSFEED_WEBSUB_CONCURRENCY", "4")
+        .env("PRESSFEED_WEBSUB_HOST_RATE", "100000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts")
+}
+
+async fn wait_healthy(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("server at {base} never became healthy");
+}
+
+fn live_subscriptions(db: &Path) -> usize {
+    let store = Store::open_existing(db, 1).expect("database opens");
+    let hub = store.hub_store().expect("hub store");
+    hub.subscriptions(chrono::Utc::now()).expect("listed").len()
+}
+
+fn import(db: &Path, dir: &Path, slug: &str, base: &str) {
+    let line = serde_json::json!({
+        "slug": slug, "title": format!("Release {slug}"), "body_html": "<p>Body.</p>",
+        "organization": "Crash Office", "lang": "en", "topics": ["crash"],
+        "published_at": (chrono::Utc::now() - chrono::Duration::seconds(5)).to_rfc3339(),
+    });
+    let file = dir.join(format!("{slug}.jsonl"));
+    std::fs::write(&file, format!("{line}\n")).unwrap();
+    let out = Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .args(["--base-url", base, "import"])
+        .arg(&file)
+        .output()
+        .expect("import runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The subscribers (by their `who`) that received a delivery holding `text`.
+fn reached(sub: &Subscriber, text: &str) -> HashSet<String> {
+    sub.deliveries()
+        .into_iter()
+        .filter(|d| String::from_utf8_lossy(&d.body).contains(text))
+        .map(|d| d.query)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_subscriber_gets_the_change_after_a_kill_during_fan_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    pressfeed::websub::install_tls_provider();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    import(&db, dir.path(), "seed", &base);
+    let mut server = start_server(&db, port);
+    wait_healthy(&client, &base).await;
+
+    let sub = Subscriber::start().await;
+    sub.delay_ms.store(20, Ordering::Relaxed);
+    let topic = format!("{base}/topics/crash/feed.atom");
+    for i in 0..SUBSCRIBERS {
+        let callback = sub.url.replace("who=test", &format!("who={i}"));
+        let res = client
+            .post(format!("{base}/websub"))
+            .form(&[
+                ("hub.mode", "subscribe"),
+                ("hub.topic", topic.as_str()),
+                ("hub.callback", callback.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 202);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while live_subscriptions(&db) < SUBSCRIBERS {
+        assert!(Instant::now() < deadline, "subscriptions not all verified");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Round 1: killed in the middle of the fan-out.
+    import(&db, dir.path(), "one", &base);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reached(&sub, "Release one").len() < 10 {
+        assert!(Instant::now() < deadline, "the fan-out never started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+    let before = reached(&sub, "Release one").len();
+    assert!(
+        before < SUBSCRIBERS,
+        "the kill came after the fan-out ended: {before}"
+    );
+
+    // Round 2: a change committed while no server runs; it starts, sees it,
+    // and is killed again at once (maybe before, maybe after queueing it).
+    import(&db, dir.path(), "two", &base);
+    server = start_server(&db, port);
+    wait_healthy(&client, &base).await;
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    server = start_server(&db, port);
+    wait_healthy(&client, &base).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let one = reached(&sub, "Release one").len();
+        let two = reached(&sub, "Release two").len();
+        if one == SUBSCRIBERS && two == SUBSCRIBERS {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "after the restarts: {one} of {SUBSCRIBERS} got release one, {two} release two"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
