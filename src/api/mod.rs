@@ -551,31 +551,14 @@ mod tests {
             ),
         ];
         for (code, status) in cases {
-            assert_eq!(
+            let answers = [
                 AppError::Store(sqlite(code)).status_code(),
-                status,
-                "{code}"
-            );
-            assert_eq!(
                 AdminError::Store(sqlite(code)).status_code(),
-                status,
-                "{code}"
-            );
-            assert_eq!(
                 AdminError::Write(WriteError::Store(sqlite(code))).status_code(),
-                status,
-                "{code}"
-            );
-            assert_eq!(
                 ApiError::Store(sqlite(code)).status_code(),
-                status,
-                "{code}"
-            );
-            assert_eq!(
                 ApiError::from(WriteError::Store(sqlite(code))).status_code(),
-                status,
-                "{code}"
-            );
+            ];
+            assert_eq!(answers, [status; 5], "{code}");
         }
         // A password hash that could not be made is the server's fault, not
         // the request's: 500 everywhere (the API answered 400 before).

@@ -6,6 +6,13 @@ use crate::authentication as cred;
 use crate::store::{Conflict, Store, StoreError};
 use chrono::{DateTime, Utc};
 
+/// A valid username and the hash of a password good enough to set.
+fn account_credentials(username: &str, password: &str) -> Result<(String, String), WriteError> {
+    let username = cred::parse_username(username).map_err(|e| WriteError::Invalid(vec![e]))?;
+    cred::check_new_password(password).map_err(|e| WriteError::Invalid(vec![e]))?;
+    Ok((username, cred::hash_password(password)?))
+}
+
 /// Creates an admin account (CLI `create-admin`).
 pub fn create_admin(
     store: &Store,
@@ -13,9 +20,7 @@ pub fn create_admin(
     password: &str,
     now: DateTime<Utc>,
 ) -> Result<String, WriteError> {
-    let username = cred::parse_username(username).map_err(|e| WriteError::Invalid(vec![e]))?;
-    cred::check_new_password(password).map_err(|e| WriteError::Invalid(vec![e]))?;
-    let hash = cred::hash_password(password)?;
+    let (username, hash) = account_credentials(username, password)?;
     match store.create_admin(&username, &hash, now) {
         Ok(_) => Ok(username),
         Err(StoreError::Conflict(Conflict::UsernameTaken(_))) => {
@@ -32,9 +37,7 @@ pub fn reset_password(
     password: &str,
     now: DateTime<Utc>,
 ) -> Result<String, WriteError> {
-    let username = cred::parse_username(username).map_err(|e| WriteError::Invalid(vec![e]))?;
-    cred::check_new_password(password).map_err(|e| WriteError::Invalid(vec![e]))?;
-    let hash = cred::hash_password(password)?;
+    let (username, hash) = account_credentials(username, password)?;
     if store.set_admin_password(&username, &hash, now)? {
         Ok(username)
     } else {

@@ -1,6 +1,6 @@
 //! Newsroom accounts. Passwords arrive here already hashed.
 
-use super::{Conflict, Result, Store, StoreError, from_ms, to_ms};
+use super::{Conflict, Result, Store, from_ms, to_ms, unique_or};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -25,11 +25,6 @@ fn admin_from_row(row: &Row<'_>) -> rusqlite::Result<AdminAccount> {
     })
 }
 
-pub(super) fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
-}
-
 impl Store {
     /// Creates an account; `Taken` when the username exists.
     pub fn create_admin(
@@ -44,13 +39,7 @@ impl Store {
              VALUES (?1, ?2, ?3, ?3)",
         )?
         .execute(params![username, password_hash, to_ms(now)])
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict(Conflict::UsernameTaken(username.to_owned()))
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(unique_or(|| Conflict::UsernameTaken(username.to_owned())))?;
         Ok(conn.last_insert_rowid())
     }
 

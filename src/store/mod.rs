@@ -130,6 +130,19 @@ pub enum Conflict {
     TokenNameTaken(String),
 }
 
+/// Maps a UNIQUE constraint failure to the conflict it means (`conflict`),
+/// and any other error to itself.
+fn unique_or(conflict: impl FnOnce() -> Conflict) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            StoreError::Conflict(conflict())
+        }
+        _ => e.into(),
+    }
+}
+
 /// The disk trouble behind a [`StoreError::unavailable`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unavailable {

@@ -1,7 +1,6 @@
 //! Bearer tokens of the automation API, stored only as SHA-256 hashes.
 
-use super::admins::is_unique_violation;
-use super::{Conflict, Result, Store, StoreError, from_ms, to_ms};
+use super::{Conflict, Result, Store, StoreError, from_ms, to_ms, unique_or};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
@@ -55,13 +54,7 @@ impl Store {
             to_ms(now),
             expires_at.map(to_ms)
         ])
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict(Conflict::TokenNameTaken(name.to_owned()))
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(unique_or(|| Conflict::TokenNameTaken(name.to_owned())))?;
         tx.commit()?;
         Ok(())
     }

@@ -167,18 +167,7 @@ mod tests {
             ("retracted", "retracted", now - day),
         ];
         for (slug, status, at) in cases {
-            let input = ReleaseInput {
-                slug: slug.into(),
-                title: slug.into(),
-                body_html: "<p>x</p>".into(),
-                organization: "O".into(),
-                lang: "en".into(),
-                published_at: at.to_rfc3339(),
-                topics: vec!["t".into()],
-                status: Some(status.into()),
-                ..Default::default()
-            };
-            let draft = input.validate().unwrap();
+            let draft = super::super::test_draft(slug, status, at);
             store
                 .save_release(&draft, now - day * 2, "example.org")
                 .unwrap();

@@ -185,3 +185,21 @@ impl Store {
             .query_row("SELECT count(*) FROM releases", [], |r| r.get(0))?)
     }
 }
+
+/// A valid release for the store's tests: `status` at `at`, in topic `t`.
+#[cfg(test)]
+fn test_draft(slug: &str, status: &str, at: DateTime<Utc>) -> crate::domain::ReleaseDraft {
+    crate::domain::ReleaseInput {
+        slug: slug.into(),
+        title: slug.into(),
+        body_html: "<p>x</p>".into(),
+        organization: "O".into(),
+        lang: "en".into(),
+        published_at: at.to_rfc3339(),
+        topics: vec!["t".into()],
+        status: Some(status.into()),
+        ..Default::default()
+    }
+    .validate()
+    .expect("a valid test release")
+}

@@ -12,7 +12,7 @@ use super::{
 use crate::domain::{Lifecycle, ReleaseDraft, State, Status};
 use crate::model::{Release, SaveOutcome};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
 
 fn mint_uid(authority: &str, now: DateTime<Utc>) -> String {
     format!(
@@ -86,35 +86,41 @@ pub(super) fn save_one(
             scopes.topic(conn, *id, now_ms)?;
         }
     }
+    let updated_ms = to_ms(updated_at);
+    // ?3 to ?15 of both statements below (?1 and ?2 name the row).
+    let content: [&dyn ToSql; 13] = [
+        &draft.title.as_str(),
+        &draft.summary,
+        &draft.body_html,
+        &draft.organization,
+        &draft.department,
+        &draft.dateline,
+        &draft.lang.as_str(),
+        &draft.status.as_str(),
+        &published_ms,
+        &updated_ms,
+        &now_ms,
+        &draft.correction_note,
+        &draft.retraction_note,
+    ];
     let (release_id, outcome) = match &existing {
         Some(e) => {
             if e.status != draft.status || e.published_at != draft.published_at {
                 remember_if_public(conn, e.id, now_ms)?;
             }
             conn.prepare_cached(
-                "UPDATE releases SET title = ?2, summary = ?3, body_html = ?4, organization = ?5, \
-                 department = ?6, dateline = ?7, lang = ?8, status = ?9, published_at = ?10, \
-                 updated_at = ?11, changed_at = max(changed_at + 1, ?12), correction_note = ?13, \
-                 retraction_note = ?14, \
-                 retracted_at = CASE WHEN ?9 = 'retracted' THEN coalesce(retracted_at, ?12) END \
-                 WHERE id = ?1",
+                "UPDATE releases SET title = ?3, summary = ?4, body_html = ?5, organization = ?6, \
+                 department = ?7, dateline = ?8, lang = ?9, status = ?10, published_at = ?11, \
+                 updated_at = ?12, changed_at = max(changed_at + 1, ?13), correction_note = ?14, \
+                 retraction_note = ?15, \
+                 retracted_at = CASE WHEN ?10 = 'retracted' THEN coalesce(retracted_at, ?13) END \
+                 WHERE id = ?1 AND slug = ?2",
             )?
-            .execute(params![
-                e.id,
-                draft.title.as_str(),
-                draft.summary,
-                draft.body_html,
-                draft.organization,
-                draft.department,
-                draft.dateline,
-                draft.lang.as_str(),
-                draft.status.as_str(),
-                published_ms,
-                to_ms(updated_at),
-                now_ms,
-                draft.correction_note,
-                draft.retraction_note,
-            ])?;
+            .execute(params_from_iter(
+                [&e.id as &dyn ToSql, &draft.slug.as_str()]
+                    .iter()
+                    .chain(&content),
+            ))?;
             conn.prepare_cached("DELETE FROM release_topics WHERE release_id = ?1")?
                 .execute([e.id])?;
             (e.id, SaveOutcome::Updated)
@@ -137,23 +143,11 @@ pub(super) fn save_one(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, \
                  CASE WHEN ?10 = 'retracted' THEN ?13 END)",
             )?
-            .execute(params![
-                uid,
-                draft.slug.as_str(),
-                draft.title.as_str(),
-                draft.summary,
-                draft.body_html,
-                draft.organization,
-                draft.department,
-                draft.dateline,
-                draft.lang.as_str(),
-                draft.status.as_str(),
-                published_ms,
-                to_ms(updated_at),
-                now_ms,
-                draft.correction_note,
-                draft.retraction_note,
-            ])?;
+            .execute(params_from_iter(
+                [&uid as &dyn ToSql, &draft.slug.as_str()]
+                    .iter()
+                    .chain(&content),
+            ))?;
             (conn.last_insert_rowid(), SaveOutcome::Created)
         }
     };
@@ -324,25 +318,10 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_draft as draft;
     use super::*;
-    use crate::domain::{ReleaseInput, Slug};
+    use crate::domain::Slug;
     use chrono::TimeZone;
-
-    fn draft(slug: &str, status: &str, at: DateTime<Utc>) -> ReleaseDraft {
-        ReleaseInput {
-            slug: slug.into(),
-            title: slug.into(),
-            body_html: "<p>x</p>".into(),
-            organization: "O".into(),
-            lang: "en".into(),
-            published_at: at.to_rfc3339(),
-            topics: vec!["t".into()],
-            status: Some(status.into()),
-            ..Default::default()
-        }
-        .validate()
-        .unwrap()
-    }
 
     /// Refusals come back as typed conflicts, so the service can name the
     /// field without reading the message.
