@@ -139,6 +139,11 @@ pub enum ConfigError {
     Invalid { origin: String, message: String },
 }
 
+/// Largest request body the newsroom accepts (a long release with pasted
+/// HTML fits many times over). Here, not in `admin`, because the settings
+/// check `body_memory_bytes` against it and config sits below the newsroom.
+pub const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+
 /// Every settings key, as its environment variable suffix.
 const KEYS: &[&str] = &[
     "db",
@@ -280,10 +285,10 @@ impl Settings {
         if self.session_max_hours == 0 {
             return Err(bad("session_max_hours must be at least 1".to_owned()));
         }
-        if self.body_memory_bytes < crate::admin::MAX_FORM_BYTES {
+        if self.body_memory_bytes < MAX_FORM_BYTES {
             return Err(bad(format!(
                 "body_memory_bytes must be at least {} (one full form)",
-                crate::admin::MAX_FORM_BYTES
+                MAX_FORM_BYTES
             )));
         }
         if self.login_attempts_per_minute == 0 {

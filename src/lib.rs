@@ -11,6 +11,8 @@ pub mod demo;
 pub mod domain;
 pub mod feeds;
 pub mod http;
+#[cfg(test)]
+mod layers;
 pub mod model;
 pub mod service;
 pub mod startup;

@@ -34,9 +34,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{HttpMessage, Route, web};
 use session::{SessionData, SessionStatus};
 
-/// Largest request body the newsroom accepts (a long release with pasted
-/// HTML fits many times over).
-pub const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+pub use crate::config::MAX_FORM_BYTES;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
