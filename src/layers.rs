@@ -7,7 +7,7 @@ const LAYERS: &[&[&str]] = &[
     &["domain", "clock", "wording"],
     &["model", "authentication", "config"],
     &["store", "feeds"],
-    &["service", "http", "demo"],
+    &["service", "http", "websub", "demo"],
     &["admin", "api"],
     &["startup", "cli", "telemetry"],
 ];
