@@ -1,7 +1,8 @@
 //! Where a release stands for readers at an instant. This is the one rule
 //! for "is it visible now?": the store, the feeds, the pages, the newsroom
-//! and the API all ask [`Lifecycle::state`] (the store's SQL filters mirror
-//! it in `store/releases.rs::state_clause`, checked against it by a test).
+//! and the API all ask [`Lifecycle::state`]. Where the store must say it in
+//! SQL (the list filters in `store/releases/list.rs`, the feed queries), a
+//! test there checks the SQL against this rule.
 
 use super::Status;
 use chrono::{DateTime, Utc};

@@ -150,10 +150,11 @@ mod tests {
     use crate::store::ReleaseFilter;
     use chrono::TimeZone;
 
-    /// The list filters are the lifecycle rule in SQL: for every state, the
-    /// store lists exactly the releases whose `state(now)` is that state.
+    /// The store's SQL follows the lifecycle rule: for every state, the list
+    /// filter finds exactly the releases whose `state(now)` is that state,
+    /// and the feeds show exactly the public ones.
     #[test]
-    fn each_state_filter_lists_exactly_the_releases_in_that_state() {
+    fn the_store_lists_feeds_and_locks_by_the_lifecycle_rule() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.db"), 1).unwrap();
         let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
@@ -193,6 +194,31 @@ mod tests {
             assert!(!expected.is_empty(), "{state:?}");
             assert_eq!(listed, expected, "{state:?}");
             assert_eq!(total as usize, expected.len());
+        }
+        // The feeds' own queries (global and per topic) and the address
+        // lock agree with the rule too.
+        let public: Vec<_> = all
+            .iter()
+            .filter(|r| r.state(now) == State::Public)
+            .map(|r| r.slug.clone())
+            .collect();
+        let topic = crate::model::FeedScope::Topic(crate::domain::Slug::parse("t").unwrap());
+        for scope in [crate::model::FeedScope::All, topic] {
+            let snapshot = store.feed_snapshot(&scope, 100, now).unwrap().unwrap();
+            let mut in_feed: Vec<_> = snapshot.items.into_iter().map(|r| r.slug).collect();
+            in_feed.sort();
+            let mut want = public.clone();
+            want.sort();
+            assert_eq!(in_feed, want, "{scope:?}");
+        }
+        for r in &all {
+            let seen = matches!(r.state(now), State::Public | State::Retracted);
+            assert_eq!(
+                store.release_slug_locked(r.id, now).unwrap(),
+                seen,
+                "{}",
+                r.slug
+            );
         }
     }
 }

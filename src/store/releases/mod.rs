@@ -7,13 +7,13 @@ mod write;
 
 pub use list::ReleaseFilter;
 
+use super::from_ms;
 use super::scopes::ChangedScopes;
 use super::{Result, Store};
-use super::{from_ms, to_ms};
-use crate::domain::Status;
+use crate::domain::{Lifecycle, State, Status};
 use crate::model::{Release, TopicRef};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row};
 
 pub(super) const RELEASE_COLUMNS: &str = "r.id, r.uid, r.slug, r.title, r.summary, r.body_html, \
      r.organization, r.department, r.dateline, r.lang, r.status, r.published_at, r.updated_at, \
@@ -124,30 +124,45 @@ pub(super) fn feeds_of_release_change(
     Ok(())
 }
 
+/// A release's lifecycle and whether its address was noted as fixed.
+fn lifecycle_of(conn: &Connection, id: i64) -> Result<Option<(Lifecycle, bool)>> {
+    Ok(conn
+        .prepare_cached("SELECT status, published_at, slug_locked FROM releases WHERE id = ?1")?
+        .query_row([id], |r| {
+            let status: String = r.get(0)?;
+            let lifecycle = Lifecycle {
+                status: Status::parse(&status).unwrap_or(Status::Draft),
+                published_at: from_ms(r.get(1)?),
+            };
+            Ok((lifecycle, r.get::<_, bool>(2)?))
+        })
+        .optional()?)
+}
+
+/// Whether readers could have seen it: public now, or retracted (which it
+/// only can be after being published).
+fn seen(lifecycle: Lifecycle, now: DateTime<Utc>) -> bool {
+    matches!(lifecycle.state(now), State::Public | State::Retracted)
+}
+
 /// Before a write changes a release's status or time: if readers can see
 /// it now, its address is fixed from here on. Visibility comes with time,
 /// not with a write, so it is noted at the first write that could end it.
-pub(super) fn remember_if_public(conn: &Connection, id: i64, now_ms: i64) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE releases SET slug_locked = 1 WHERE id = ?1 AND slug_locked = 0 \
-         AND (status = 'retracted' OR (status = 'published' AND published_at <= ?2))",
-    )?
-    .execute(params![id, now_ms])?;
+pub(super) fn remember_if_public(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<()> {
+    if let Some((lifecycle, false)) = lifecycle_of(conn, id)?
+        && seen(lifecycle, now)
+    {
+        conn.prepare_cached("UPDATE releases SET slug_locked = 1 WHERE id = ?1")?
+            .execute([id])?;
+    }
     Ok(())
 }
 
 /// Whether a release's address is fixed: it is once readers could have
 /// seen the release (or it was retracted); a scheduled release's address
 /// can change until its time comes.
-pub(super) fn slug_is_locked(conn: &Connection, id: i64, now_ms: i64) -> Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT slug_locked = 1 OR status = 'retracted' \
-             OR (status = 'published' AND published_at <= ?2) FROM releases WHERE id = ?1",
-        )?
-        .query_row(params![id, now_ms], |r| r.get(0))
-        .optional()?
-        .unwrap_or(false))
+pub(super) fn slug_is_locked(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<bool> {
+    Ok(lifecycle_of(conn, id)?.is_some_and(|(lifecycle, locked)| locked || seen(lifecycle, now)))
 }
 
 impl Store {
@@ -171,7 +186,7 @@ impl Store {
 
     /// Whether the slug may no longer change (readers could have seen it).
     pub fn release_slug_locked(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
-        slug_is_locked(&*self.conn()?, id, to_ms(now))
+        slug_is_locked(&*self.conn()?, id, now)
     }
 
     /// The id of the release using `slug`, if any.

@@ -106,7 +106,7 @@ pub(super) fn save_one(
     let (release_id, outcome) = match &existing {
         Some(e) => {
             if e.status != draft.status || e.published_at != draft.published_at {
-                remember_if_public(conn, e.id, now_ms)?;
+                remember_if_public(conn, e.id, now)?;
             }
             conn.prepare_cached(
                 "UPDATE releases SET title = ?3, summary = ?4, body_html = ?5, organization = ?6, \
@@ -247,7 +247,7 @@ impl Store {
                     if owner.is_some() {
                         return Err(Conflict::SlugTaken(draft.slug.to_string()).into());
                     }
-                    if slug_is_locked(&tx, id, now_ms)? {
+                    if slug_is_locked(&tx, id, now)? {
                         return Err(Conflict::SlugLocked(existing.slug).into());
                     }
                     tx.prepare_cached("UPDATE releases SET slug = ?2 WHERE id = ?1")?
@@ -280,7 +280,7 @@ impl Store {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let now_ms = to_ms(now);
-        remember_if_public(&tx, id, now_ms)?;
+        remember_if_public(&tx, id, now)?;
         let Some((before, published_ms)) = tx
             .prepare_cached("SELECT status, published_at FROM releases WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
