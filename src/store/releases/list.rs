@@ -148,16 +148,13 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::ReleaseFilter;
-    use chrono::TimeZone;
 
     /// The store's SQL follows the lifecycle rule: for every state, the list
     /// filter finds exactly the releases whose `state(now)` is that state,
     /// and the feeds show exactly the public ones.
     #[test]
     fn the_store_lists_feeds_and_locks_by_the_lifecycle_rule() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.db"), 1).unwrap();
-        let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
+        let (_dir, store, now) = super::super::test_store();
         let day = chrono::Duration::days(1);
         let cases = [
             ("draft-past", "draft", now - day),

@@ -201,6 +201,17 @@ impl Store {
     }
 }
 
+/// An empty store in a temporary directory (kept while the first value
+/// lives), and the instant the store's tests call now.
+#[cfg(test)]
+fn test_store() -> (tempfile::TempDir, Store, DateTime<Utc>) {
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = Store::open(&dir.path().join("s.db"), 1).expect("a new store");
+    let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
+    (dir, store, now)
+}
+
 /// A valid release for the store's tests: `status` at `at`, in topic `t`.
 #[cfg(test)]
 fn test_draft(slug: &str, status: &str, at: DateTime<Utc>) -> crate::domain::ReleaseDraft {

@@ -321,15 +321,12 @@ mod tests {
     use super::super::test_draft as draft;
     use super::*;
     use crate::domain::Slug;
-    use chrono::TimeZone;
 
     /// Refusals come back as typed conflicts, so the service can name the
     /// field without reading the message.
     #[test]
     fn refused_writes_say_which_conflict_as_a_variant() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.db"), 1).unwrap();
-        let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
+        let (_dir, store, now) = super::super::test_store();
         let (id, _) = store
             .save_newsroom_release(None, &draft("a", "published", now), &[], now, "example.org")
             .unwrap();
