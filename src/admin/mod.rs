@@ -17,6 +17,7 @@ mod login;
 mod origin;
 mod releases;
 pub mod session;
+mod subscriptions;
 mod topics;
 pub mod verifier;
 mod views;
@@ -112,6 +113,15 @@ pub fn admin_routes() -> Vec<AdminRoute> {
         route(post.clone(), "/admin/releases/{id}/restore", Admin, |r| {
             r.to(releases::restore)
         }),
+        route(get.clone(), "/admin/subscriptions", Admin, |r| {
+            r.to(subscriptions::list)
+        }),
+        route(
+            post.clone(),
+            "/admin/subscriptions/{id}/remove",
+            Admin,
+            |r| r.to(subscriptions::remove),
+        ),
         route(get, "/admin/topics", Admin, |r| r.to(topics::list)),
         route(post.clone(), "/admin/topics", Admin, |r| {
             r.to(topics::create)

@@ -633,3 +633,55 @@ async fn the_hub_is_measured_on_the_private_listener() {
         "never on the public listener"
     );
 }
+
+#[tokio::test]
+async fn the_newsroom_lists_push_subscribers_by_feed_and_removes_one() {
+    use crate::admin_support::{post_form, sign_in, spawn_newsroom_with};
+    let app = spawn_newsroom_with(private_ok).await;
+    app.save(&[release("first", 1, &["transport"])]);
+    let sub = Subscriber::start().await;
+    sub.script.lock().unwrap().push_back(500);
+    subscribe(&app, &sub, TOPIC, &[]).await;
+    app.save(&[release("second", 0, &["transport"])]);
+    eventually("a failed attempt", || sub.deliveries().len() == 1).await;
+    eventually("recorded", || {
+        subscriptions(&app)[0].pending_attempts == Some(1)
+    })
+    .await;
+
+    assert_eq!(
+        app.get("/admin/subscriptions").await.status(),
+        303,
+        "needs a session"
+    );
+    let csrf = sign_in(&app).await;
+    let page = app.text("/admin/subscriptions").await;
+    assert!(page.contains("/topics/transport/feed.atom"), "{page}");
+    assert!(page.contains("<code>127.0.0.1</code>"), "{page}");
+    assert!(!page.contains("who=test"), "only the host is shown: {page}");
+    assert!(page.contains("failed, retrying: HTTP 500"), "{page}");
+    assert!(page.contains("1 failed, next try"), "{page}");
+
+    let id = subscriptions(&app)[0].id;
+    let res = post_form(&app, &format!("/admin/subscriptions/{id}/remove"), &[]).await;
+    assert_eq!(res.status(), 403, "no CSRF token: refused");
+    assert_eq!(subscriptions(&app).len(), 1);
+    let res = post_form(
+        &app,
+        &format!("/admin/subscriptions/{id}/remove"),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert!(subscriptions(&app).is_empty());
+    let page = app.text("/admin/subscriptions?done=removed").await;
+    assert!(page.contains("Subscription removed."), "{page}");
+    assert!(page.contains("No push subscribers yet."), "{page}");
+    app.clock.advance(Duration::minutes(5));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        sub.deliveries().len(),
+        1,
+        "a removed subscriber gets no retry"
+    );
+}
