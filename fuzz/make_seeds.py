@@ -85,6 +85,15 @@ def main():
     write("sanitize", "deep-div.html", "<div>" * 26000)
     write("sanitize", "deep-mixed.html", "<div><span><b><i><blockquote>" * 4000)
     write("sanitize", "deep-markdown.html", "> " * 60000 + "x")
+    # Shapes a tag counter misjudged (issue 11 item 6): foreign content
+    # where <iframe> is no raw-text element, formatting reopened in every
+    # paragraph, and hundreds of levels held over a long body.
+    write("sanitize", "foreign-unclosed-formatting.html",
+          '<img src=x onerror=alert(1)><svg onload=alert(0)><iframe src="//e"></>'
+          + "<i><blockquote><div><span><b>" * 15000)
+    write("sanitize", "reopened-formatting.html",
+          "<p>" + "".join(f"<b id={i}>" for i in range(400)) + "<p>x" * 20000)
+    write("sanitize", "deep-and-long.html", "<b>" * 500 + "</x>" * 25000)
 
     for i, line in enumerate(lines[:8]):
         r = json.loads(line)
