@@ -11,6 +11,7 @@ pub mod limits;
 pub mod observe;
 pub mod pages;
 pub mod polite;
+pub mod release_view;
 pub mod respond;
 pub mod security;
 pub mod state;

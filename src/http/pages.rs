@@ -1,10 +1,11 @@
 //! Server-rendered public pages.
 
 use super::error::AppError;
+use super::release_view::ReleaseView;
 use super::{AppState, blocking, css, html_response};
 use crate::domain::Lang;
 use crate::domain::State;
-use crate::model::{FeedScope, Release, Topic, TopicRef};
+use crate::model::{FeedScope, Release, Topic};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
@@ -78,55 +79,6 @@ impl PageInfo {
     }
 }
 
-/// A release prepared for display in the office's time zone.
-pub struct ReleaseView {
-    pub slug: String,
-    pub title: String,
-    pub summary: Option<String>,
-    pub body_html: String,
-    pub organization: String,
-    pub department: Option<String>,
-    pub dateline: Option<String>,
-    pub lang: String,
-    pub dir: &'static str,
-    pub published_iso: String,
-    pub published_display: String,
-    pub updated_display: Option<String>,
-    pub correction_note: Option<String>,
-    pub topics: Vec<TopicRef>,
-}
-
-/// A time on a public page (and in the newsroom's preview of one).
-pub fn display_time(state: &AppState, t: DateTime<Utc>) -> String {
-    t.with_timezone(&state.settings.tz())
-        .format("%-d %B %Y, %H:%M %Z")
-        .to_string()
-}
-
-impl ReleaseView {
-    fn new(state: &AppState, r: Release) -> Self {
-        let lang = r.lang_tag();
-        // The same absolute URLs as in the feeds.
-        let body_html = crate::feeds::body_html(&state.site, &r);
-        Self {
-            published_iso: r.published_at.to_rfc3339(),
-            published_display: display_time(state, r.published_at),
-            updated_display: r.is_updated().then(|| display_time(state, r.updated_at)),
-            slug: r.slug,
-            title: r.title,
-            summary: r.summary,
-            body_html,
-            organization: r.organization,
-            department: r.department,
-            dateline: r.dateline,
-            dir: lang.dir(),
-            lang: lang.as_str().to_owned(),
-            correction_note: r.correction_note,
-            topics: r.topics,
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
@@ -187,7 +139,7 @@ pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
     let (items, next_change) = snap.map_or((Vec::new(), None), |s| (s.items, s.next_change));
     let releases = items
         .into_iter()
-        .map(|r| ReleaseView::new(&state, r))
+        .map(|r| ReleaseView::of(&state, r))
         .collect();
     let page = PageInfo::new(
         &state,
@@ -268,7 +220,7 @@ pub async fn release(
                 page.feeds
                     .extend(PageInfo::new(&state, String::new(), "/feed", site_title).feeds);
             }
-            let r = ReleaseView::new(&state, release);
+            let r = ReleaseView::of(&state, release);
             Ok(html(StatusCode::OK, ReleasePage { page, r }.render()?))
         }
     }
@@ -310,7 +262,7 @@ pub async fn topic(
     let releases = snap
         .items
         .into_iter()
-        .map(|r| ReleaseView::new(&state, r))
+        .map(|r| ReleaseView::of(&state, r))
         .collect();
     let body = TopicPage {
         page,

@@ -10,7 +10,7 @@ use crate::domain::{
     check_markdown, clean_name, clean_optional, cleaned_markdown, markdown_to_html,
     markdown_to_html_reporting,
 };
-use crate::model::{Release, SaveOutcome};
+use crate::model::{Release, SaveOutcome, TopicRef};
 use crate::store::{Conflict, NewTopic, Store, StoreError};
 use chrono::{DateTime, Utc};
 
@@ -303,16 +303,51 @@ fn slug_errors(e: StoreError) -> WriteError {
     }
 }
 
-/// Creates (`existing_id` None) or updates a release from the form.
-/// Returns its id and what the sanitiser removed from the body.
-pub fn save_release_edit(
+/// What the release form's button asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormAction {
+    /// Store it: a draft, published, scheduled, or as it stands.
+    Save(Publish),
+    /// Show it as readers would get it, storing nothing.
+    Preview,
+}
+
+/// What came of a submitted release form.
+#[derive(Debug)]
+pub enum Submitted {
+    /// Stored: its id, the release as stored now, and what the sanitiser
+    /// took out of the body.
+    Saved {
+        id: i64,
+        release: Release,
+        removed: Removed,
+    },
+    /// Nothing stored: the release as it would be stored, and its topics by
+    /// name (new ones included), for a preview of what readers get.
+    Preview {
+        prepared: PreparedRelease,
+        topics: Vec<TopicRef>,
+    },
+}
+
+/// A time typed in the form's "Publish at", in the office's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypedTime {
+    pub at: DateTime<Utc>,
+    pub zone: chrono_tz::Tz,
+}
+
+/// The release form, submitted for a new (`existing_id` None) or stored
+/// release. `typed` is the time in "Publish at", when it could be read.
+pub fn submit_release_edit(
     store: &Store,
     existing_id: Option<i64>,
     edit: &ReleaseEdit,
-    publish: Publish,
+    action: FormAction,
+    typed: Option<TypedTime>,
     now: DateTime<Utc>,
     authority: &str,
-) -> Result<(i64, Removed), WriteError> {
+) -> Result<Submitted, WriteError> {
     let existing = match existing_id {
         Some(id) => Some(store.release_by_id(id)?.ok_or(WriteError::NotFound)?),
         None => None,
@@ -321,7 +356,20 @@ pub fn save_release_edit(
         Some(id) => store.release_slug_locked(id, now)?,
         None => false,
     };
+    let publish = match (action, &existing, typed) {
+        (FormAction::Save(Publish::Keep), Some(r), Some(t)) => keep_or_reschedule(r, t, now),
+        (FormAction::Save(p), ..) => p,
+        // A preview shows the release as it would go out: where it stands
+        // if readers see it already, else at the time typed, else now.
+        (FormAction::Preview, Some(r), _) if r.state(now) == State::Public => Publish::Keep,
+        (FormAction::Preview, _, Some(t)) if t.at > now => Publish::At(t.at),
+        (FormAction::Preview, ..) => Publish::Now,
+    };
     let prepared = prepare_release_edit(store, existing.as_ref(), locked, edit, publish, now)?;
+    if action == FormAction::Preview {
+        let topics = topic_names(store, &prepared)?;
+        return Ok(Submitted::Preview { prepared, topics });
+    }
     let (id, _) = store
         .save_newsroom_release(
             existing_id,
@@ -331,7 +379,63 @@ pub fn save_release_edit(
             authority,
         )
         .map_err(slug_errors)?;
-    Ok((id, prepared.removed))
+    let release = store.release_by_id(id)?.ok_or(WriteError::NotFound)?;
+    Ok(Submitted::Saved {
+        id,
+        release,
+        removed: prepared.removed,
+    })
+}
+
+/// "Save" on a scheduled release with a time in "Publish at" (the form's
+/// default button, what Enter presses): the typed time is the embargo the
+/// admin means now (an embargo moved later, say), so the release is
+/// rescheduled to it (or refused, if it has passed), never kept silently
+/// at the old time. Compared as the form shows times, in the office's
+/// zone and to the minute, so an API time with seconds is not moved by a
+/// save that did not touch it, nor a time in the hour a clock change
+/// repeats.
+fn keep_or_reschedule(r: &Release, typed: TypedTime, now: DateTime<Utc>) -> Publish {
+    use chrono::Timelike;
+    let local = |t: DateTime<Utc>| t.with_timezone(&typed.zone).naive_local();
+    let shown = local(r.published_at)
+        .with_second(0)
+        .and_then(|t| t.with_nanosecond(0));
+    let moved = r.state(now) == State::Scheduled && Some(local(typed.at)) != shown;
+    if moved {
+        Publish::At(typed.at)
+    } else {
+        Publish::Keep
+    }
+}
+
+/// The prepared release's topics by name, in its order: stored topics by
+/// their name, new ones by the name typed.
+fn topic_names(store: &Store, prepared: &PreparedRelease) -> Result<Vec<TopicRef>, StoreError> {
+    let stored = store.topics()?.0;
+    Ok(prepared
+        .draft
+        .topics
+        .iter()
+        .map(|slug| {
+            let name = stored
+                .iter()
+                .find(|t| t.slug == slug.as_str())
+                .map(|t| t.name.clone())
+                .or_else(|| {
+                    prepared
+                        .new_topics
+                        .iter()
+                        .find(|t| t.slug == *slug)
+                        .map(|t| t.name.clone())
+                })
+                .unwrap_or_else(|| slug.to_string());
+            TopicRef {
+                slug: slug.to_string(),
+                name,
+            }
+        })
+        .collect())
 }
 
 /// Takes a published (or scheduled) release out of every feed; its page

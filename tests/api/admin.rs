@@ -684,6 +684,44 @@ async fn preview_shows_what_readers_get_and_saves_nothing() {
     assert!(app.store().topic_by_slug("transport").unwrap().is_none());
 }
 
+/// The preview is the public page's release, built by the same code: it
+/// used to be a copy that kept a relative link as typed, where the page
+/// (and every feed) makes it absolute against the release's address.
+#[tokio::test]
+async fn the_preview_is_the_page_readers_get() {
+    let app = spawn_newsroom().await;
+    let csrf = sign_in(&app).await;
+    let body = "See [the map](/files/map.pdf) and ![a chart](chart.png).";
+    let mut fields = release_fields(&csrf, "Same as the page", body, "preview");
+    fields.push(("correction_note", "An earlier figure was wrong."));
+    let preview = post_form(&app, "/admin/releases/new", &fields)
+        .await
+        .text()
+        .await
+        .unwrap();
+    fields.retain(|(k, _)| *k != "action");
+    fields.push(("action", "publish"));
+    let res = post_form(&app, "/admin/releases/new", &fields).await;
+    assert_eq!(res.status(), 303);
+    let page = app.text("/releases/same-as-the-page").await;
+    let article = |html: &str| {
+        let start = html
+            .find("<article class=\"release\">")
+            .expect("an article");
+        let end = html[start..].find("</article>").expect("its end") + start;
+        html[start..end].to_owned()
+    };
+    assert_eq!(article(&preview), article(&page));
+    assert!(
+        article(&page).contains(r#"href="http://press.test/files/map.pdf""#),
+        "{page}"
+    );
+    assert!(
+        article(&page).contains(r#"src="http://press.test/releases/chart.png""#),
+        "{page}"
+    );
+}
+
 #[tokio::test]
 async fn the_list_filters_searches_and_pages() {
     let app = spawn_newsroom().await;

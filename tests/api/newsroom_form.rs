@@ -5,7 +5,7 @@
 //! export and import, and transliterated addresses.
 
 use crate::admin_support::*;
-use crate::helpers::{TestApp, header};
+use crate::helpers::{TestApp, header, scheduled};
 use chrono::Duration;
 
 /// The office in Paris: t0 (12:00 UTC on 1 March 2026) is 13:00 there.
@@ -274,6 +274,36 @@ async fn saving_a_scheduled_release_with_a_new_time_moves_it() {
         "2026-03-26T08:00:00+00:00",
         "09:00 in Paris"
     );
+}
+
+/// "Save (stays scheduled)" with the time as the form shows it keeps the
+/// embargo, also in the hour a clock change repeats: 02:30 on 25 October
+/// 2026 is both 00:30 and 01:30 UTC in Paris, and reading the typed text
+/// back as the earlier one would move a release an hour ahead of its
+/// embargo. Likewise an API time with seconds stays as it is.
+#[tokio::test]
+async fn saving_a_scheduled_release_as_shown_keeps_its_time() {
+    let (app, csrf) = paris_newsroom().await;
+    let second_half_hour: chrono::DateTime<chrono::Utc> = "2026-10-25T01:30:00Z".parse().unwrap();
+    let with_seconds: chrono::DateTime<chrono::Utc> = "2026-03-24T08:00:27Z".parse().unwrap();
+    for (slug, at, shown) in [
+        ("repeated-hour", second_half_hour, "2026-10-25T02:30"),
+        ("api-seconds", with_seconds, "2026-03-24T09:00"),
+    ] {
+        app.save(&[scheduled(slug, at, &[])]);
+        let id = app.store().release_id_by_slug(slug).unwrap().unwrap();
+        let path = format!("/admin/releases/{id}/edit");
+        let page = app.text(&path).await;
+        assert_eq!(input_value(&page, "schedule").as_deref(), Some(shown));
+        let title = format!("{slug}, retitled");
+        let mut f = fields(&csrf, &title, "save");
+        f.extend([("schedule", shown), ("slug", slug)]);
+        let res = post_form(&app, &path, &f).await;
+        assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+        let r = app.store().release_by_id(id).unwrap().unwrap();
+        assert_eq!(r.title, title);
+        assert_eq!(r.published_at, at, "{slug} keeps its time");
+    }
 }
 
 /// A preview with a "Publish at" that cannot be read (here a time the

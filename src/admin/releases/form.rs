@@ -7,6 +7,7 @@ use crate::admin::views::{self, AdminPage, Choice};
 use crate::admin::{AdminError, CurrentAdmin};
 use crate::domain::{Lang, Removed, State, ValidationError};
 use crate::http::blocking;
+use crate::http::release_view::ReleaseView;
 use crate::http::{AppState, html_response};
 use crate::model::Release;
 use crate::service::ReleaseEdit;
@@ -33,23 +34,11 @@ pub struct ExistingView {
     pub published: bool,
 }
 
-/// The release exactly as readers will get it.
-pub struct PreviewView {
-    /// The address it will have.
+/// The release exactly as readers will get it, and the address it will
+/// have.
+pub struct Preview {
     pub address: String,
-    pub title: String,
-    pub summary: Option<String>,
-    pub body_html: String,
-    pub organization: String,
-    pub department: Option<String>,
-    pub dateline: Option<String>,
-    pub lang: String,
-    pub dir: &'static str,
-    pub published_iso: String,
-    pub published_display: String,
-    pub updated_display: Option<String>,
-    pub correction_note: Option<String>,
-    pub topics: Vec<String>,
+    pub r: ReleaseView,
 }
 
 #[derive(Template)]
@@ -65,7 +54,9 @@ struct FormPage {
     dir: &'static str,
     errors: Vec<ValidationError>,
     existing: Option<ExistingView>,
-    preview: Option<PreviewView>,
+    /// The release as readers will get it, and its address.
+    preview: Option<ReleaseView>,
+    preview_address: String,
     buttons: Vec<Button>,
     office_tz: String,
     /// When a typed time would publish it, in both zones, and how long
@@ -115,7 +106,7 @@ pub(crate) struct FormInput {
     pub(crate) schedule: String,
     pub(crate) errors: Vec<ValidationError>,
     pub(crate) notice: Option<String>,
-    pub(crate) preview: Option<PreviewView>,
+    pub(crate) preview: Option<Preview>,
     /// "Publish now" was pressed with a future time typed: ask which.
     pub(crate) confirm_publish: bool,
     pub(crate) sanitiser_report: Option<String>,
@@ -310,7 +301,12 @@ pub(crate) async fn render_form(
         errors: input.errors,
         buttons,
         existing,
-        preview: input.preview,
+        preview_address: input
+            .preview
+            .as_ref()
+            .map(|p| p.address.clone())
+            .unwrap_or_default(),
+        preview: input.preview.map(|p| p.r),
         office_tz: state.settings.tz().name().to_owned(),
         schedule_note,
         sanitiser_report: input.sanitiser_report,
