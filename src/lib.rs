@@ -14,6 +14,7 @@ pub mod http;
 #[cfg(test)]
 mod layers;
 pub mod model;
+pub mod router;
 pub mod service;
 pub mod startup;
 pub mod store;

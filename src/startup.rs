@@ -89,14 +89,21 @@ impl Application {
                 .wrap(middleware::from_fn(http::limits::limit_requests))
                 .wrap(middleware::from_fn(http::security::security_headers))
                 .wrap(middleware::from_fn(http::observe::observe))
-                .configure(http::routes)
+                .configure(crate::router::site)
                 .app_data(admin_state.clone())
-                .configure(|cfg| crate::admin::configure(cfg, session_key.clone(), secure_cookie))
-                .configure(crate::api::configure)
+                .configure(|cfg| {
+                    crate::admin::configure(
+                        cfg,
+                        session_key.clone(),
+                        secure_cookie,
+                        crate::router::newsroom(),
+                    )
+                })
+                .configure(|cfg| crate::api::configure(cfg, crate::router::api()))
                 .app_data(hub_data.clone())
                 .configure(|cfg| {
                     if builtin_hub {
-                        crate::websub::configure(cfg);
+                        crate::websub::configure(cfg, crate::router::hub());
                     }
                 })
                 .default_service(web::to(not_found))
@@ -172,14 +179,7 @@ fn metrics_server(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .route(
-                "/metrics",
-                web::route()
-                    .guard(
-                        actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()),
-                    )
-                    .to(http::observe::metrics_endpoint),
-            )
+            .configure(crate::router::private)
             .default_service(web::to(not_found))
     })
     .workers(1)

@@ -9,7 +9,9 @@ use super::releases::{FormInput, edit_from_fields, render_form};
 use super::session::SessionData;
 use super::{AdminError, CurrentAdmin, MAX_FORM_BYTES, views};
 use crate::http::AppState;
+use crate::http::routes::{self, Name};
 use actix_web::dev::ServiceRequest;
+use actix_web::http::Method;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
@@ -55,15 +57,15 @@ pub fn stash_again(data: &SessionData, fields: &FormFields) -> Vec<(String, Stri
 
 /// Where a stored or kept form posts to: `None` for a new release.
 fn form_target(path: &str) -> Option<Option<i64>> {
-    if path == "/admin/releases/new" {
-        return Some(None);
+    let r = routes::find(&Method::POST, path)?;
+    match r.name {
+        Name::CreateRelease => Some(None),
+        Name::UpdateRelease => {
+            let id = routes::captures(r.path, path)?.first()?.parse().ok()?;
+            Some(Some(id))
+        }
+        _ => None,
     }
-    let id = path
-        .strip_prefix("/admin/releases/")?
-        .strip_suffix("/edit")?
-        .parse()
-        .ok()?;
-    Some(Some(id))
 }
 
 /// Shows a kept form again (after sign-in, or after a stale token), with

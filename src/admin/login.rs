@@ -7,6 +7,7 @@ use super::session::{self, SessionData};
 use super::verifier::Busy;
 use super::views::AdminPage;
 use super::{AdminError, AdminState, CurrentAdmin, kept_draft};
+use crate::http::routes::{ADMIN, Name, url};
 use crate::http::{AppState, html_response, see_other};
 use actix_session::{Session, SessionExt};
 use actix_web::http::StatusCode;
@@ -30,19 +31,22 @@ pub fn login_url(next: &str) -> String {
     let q: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("next", next)
         .finish();
-    format!("/admin/login?{q}")
+    format!("{}?{q}", url(Name::LoginForm, &[]))
 }
 
 /// Only newsroom paths are followed after sign-in (no open redirect).
 fn safe_next(next: &str) -> String {
-    let ok = (next == "/admin" || next.starts_with("/admin/") || next.starts_with("/admin?"))
+    let home = ADMIN.prefix;
+    let ok = next
+        .strip_prefix(home)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
         && !next.contains("//")
         && !next.contains('\\')
         && !next.chars().any(char::is_control);
     if ok {
         next.to_owned()
     } else {
-        "/admin".to_owned()
+        url(Name::AdminHome, &[])
     }
 }
 
@@ -227,7 +231,7 @@ pub async fn logout(
     session: Session,
 ) -> Result<HttpResponse, AdminError> {
     session::sign_out(&session, &state, state.clock.now()).await?;
-    Ok(see_other("/admin/login"))
+    Ok(see_other(&url(Name::LoginForm, &[])))
 }
 
 /// Ends every session of the signed-in admin, on every device.
@@ -238,7 +242,7 @@ pub async fn logout_everywhere(
 ) -> Result<HttpResponse, AdminError> {
     let n = session::sign_out_everywhere(&session, &state, admin.id, state.clock.now()).await?;
     tracing::info!(username = %admin.username, sessions = n, "signed out everywhere");
-    Ok(see_other("/admin/login"))
+    Ok(see_other(&url(Name::LoginForm, &[])))
 }
 
 /// A POST to the newsroom with no session at all: nothing is done, no
@@ -295,7 +299,7 @@ pub async fn expired(
              and you will be back at the form.",
         ),
         None => (
-            "/admin".to_owned(),
+            url(Name::AdminHome, &[]),
             Vec::new(),
             "Your session has ended, so nothing was changed. Please sign in again.",
         ),

@@ -1,8 +1,8 @@
 //! The newsroom under `/admin`: sign-in, the release form, the list,
 //! retraction and topics.
 //!
-//! Protection is central, not per handler: the router is built from
-//! [`admin_routes`], and one middleware in front of the whole `/admin`
+//! Protection is central, not per handler: the routes are the route
+//! table's (`http::routes`, [`admin_routes`]), and one middleware in front of the whole `/admin`
 //! scope refuses every state-changing request from a page of another site
 //! (`Origin`, `Sec-Fetch-Site`), every request without an open session
 //! (unknown paths included; before its body is read) and every
@@ -13,151 +13,58 @@ mod error;
 mod forms;
 mod kept_draft;
 pub mod limiter;
-mod login;
+pub(crate) mod login;
 mod origin;
-mod releases;
+pub(crate) mod releases;
 pub mod session;
-mod subscriptions;
-mod topics;
+pub(crate) mod subscriptions;
+pub(crate) mod topics;
 pub mod verifier;
-mod views;
+pub(crate) mod views;
 
 pub use error::AdminError;
 pub use forms::FormFields;
 pub use limiter::LoginLimiter;
 
 use crate::http::AppState;
+pub use crate::http::routes::Access;
+use crate::http::routes::{self, Area, Verb};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{HttpMessage, Route, web};
+use actix_web::{HttpMessage, web};
 use session::{SessionData, SessionStatus};
 
 pub use crate::config::MAX_FORM_BYTES;
 
-/// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone (the sign-in form). POSTs still need the CSRF token.
-    Public,
-    /// A signed-in admin; POSTs need the CSRF token.
-    Admin,
-    /// Like `Admin`, and the request carries a long text that must survive
-    /// an expired session or a stale token (the release form).
-    AdminKeepsDraft,
-}
-
-/// One route of the newsroom. The router is built from this list, so a
-/// test that walks it reaches every route there is.
+/// One route of the newsroom, as the route table lists it.
 pub struct AdminRoute {
     pub method: Method,
     /// Full path pattern, e.g. `/admin/releases/{id}/edit`.
     pub path: &'static str,
     pub access: Access,
-    attach: fn(Route) -> Route,
 }
 
-fn route(
-    method: Method,
-    path: &'static str,
-    access: Access,
-    attach: fn(Route) -> Route,
-) -> AdminRoute {
-    AdminRoute {
-        method,
-        path,
-        access,
-        attach,
-    }
-}
-
-/// Every route under `/admin`.
+/// Every route under `/admin`, from the route table (the router is built
+/// from it too, so a test that walks this reaches every route there is).
 pub fn admin_routes() -> Vec<AdminRoute> {
-    use Access::*;
-    let (get, post) = (Method::GET, Method::POST);
-    vec![
-        route(get.clone(), "/admin", Admin, |r| r.to(releases::list)),
-        route(get.clone(), "/admin/login", Public, |r| r.to(login::form)),
-        route(post.clone(), "/admin/login", Public, |r| {
-            r.to(login::submit)
-        }),
-        route(post.clone(), "/admin/logout", Admin, |r| {
-            r.to(login::logout)
-        }),
-        route(post.clone(), "/admin/logout-everywhere", Admin, |r| {
-            r.to(login::logout_everywhere)
-        }),
-        route(get.clone(), "/admin/releases/new", Admin, |r| {
-            r.to(releases::new_form)
-        }),
-        route(post.clone(), "/admin/releases/new", AdminKeepsDraft, |r| {
-            r.to(releases::create)
-        }),
-        route(get.clone(), "/admin/releases/{id}/edit", Admin, |r| {
-            r.to(releases::edit_form)
-        }),
-        route(
-            post.clone(),
-            "/admin/releases/{id}/edit",
-            AdminKeepsDraft,
-            |r| r.to(releases::update),
-        ),
-        route(get.clone(), "/admin/releases/{id}/retract", Admin, |r| {
-            r.to(releases::retract_form)
-        }),
-        route(post.clone(), "/admin/releases/{id}/retract", Admin, |r| {
-            r.to(releases::retract)
-        }),
-        route(post.clone(), "/admin/releases/{id}/restore", Admin, |r| {
-            r.to(releases::restore)
-        }),
-        route(get.clone(), "/admin/subscriptions", Admin, |r| {
-            r.to(subscriptions::list)
-        }),
-        route(
-            post.clone(),
-            "/admin/subscriptions/{id}/remove",
-            Admin,
-            |r| r.to(subscriptions::remove),
-        ),
-        route(get, "/admin/topics", Admin, |r| r.to(topics::list)),
-        route(post.clone(), "/admin/topics", Admin, |r| {
-            r.to(topics::create)
-        }),
-        route(post.clone(), "/admin/topics/{slug}", Admin, |r| {
-            r.to(topics::update)
-        }),
-        route(post, "/admin/topics/{slug}/delete", Admin, |r| {
-            r.to(topics::delete)
-        }),
-    ]
-}
-
-/// Whether `path` fits `pattern`, where `{x}` stands for one segment.
-fn path_matches(pattern: &str, path: &str) -> bool {
-    let (mut p, mut s) = (pattern.split('/'), path.split('/'));
-    loop {
-        match (p.next(), s.next()) {
-            (None, None) => return true,
-            (Some(want), Some(got)) => {
-                let wildcard = want.starts_with('{') && want.ends_with('}');
-                if (wildcard && got.is_empty()) || (!wildcard && want != got) {
-                    return false;
-                }
-            }
-            _ => return false,
-        }
-    }
-}
-
-/// The access rule for a request; anything not listed needs an admin.
-pub fn access_for(method: &Method, path: &str) -> Access {
-    admin_routes()
-        .into_iter()
-        .find(|r| r.method == *method && path_matches(r.path, path))
-        .map_or(Access::Admin, |r| r.access)
+    routes::ROUTES
+        .iter()
+        .filter_map(|r| match r.area {
+            Area::Newsroom(access) => Some(AdminRoute {
+                method: match r.verb {
+                    Verb::Post => Method::POST,
+                    Verb::Put => Method::PUT,
+                    Verb::Read | Verb::Get => Method::GET,
+                },
+                path: r.path,
+                access,
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// State of the newsroom shared by all workers.
@@ -176,37 +83,25 @@ impl AdminState {
     }
 }
 
-/// Registers `/admin` (and its stylesheet) on the app.
-pub fn configure(cfg: &mut web::ServiceConfig, key: actix_web::cookie::Key, secure_cookie: bool) {
-    let routes = admin_routes();
-    let mut scope = web::scope("/admin");
-    let mut paths: Vec<&'static str> = Vec::new();
-    for r in &routes {
-        if !paths.contains(&r.path) {
-            paths.push(r.path);
-        }
-    }
-    for path in paths {
-        let relative = &path["/admin".len()..];
-        let mut resource = web::resource(relative);
-        for r in routes.iter().filter(|r| r.path == path) {
-            resource = resource.route((r.attach)(web::route().method(r.method.clone())));
-        }
-        scope = scope.service(resource);
-    }
+/// Registers `/admin`: the newsroom's `resources` (see `crate::router`)
+/// behind its guard.
+pub fn configure(
+    cfg: &mut web::ServiceConfig,
+    key: actix_web::cookie::Key,
+    secure_cookie: bool,
+    resources: Vec<actix_web::Resource>,
+) {
+    let scope = resources
+        .into_iter()
+        .fold(web::scope(routes::ADMIN.prefix), |scope, r| {
+            scope.service(r)
+        });
     cfg.service(
         scope
             .default_service(web::to(views::not_found))
             .wrap(from_fn(guard))
             .wrap(session::middleware(key, secure_cookie))
             .wrap(from_fn(no_store)),
-    )
-    .service(
-        web::resource("/static/admin.css").route(
-            web::route()
-                .guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
-                .to(views::stylesheet),
-        ),
     );
 }
 
@@ -258,7 +153,7 @@ async fn guard(
         return Ok(req.into_response(AdminError::Misconfigured.into_response()));
     };
     let method = req.method().clone();
-    let access = access_for(&method, req.path());
+    let access = routes::access_for(&method, req.path());
     let changing = is_state_changing(&method);
     if changing && let Some(why) = origin::cross_site(req.headers(), &state.site.base_url) {
         let res = views::error_page(
@@ -352,32 +247,4 @@ async fn guard(
     }
     req.extensions_mut().insert(active.admin);
     Ok(next.call(req).await?.map_into_boxed_body())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patterns_match_whole_segments() {
-        assert!(path_matches(
-            "/admin/releases/{id}/edit",
-            "/admin/releases/7/edit"
-        ));
-        assert!(!path_matches(
-            "/admin/releases/{id}/edit",
-            "/admin/releases//edit"
-        ));
-        assert!(!path_matches(
-            "/admin/releases/{id}/edit",
-            "/admin/releases/7/edit/x"
-        ));
-        assert!(!path_matches("/admin", "/admin/"));
-        assert_eq!(access_for(&Method::POST, "/admin/login"), Access::Public);
-        assert_eq!(access_for(&Method::GET, "/admin/nope"), Access::Admin);
-        assert_eq!(
-            access_for(&Method::POST, "/admin/releases/3/edit"),
-            Access::AdminKeepsDraft
-        );
-    }
 }

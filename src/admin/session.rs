@@ -41,7 +41,7 @@ pub fn middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStor
     let (name, path) = if secure {
         (HOST_COOKIE_NAME, "/")
     } else {
-        (COOKIE_NAME, "/admin")
+        (COOKIE_NAME, crate::http::routes::ADMIN.prefix)
     };
     SessionMiddleware::builder(CookieSessionStore::default(), key)
         .cookie_name(name.to_owned())

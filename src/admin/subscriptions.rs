@@ -4,6 +4,7 @@
 
 use super::views::AdminPage;
 use super::{AdminError, CurrentAdmin};
+use crate::http::routes::{Name, url};
 use crate::http::{AppState, blocking, html_response, see_other};
 use crate::websub::Hub;
 use actix_web::http::StatusCode;
@@ -110,5 +111,8 @@ pub async fn remove(
             "websub: subscription removed in the newsroom"
         );
     }
-    Ok(see_other("/admin/subscriptions?done=removed"))
+    Ok(see_other(&format!(
+        "{}?done=removed",
+        url(Name::Subscriptions, &[])
+    )))
 }

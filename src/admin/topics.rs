@@ -7,6 +7,7 @@ use super::{AdminError, CurrentAdmin};
 use crate::domain::ValidationError;
 use crate::http::AppState;
 use crate::http::blocking;
+use crate::http::routes::{Name, url};
 use crate::http::{html_response, see_other};
 use crate::service::{self, WriteError};
 use actix_web::http::StatusCode;
@@ -133,7 +134,10 @@ pub async fn create(
     })
     .await?;
     match result {
-        Ok(_) => Ok(see_other("/admin/topics?done=created")),
+        Ok(_) => Ok(see_other(&format!(
+            "{}?done=created",
+            url(Name::AdminTopics, &[])
+        ))),
         Err(WriteError::Invalid(errors)) => {
             render(&state, &admin, None, Some(Refused::New(fields, errors))).await
         }
@@ -155,7 +159,10 @@ pub async fn update(
     })
     .await?;
     match result {
-        Ok(()) => Ok(see_other("/admin/topics?done=saved")),
+        Ok(()) => Ok(see_other(&format!(
+            "{}?done=saved",
+            url(Name::AdminTopics, &[])
+        ))),
         Err(WriteError::Invalid(errors)) => {
             render(
                 &state,
@@ -179,7 +186,10 @@ pub async fn delete(
     let s = slug.clone();
     let result = blocking(&state, move |st| service::delete_topic(&st.store, &s, now)).await?;
     match result {
-        Ok(()) => Ok(see_other("/admin/topics?done=deleted")),
+        Ok(()) => Ok(see_other(&format!(
+            "{}?done=deleted",
+            url(Name::AdminTopics, &[])
+        ))),
         Err(WriteError::Invalid(errors)) => {
             let refused = Refused::Row(slug, FormFields::default(), errors);
             render(&state, &admin, None, Some(refused)).await

@@ -1,5 +1,6 @@
 //! Shared pieces of newsroom pages.
 
+use crate::http::routes::{Name, url};
 use crate::http::{AppState, see_other};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
@@ -41,8 +42,9 @@ pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
 
 /// Unknown paths under `/admin` (reached only when signed in).
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    if req.path() == "/admin/" {
-        return see_other("/admin");
+    let home = url(Name::AdminHome, &[]);
+    if req.path().strip_prefix(home.as_str()) == Some("/") {
+        return see_other(&home);
     }
     error_page(StatusCode::NOT_FOUND, "There is nothing at this address.")
 }

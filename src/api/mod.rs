@@ -1,6 +1,6 @@
 //! The automation API under `/api/v1`: JSON in the import format, bearer
 //! tokens made with `pressfeed create-token`. As with the newsroom, the
-//! router is built from [`api_routes`] and one middleware in front of the
+//! routes are the route table's (`http::routes`, [`api_routes`]) and one middleware in front of the
 //! whole scope refuses every request without a valid token (401), unknown
 //! paths included, before any handler runs.
 
@@ -9,6 +9,7 @@ use crate::domain::State;
 use crate::http::AppState;
 use crate::http::blocking;
 use crate::http::error::Failure;
+use crate::http::routes::{self, Area, Verb};
 use crate::model::{Release, SaveOutcome};
 use crate::service::{self, ApiWrite, WriteError};
 use crate::store::{ReleaseFilter, StoreError};
@@ -17,53 +18,41 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{HttpMessage, HttpResponse, ResponseError, Route, web};
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use serde::{Deserialize, Serialize};
 
 /// Largest JSON body accepted.
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-/// One route of the API; the router is built from this list.
+/// One route of the API, as the route table lists it.
 pub struct ApiRoute {
     pub method: Method,
     /// Full path pattern, e.g. `/api/v1/releases/{slug}`.
     pub path: &'static str,
-    attach: fn(Route) -> Route,
 }
 
-/// Every route under `/api/v1`.
+/// Every route under `/api/v1`, from the route table.
 pub fn api_routes() -> Vec<ApiRoute> {
-    let r = |method, path, attach| ApiRoute {
-        method,
-        path,
-        attach,
-    };
-    vec![
-        r(Method::GET, "/api/v1/releases", |r: Route| r.to(list)),
-        r(Method::POST, "/api/v1/releases", |r: Route| r.to(create)),
-        r(Method::GET, "/api/v1/releases/{slug}", |r: Route| {
-            r.to(show)
-        }),
-        r(Method::PUT, "/api/v1/releases/{slug}", |r: Route| r.to(put)),
-    ]
+    routes::ROUTES
+        .iter()
+        .filter(|r| r.area == Area::Api)
+        .map(|r| ApiRoute {
+            method: match r.verb {
+                Verb::Post => Method::POST,
+                Verb::Put => Method::PUT,
+                Verb::Read | Verb::Get => Method::GET,
+            },
+            path: r.path,
+        })
+        .collect()
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    let routes = api_routes();
-    let mut scope = web::scope("/api/v1");
-    let mut paths: Vec<&'static str> = Vec::new();
-    for r in &routes {
-        if !paths.contains(&r.path) {
-            paths.push(r.path);
-        }
-    }
-    for path in paths {
-        let mut resource = web::resource(&path["/api/v1".len()..]);
-        for r in routes.iter().filter(|r| r.path == path) {
-            resource = resource.route((r.attach)(web::route().method(r.method.clone())));
-        }
-        scope = scope.service(resource);
-    }
+/// Registers `/api/v1`: the API's `resources` (see `crate::router`) behind
+/// the token guard.
+pub fn configure(cfg: &mut web::ServiceConfig, resources: Vec<actix_web::Resource>) {
+    let scope = resources
+        .into_iter()
+        .fold(web::scope(routes::API.prefix), |scope, r| scope.service(r));
     cfg.service(
         scope
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
@@ -320,7 +309,7 @@ struct ListBody {
 }
 
 /// `GET /api/v1/releases?status=draft|scheduled|published|retracted`
-async fn list(
+pub(crate) async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -354,7 +343,7 @@ async fn list(
 }
 
 /// `GET /api/v1/releases/{slug}`, drafts included.
-async fn show(
+pub(crate) async fn show(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -472,7 +461,7 @@ async fn write(
     .await??;
     let location = state
         .site
-        .url(&format!("/api/v1/releases/{}", release.slug));
+        .url(&routes::url(routes::Name::ApiShow, &[&release.slug]));
     let mut res = match outcome {
         SaveOutcome::Created => HttpResponse::Created(),
         SaveOutcome::Updated | SaveOutcome::Unchanged => HttpResponse::Ok(),
@@ -492,7 +481,7 @@ pub struct WriteQuery {
 }
 
 /// `POST /api/v1/releases`: a new release (409 when the slug exists).
-async fn create(
+pub(crate) async fn create(
     state: web::Data<AppState>,
     query: web::Query<WriteQuery>,
     body: web::Bytes,
@@ -505,7 +494,7 @@ async fn create(
 }
 
 /// `PUT /api/v1/releases/{slug}`: creates or replaces that release.
-async fn put(
+pub(crate) async fn put(
     state: web::Data<AppState>,
     slug: web::Path<String>,
     query: web::Query<WriteQuery>,

@@ -57,39 +57,6 @@ fn spawn_upkeep(handle: PrometheusHandle) {
     }
 }
 
-/// The route a path belongs to, as a metric label: a handful of fixed
-/// names, found with string tests (no allocation, no second router pass).
-pub fn route_label(path: &str) -> &'static str {
-    if path.starts_with("/admin") {
-        return "/admin";
-    }
-    if path.starts_with("/api/") {
-        return "/api/v1";
-    }
-    if let Some(rest) = path.strip_prefix("/topics/") {
-        return if rest.contains("/feed.") {
-            "/topics/{slug}/feed.{format}"
-        } else {
-            "/topics/{slug}"
-        };
-    }
-    if path.starts_with("/releases/") {
-        return "/releases/{slug}";
-    }
-    if path.starts_with("/static/") {
-        return "/static";
-    }
-    match path {
-        "/feed.rss" | "/feed.atom" | "/feed.json" => "/feed.{format}",
-        "/topics.opml" => "/topics.opml",
-        "/" => "/",
-        "/topics" => "/topics",
-        "/healthz" => "/healthz",
-        "/metrics" => "/metrics",
-        _ => "(other)",
-    }
-}
-
 fn status_label(status: u16) -> metrics::SharedString {
     match status {
         200 => "200".into(),
@@ -134,7 +101,7 @@ pub async fn observe(
         .is_some_and(|s| s.settings.access_log);
     let res = next.call(req).await?;
     let elapsed = started.elapsed();
-    let route = route_label(res.request().path());
+    let route = super::routes::label(res.request().path());
     let status = res.status().as_u16();
     let (requests, duration) = instruments(route, status);
     requests.increment(1);
@@ -205,7 +172,7 @@ pub async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
-    use super::{millis, route_label};
+    use super::millis;
 
     #[test]
     fn log_durations_are_rounded_to_the_microsecond() {
@@ -215,19 +182,5 @@ mod tests {
             millis(std::time::Duration::from_millis(12)).to_string(),
             "12"
         );
-    }
-
-    #[test]
-    fn paths_map_to_few_route_labels() {
-        assert_eq!(route_label("/feed.atom"), "/feed.{format}");
-        assert_eq!(
-            route_label("/topics/health/feed.rss"),
-            "/topics/{slug}/feed.{format}"
-        );
-        assert_eq!(route_label("/topics/health"), "/topics/{slug}");
-        assert_eq!(route_label("/releases/x"), "/releases/{slug}");
-        assert_eq!(route_label("/admin/releases/3/edit"), "/admin");
-        assert_eq!(route_label("/api/v1/releases"), "/api/v1");
-        assert_eq!(route_label("/wp-login.php"), "(other)");
     }
 }

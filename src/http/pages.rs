@@ -2,6 +2,7 @@
 
 use super::error::AppError;
 use super::release_view::ReleaseView;
+use super::routes::{Name, url};
 use super::{AppState, blocking, css, html_response};
 use crate::domain::Lang;
 use crate::domain::State;
@@ -38,19 +39,23 @@ pub struct PageInfo {
 }
 
 impl PageInfo {
-    fn new(state: &AppState, title: String, feed_stem: &str, feed_title: &str) -> Self {
+    /// A page whose feeds are the global ones (`topic` None) or a topic's.
+    fn new(state: &AppState, title: String, topic: Option<&str>, feed_title: &str) -> Self {
         let lang = Lang::parse(&state.settings.site_lang)
             .unwrap_or_else(|_| Lang::parse("en").expect("en"));
         let feeds = [
-            ("application/atom+xml", "Atom", "atom"),
-            ("application/rss+xml", "RSS", "rss"),
-            ("application/feed+json", "JSON Feed", "json"),
+            ("application/atom+xml", "Atom", "atom", Name::FeedAtom),
+            ("application/rss+xml", "RSS", "rss", Name::FeedRss),
+            ("application/feed+json", "JSON Feed", "json", Name::FeedJson),
         ]
         .into_iter()
-        .map(|(mime, label, ext)| FeedLink {
+        .map(|(mime, label, ext, global)| FeedLink {
             mime,
             title: format!("{feed_title} ({label})"),
-            href: state.site.url(&format!("{feed_stem}.{ext}")),
+            href: state.site.url(&match topic {
+                Some(slug) => url(Name::TopicFeed, &[slug, ext]),
+                None => url(global, &[]),
+            }),
         })
         .collect();
         Self {
@@ -144,7 +149,7 @@ pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
     let page = PageInfo::new(
         &state,
         state.settings.site_title.clone(),
-        "/feed",
+        None,
         &state.settings.site_title,
     );
     let body = HomePage {
@@ -187,7 +192,7 @@ pub async fn release(
         State::Draft | State::Scheduled => Err(AppError::NotFound),
         State::Retracted => {
             let lang = release.lang_tag();
-            let mut page = PageInfo::new(&state, String::new(), "/feed", site_title);
+            let mut page = PageInfo::new(&state, String::new(), None, site_title);
             page.titled_for(&release, format!("Retracted: {}", release.title));
             let body = GonePage {
                 page,
@@ -207,18 +212,17 @@ pub async fn release(
         }
         State::Public => {
             // Autodiscovery points at the release's first topic when it has one.
-            let (stem, feed_title) = match release.topics.first() {
-                Some(t) => (
-                    format!("/topics/{}/feed", t.slug),
-                    format!("{site_title} — {}", t.name),
-                ),
-                None => ("/feed".to_owned(), site_title.clone()),
+            let first = release.topics.first();
+            let feed_title = match first {
+                Some(t) => format!("{site_title} — {}", t.name),
+                None => site_title.clone(),
             };
-            let mut page = PageInfo::new(&state, String::new(), &stem, &feed_title);
+            let topic = first.map(|t| t.slug.as_str());
+            let mut page = PageInfo::new(&state, String::new(), topic, &feed_title);
             page.titled_for(&release, format!("{} — {site_title}", release.title));
-            if stem != "/feed" {
+            if topic.is_some() {
                 page.feeds
-                    .extend(PageInfo::new(&state, String::new(), "/feed", site_title).feeds);
+                    .extend(PageInfo::new(&state, String::new(), None, site_title).feeds);
             }
             let r = ReleaseView::of(&state, release);
             Ok(html(StatusCode::OK, ReleasePage { page, r }.render()?))
@@ -229,12 +233,7 @@ pub async fn release(
 pub async fn topics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let topics = blocking(&state, |s| s.store.topics()).await??.0;
     let site_title = &state.settings.site_title;
-    let page = PageInfo::new(
-        &state,
-        format!("Topics — {site_title}"),
-        "/feed",
-        site_title,
-    );
+    let page = PageInfo::new(&state, format!("Topics — {site_title}"), None, site_title);
     Ok(html(StatusCode::OK, TopicsPage { page, topics }.render()?))
 }
 
@@ -256,7 +255,7 @@ pub async fn topic(
     let page = PageInfo::new(
         &state,
         format!("{} — {site_title}", topic.name),
-        &format!("/topics/{}/feed", topic.slug),
+        Some(&topic.slug),
         &feed_title,
     );
     let releases = snap

@@ -13,7 +13,7 @@ mod deliver;
 mod discovery;
 mod distribute;
 mod ping;
-mod subscribe;
+pub(crate) mod subscribe;
 mod topic;
 mod verify;
 
@@ -122,12 +122,10 @@ impl Hub {
 }
 
 /// `POST /websub`, when the built-in hub runs.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/websub")
-            .app_data(web::PayloadConfig::new(subscribe::MAX_BODY))
-            .route(web::post().to(subscribe::post)),
-    );
+pub fn configure(cfg: &mut web::ServiceConfig, resources: Vec<actix_web::Resource>) {
+    for r in resources {
+        cfg.service(r.app_data(web::PayloadConfig::new(subscribe::MAX_BODY)));
+    }
 }
 
 /// Starts the hub's background work on the current runtime: noticing

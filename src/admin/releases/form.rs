@@ -8,6 +8,7 @@ use crate::admin::{AdminError, CurrentAdmin};
 use crate::domain::{Lang, Removed, State, ValidationError};
 use crate::http::blocking;
 use crate::http::release_view::ReleaseView;
+use crate::http::routes::{Name, url};
 use crate::http::{AppState, html_response};
 use crate::model::Release;
 use crate::service::ReleaseEdit;
@@ -233,7 +234,7 @@ pub(crate) async fn render_form(
             id: r.id,
             status: status.as_str(),
             status_line,
-            public_url: (status == State::Public).then(|| format!("/releases/{}", r.slug)),
+            public_url: (status == State::Public).then(|| url(Name::Release, &[&r.slug])),
             slug: r.slug,
             slug_locked: locked,
             retracted: status == State::Retracted,
@@ -268,8 +269,8 @@ pub(crate) async fn render_form(
         None => "New release".to_owned(),
     };
     let action_url = match input.id {
-        Some(id) => format!("/admin/releases/{id}/edit"),
-        None => "/admin/releases/new".to_owned(),
+        Some(id) => url(Name::UpdateRelease, &[&id.to_string()]),
+        None => url(Name::CreateRelease, &[]),
     };
     let future = views::parse_office_time(state, &input.schedule)
         .ok()

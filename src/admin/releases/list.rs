@@ -5,6 +5,7 @@ use crate::admin::views::{self, AdminPage, Choice};
 use crate::admin::{AdminError, CurrentAdmin};
 use crate::domain::State;
 use crate::http::blocking;
+use crate::http::routes::{Name, url};
 use crate::http::{AppState, html_response};
 use crate::store::ReleaseFilter;
 use actix_web::http::StatusCode;
@@ -69,7 +70,7 @@ fn list_url(q: &ListQuery, page: usize) -> String {
         }
     }
     s.append_pair("page", &page.to_string());
-    format!("/admin?{}", s.finish())
+    format!("{}?{}", url(Name::AdminHome, &[]), s.finish())
 }
 
 pub async fn list(
@@ -117,7 +118,7 @@ pub async fn list(
             let lang = r.lang_tag();
             ListRow {
                 id: r.id,
-                public_url: (status == State::Public).then(|| format!("/releases/{}", r.slug)),
+                public_url: (status == State::Public).then(|| url(Name::Release, &[&r.slug])),
                 title: r.title,
                 status: status.as_str(),
                 when,

@@ -5,6 +5,7 @@ use crate::admin::views::AdminPage;
 use crate::admin::{AdminError, CurrentAdmin};
 use crate::domain::Status;
 use crate::http::blocking;
+use crate::http::routes::{Name, url};
 use crate::http::{AppState, html_response, see_other};
 use crate::service;
 use actix_web::http::StatusCode;
@@ -30,7 +31,7 @@ pub async fn retract_form(
         .await??
         .ok_or(AdminError::NotFound)?;
     if r.status != Status::Published {
-        return Ok(see_other(&format!("/admin/releases/{id}/edit")));
+        return Ok(see_other(&url(Name::EditRelease, &[&id.to_string()])));
     }
     let body = RetractPage {
         page: AdminPage::new(&state, "Retract release", Some(&admin)),
@@ -54,9 +55,8 @@ pub async fn retract(
         service::retract_release(&st.store, id, &note, now)
     })
     .await??;
-    Ok(see_other(&format!(
-        "/admin/releases/{id}/edit?done=retracted"
-    )))
+    let edit = url(Name::EditRelease, &[&id.to_string()]);
+    Ok(see_other(&format!("{edit}?done=retracted")))
 }
 
 pub async fn restore(
@@ -69,7 +69,6 @@ pub async fn restore(
         service::restore_release(&st.store, id, now)
     })
     .await??;
-    Ok(see_other(&format!(
-        "/admin/releases/{id}/edit?done=restored"
-    )))
+    let edit = url(Name::EditRelease, &[&id.to_string()]);
+    Ok(see_other(&format!("{edit}?done=restored")))
 }

@@ -10,6 +10,7 @@ use crate::domain::ReleaseDraft;
 use crate::domain::{State, ValidationError};
 use crate::http::blocking;
 use crate::http::release_view::ReleaseView;
+use crate::http::routes::{Name, url};
 use crate::http::{AppState, see_other};
 use crate::model::TopicRef;
 use crate::service::{self, FormAction, Publish, Submitted, TypedTime, WriteError};
@@ -147,9 +148,8 @@ async fn submit(
             } else {
                 format!("&removed={}", removed.to_query())
             };
-            Ok(see_other(&format!(
-                "/admin/releases/{saved_id}/edit?done={done}{report}"
-            )))
+            let edit = url(Name::EditRelease, &[&saved_id.to_string()]);
+            Ok(see_other(&format!("{edit}?done={done}{report}")))
         }
         Ok(Submitted::Preview { prepared, topics }) => {
             let preview = preview_of(&state, &prepared.draft, topics);
