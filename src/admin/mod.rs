@@ -25,6 +25,7 @@ pub(crate) mod views;
 pub use error::AdminError;
 pub use forms::FormFields;
 pub use limiter::LoginLimiter;
+pub use releases::edit_from_fields;
 
 use crate::http::AppState;
 pub use crate::http::routes::Access;

@@ -11,8 +11,9 @@ pub use accounts::{MAX_TOKEN_DAYS, create_admin, create_token, reset_password, r
 pub use horizon::{SCHEDULE_HORIZON_YEARS, schedule_horizon};
 pub use import::{ImportError, ImportReport, LineError, import, parse_jsonl, parse_line};
 pub use releases::{
-    ApiWrite, FormAction, PreparedRelease, Publish, ReleaseEdit, Submitted, TypedTime,
-    prepare_release_edit, restore_release, retract_release, save_api_release, submit_release_edit,
+    ApiWrite, EditInput, FormAction, PreparedRelease, Publish, ReleaseEdit, Submitted, TypedTime,
+    edit_input, prepare_release_edit, restore_release, retract_release, save_api_release,
+    submit_release_edit,
 };
 pub use topics::{MAX_NEW_TOPICS, create_topic, delete_topic, update_topic};
 

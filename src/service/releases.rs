@@ -112,6 +112,110 @@ fn unique_slug_from(
     unreachable!("an unbounded range always yields a free slug")
 }
 
+/// The release form in the import format, before the release rules run.
+pub struct EditInput {
+    pub input: ReleaseInput,
+    /// Topics typed as new, to create with the release.
+    pub new_topics: Vec<NewTopic>,
+    /// What the sanitiser took out of the body.
+    pub removed: Removed,
+    /// Problems found on the way (an unusable topic name, a body refused
+    /// as typed); `input.validate()` finds the rest.
+    pub errors: Vec<ValidationError>,
+    /// The body was refused as typed: its message stands for it.
+    pub body_refused: bool,
+}
+
+/// The release form turned into the import format, before anything is
+/// looked up: inline topics split off, the Markdown body made sanitised
+/// HTML (and what the form shows of it), every field as typed. What the
+/// store decides (slug, status, time) comes in. The fuzz target
+/// `form_decoding` drives this with arbitrary forms.
+pub fn edit_input(
+    edit: &ReleaseEdit,
+    slug: String,
+    status: Status,
+    published_at: DateTime<Utc>,
+    retraction_note: Option<String>,
+) -> EditInput {
+    let mut errors = Vec::new();
+    let mut topics: Vec<String> = edit.topics.iter().map(|t| t.trim().to_owned()).collect();
+    let mut new_topics = Vec::new();
+    for name in edit.new_topics.split(',') {
+        let name = clean_name(name);
+        if name.is_empty() {
+            continue;
+        }
+        match Slug::from_text(&name) {
+            Some(slug) => {
+                if !topics.contains(&slug.to_string()) {
+                    topics.push(slug.to_string());
+                }
+                new_topics.push(NewTopic { slug, name });
+            }
+            None => errors.push(ValidationError::new(
+                "new_topics",
+                format!(
+                    "{name:?} has no letters or digits for its address; create it on the Topics page with a slug"
+                ),
+            )),
+        }
+    }
+
+    // The body is checked (size, nesting) as typed, before the sanitiser
+    // sees it; that message then stands for it, not "the body is empty".
+    let body_check = check_markdown(&edit.body);
+    let (mut body_html, removed) = match &body_check {
+        Ok(()) => markdown_to_html_reporting(&edit.body),
+        Err(e) => {
+            errors.push(ValidationError::new("body", e.to_string()));
+            (String::new(), Removed::default())
+        }
+    };
+    // What the form shows in the body box from now on: what was typed, or,
+    // when the sanitiser removed something, the typed Markdown with those
+    // parts taken out, or else the HTML as stored. Never text with markup
+    // readers do not get.
+    let mut body_markdown = Some(edit.body.clone());
+    if !removed.is_empty() {
+        body_markdown = cleaned_markdown(&edit.body);
+        body_html = match &body_markdown {
+            Some(md) => markdown_to_html(md),
+            // Passing the HTML through once more makes it what saving the
+            // box gives (removed parts leave blank lines the second pass
+            // drops), so a re-save changes nothing and never marks a
+            // published release as updated.
+            None => markdown_to_html(&body_html),
+        };
+    }
+    let body_refused = body_check.is_err();
+    let input = ReleaseInput {
+        id: None,
+        slug,
+        title: edit.title.clone(),
+        summary: Some(edit.summary.clone()),
+        body_html,
+        body_markdown,
+        organization: edit.organization.clone(),
+        department: Some(edit.department.clone()),
+        dateline: Some(edit.dateline.clone()),
+        lang: edit.lang.clone(),
+        published_at: rfc3339(published_at),
+        updated_at: None,
+        topics,
+        status: Some(status.as_str().to_owned()),
+        correction_note: Some(edit.correction_note.clone()),
+        retraction_note,
+    };
+    EditInput {
+        input,
+        new_topics,
+        removed,
+        errors,
+        body_refused,
+    }
+}
+
 /// Applies the newsroom's rules to a form: status and times from the
 /// button pressed, the slug (made from the title, unique, fixed once
 /// published), Markdown to sanitised HTML, inline topics, the updated time
@@ -185,74 +289,20 @@ pub fn prepare_release_edit(
         _ => edit.slug.trim().to_owned(),
     };
 
-    let mut topics: Vec<String> = edit.topics.iter().map(|t| t.trim().to_owned()).collect();
-    let mut new_topics = Vec::new();
-    for name in edit.new_topics.split(',') {
-        let name = clean_name(name);
-        if name.is_empty() {
-            continue;
-        }
-        match Slug::from_text(&name) {
-            Some(slug) => {
-                if !topics.contains(&slug.to_string()) {
-                    topics.push(slug.to_string());
-                }
-                new_topics.push(NewTopic { slug, name });
-            }
-            None => errors.push(ValidationError::new(
-                "new_topics",
-                format!(
-                    "{name:?} has no letters or digits for its address; create it on the Topics page with a slug"
-                ),
-            )),
-        }
-    }
-
-    // The body is checked (size, nesting) as typed, before the sanitiser
-    // sees it; that message then stands for it, not "the body is empty".
-    let body_check = check_markdown(&edit.body);
-    let (mut body_html, removed) = match &body_check {
-        Ok(()) => markdown_to_html_reporting(&edit.body),
-        Err(e) => {
-            errors.push(ValidationError::new("body", e.to_string()));
-            (String::new(), Removed::default())
-        }
-    };
-    // What the form shows in the body box from now on: what was typed, or,
-    // when the sanitiser removed something, the typed Markdown with those
-    // parts taken out, or else the HTML as stored. Never text with markup
-    // readers do not get.
-    let mut body_markdown = Some(edit.body.clone());
-    if !removed.is_empty() {
-        body_markdown = cleaned_markdown(&edit.body);
-        body_html = match &body_markdown {
-            Some(md) => markdown_to_html(md),
-            // Passing the HTML through once more makes it what saving the
-            // box gives (removed parts leave blank lines the second pass
-            // drops), so a re-save changes nothing and never marks a
-            // published release as updated.
-            None => markdown_to_html(&body_html),
-        };
-    }
-    let body_refused = body_check.is_err();
-    let input = ReleaseInput {
-        id: None,
+    let EditInput {
+        input,
+        new_topics,
+        removed,
+        errors: more,
+        body_refused,
+    } = edit_input(
+        edit,
         slug,
-        title: edit.title.clone(),
-        summary: Some(edit.summary.clone()),
-        body_html,
-        body_markdown,
-        organization: edit.organization.clone(),
-        department: Some(edit.department.clone()),
-        dateline: Some(edit.dateline.clone()),
-        lang: edit.lang.clone(),
-        published_at: rfc3339(published_at),
-        updated_at: None,
-        topics,
-        status: Some(status.as_str().to_owned()),
-        correction_note: Some(edit.correction_note.clone()),
-        retraction_note: existing.and_then(|r| r.retraction_note.clone()),
-    };
+        status,
+        published_at,
+        existing.and_then(|r| r.retraction_note.clone()),
+    );
+    errors.extend(more);
     let mut draft = match input.validate() {
         Ok(d) if errors.is_empty() => d,
         Ok(_) => return Err(WriteError::Invalid(errors)),

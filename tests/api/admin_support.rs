@@ -364,3 +364,65 @@ fn the_markup_checker_sees_through_quotes_and_entities() {
         [("draft.body".to_owned(), "a & \"b\"".to_owned())]
     );
 }
+
+/// Every kind of executable markup, in every field the form has.
+pub const XSS_BODY: &str = "Intro.\n\n<script>alert('body')</script>\n\n<img src=x onerror=alert(1)>\n\n[click](javascript:alert(2))\n\n<a href=\"javascript:alert(3)\">link</a>\n\n<iframe src=\"https://evil.example/\"></iframe>\n\n<svg onload=alert(4)></svg>\n\n<p style=\"x\" onmouseover=\"alert(5)\">hover</p>\n\n<object data=\"javascript:alert(6)\"></object>";
+
+/// Fetches every feed, page and admin screen showing `releases` and fails
+/// on executable markup. `(slug, topic)` pairs.
+pub async fn check_everything_for_xss(
+    app: &crate::helpers::TestApp,
+    releases: &[(&str, &str)],
+    signed_in: bool,
+) {
+    let mut pages = vec!["/".to_owned(), "/topics".to_owned()];
+    let mut feeds = vec!["/feed".to_owned()];
+    for (slug, topic) in releases {
+        pages.push(format!("/releases/{slug}"));
+        pages.push(format!("/topics/{topic}"));
+        feeds.push(format!("/topics/{topic}/feed"));
+    }
+    if signed_in {
+        pages.push("/admin".into());
+        pages.push("/admin/topics".into());
+        for (slug, _) in releases {
+            let id = app.store().release_id_by_slug(slug).unwrap().unwrap();
+            pages.push(format!("/admin/releases/{id}/edit"));
+            pages.push(format!("/admin/releases/{id}/retract"));
+        }
+    }
+    for p in &pages {
+        let res = app.get(p).await;
+        assert_eq!(res.status(), 200, "{p}");
+        assert_no_executable_markup(&res.text().await.unwrap(), p);
+    }
+    for stem in &feeds {
+        let atom = app.text(&format!("{stem}.atom")).await;
+        let feed = atom_syndication::Feed::read_from(atom.as_bytes()).expect("atom parses");
+        assert!(!feed.entries().is_empty(), "{stem}.atom is empty");
+        for e in feed.entries() {
+            let html = e.content().and_then(|c| c.value()).unwrap_or_default();
+            assert_no_executable_markup(html, &format!("{stem}.atom content"));
+        }
+        let rss = app.text(&format!("{stem}.rss")).await;
+        let channel = rss::Channel::read_from(rss.as_bytes()).expect("rss parses");
+        for item in channel.items() {
+            // <description> is checked by the ignored test below.
+            if let Some(html) = item.content() {
+                assert_no_executable_markup(html, &format!("{stem}.rss content:encoded"));
+            }
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&app.text(&format!("{stem}.json")).await).unwrap();
+        for item in json["items"].as_array().unwrap() {
+            if let Some(html) = item["content_html"].as_str() {
+                assert_no_executable_markup(html, &format!("{stem}.json item"));
+            }
+        }
+    }
+    let opml = app.text("/topics.opml").await;
+    assert!(
+        !opml.contains("<script") && !opml.contains("onmouseover=\""),
+        "{opml}"
+    );
+}

@@ -1,7 +1,6 @@
 //! The automation API: bearer tokens, the import format in and out, field
 //! errors as JSON, the same rules as the form.
 
-use crate::admin::{XSS_BODY, check_everything_for_xss};
 use crate::admin_support::*;
 use crate::helpers::{TestApp, header, release, spawn_app};
 use chrono::Duration;

@@ -113,7 +113,9 @@ pub(crate) struct FormInput {
     pub(crate) sanitiser_report: Option<String>,
 }
 
-pub(crate) fn edit_from_fields(f: &FormFields) -> ReleaseEdit {
+/// The release form's fields, as the service takes them (repeated
+/// `topics` kept in order). The fuzz target `form_decoding` drives it.
+pub fn edit_from_fields(f: &FormFields) -> ReleaseEdit {
     ReleaseEdit {
         slug: f.get("slug").to_owned(),
         title: f.get("title").to_owned(),

@@ -8,7 +8,8 @@ mod list;
 mod retract;
 mod submit;
 
-pub(crate) use form::{FormInput, edit_from_fields, render_form};
+pub use form::edit_from_fields;
+pub(crate) use form::{FormInput, render_form};
 pub use form::{edit_form, new_form};
 pub use list::list;
 pub use retract::{restore, retract, retract_form};

@@ -1,0 +1,7 @@
+//! The newsroom over HTTP, by concern.
+
+mod access;
+mod kept_draft;
+mod releases;
+mod topics;
+mod xss;
