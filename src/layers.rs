@@ -9,7 +9,7 @@ const LAYERS: &[&[&str]] = &[
     &["store", "feeds"],
     &["service", "http", "websub", "demo"],
     &["admin", "api"],
-    &["startup", "cli", "telemetry"],
+    &["startup", "cli", "telemetry", "router"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {
