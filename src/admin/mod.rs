@@ -84,7 +84,7 @@ impl AdminState {
     }
 }
 
-/// Registers `/admin`: the newsroom's `resources` (see `crate::router`)
+/// Registers `/admin`: the newsroom's `resources` (see `src/router.rs`)
 /// behind its guard.
 pub fn configure(
     cfg: &mut web::ServiceConfig,

@@ -47,7 +47,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         .collect()
 }
 
-/// Registers `/api/v1`: the API's `resources` (see `crate::router`) behind
+/// Registers `/api/v1`: the API's `resources` (see `src/router.rs`) behind
 /// the token guard.
 pub fn configure(cfg: &mut web::ServiceConfig, resources: Vec<actix_web::Resource>) {
     let scope = resources

@@ -1,6 +1,6 @@
 //! Every route of the site in one table: its name, method, path (the URL
 //! contract of DESIGN.md), who may call it, and its metric label. The
-//! router (`crate::router`) attaches a handler to each name; URLs are built
+//! router (`src/router.rs`) attaches a handler to each name; URLs are built
 //! from names ([`url`]); the newsroom's guard asks [`access_for`]; metrics
 //! ask [`label`]. Nothing else spells a path out.
 
