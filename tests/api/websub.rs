@@ -277,6 +277,30 @@ async fn a_failing_subscriber_is_retried_with_backoff_until_it_acknowledges() {
 }
 
 #[tokio::test]
+async fn each_change_is_delivered_with_its_own_version() {
+    let app = spawn_app_with(private_ok).await;
+    app.save(&[release("first", 1, &["transport"])]);
+    let sub = Subscriber::start().await;
+    subscribe(&app, &sub, TOPIC, &[]).await;
+    for (n, slug) in ["second", "third", "fourth"].into_iter().enumerate() {
+        app.save(&[release(slug, 0, &["transport"])]);
+        eventually("delivered", || sub.deliveries().len() == n + 1).await;
+        let polled = app.get("/topics/transport/feed.atom").await.bytes().await.unwrap();
+        let body = sub.deliveries()[n].body.clone();
+        assert!(
+            String::from_utf8_lossy(&body).contains(&format!("Title of {slug}")),
+            "delivery {n} lacks {slug}"
+        );
+        assert_eq!(body, polled.to_vec(), "delivery {n} is the feed as it is now");
+        // Let the acknowledgement be recorded (the version is then pruned).
+        eventually("acknowledged", || {
+            subscriptions(&app)[0].pending_attempts.is_none()
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
 async fn a_subscriber_answering_410_is_unsubscribed() {
     let app = spawn_app_with(private_ok).await;
     app.save(&[release("first", 1, &["transport"])]);
