@@ -285,13 +285,22 @@ async fn each_change_is_delivered_with_its_own_version() {
     for (n, slug) in ["second", "third", "fourth"].into_iter().enumerate() {
         app.save(&[release(slug, 0, &["transport"])]);
         eventually("delivered", || sub.deliveries().len() == n + 1).await;
-        let polled = app.get("/topics/transport/feed.atom").await.bytes().await.unwrap();
+        let polled = app
+            .get("/topics/transport/feed.atom")
+            .await
+            .bytes()
+            .await
+            .unwrap();
         let body = sub.deliveries()[n].body.clone();
         assert!(
             String::from_utf8_lossy(&body).contains(&format!("Title of {slug}")),
             "delivery {n} lacks {slug}"
         );
-        assert_eq!(body, polled.to_vec(), "delivery {n} is the feed as it is now");
+        assert_eq!(
+            body,
+            polled.to_vec(),
+            "delivery {n} is the feed as it is now"
+        );
         // Let the acknowledgement be recorded (the version is then pruned).
         eventually("acknowledged", || {
             subscriptions(&app)[0].pending_attempts.is_none()
