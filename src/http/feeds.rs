@@ -108,16 +108,15 @@ pub async fn document(
             Lookup::Render(claim) => break claim,
         }
     };
-    let st = web::Data::clone(state);
     // The claim ends in the blocking task, which runs to its end even when
     // this request is dropped, so waiters are always woken.
-    let rendered = web::block(move || {
+    let rendered = super::blocking(state, move |st| {
         let _claim = Claim {
             cache: &st.cache,
             key: &key,
             _wakes_waiters: claim,
         };
-        let rendered = render(&st, &key, now)?;
+        let rendered = render(st, &key, now)?;
         Ok::<_, AppError>(rendered.map(|rep| st.cache.insert(key.clone(), rep, data_version)))
     })
     .await??;
