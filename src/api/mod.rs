@@ -9,10 +9,11 @@ use crate::domain::State;
 use crate::http::AppState;
 use crate::http::blocking;
 use crate::http::error::Failure;
+use crate::http::list_filter::ListFilter;
 use crate::http::routes::{self, Area, Verb};
 use crate::model::{Release, SaveOutcome};
 use crate::service::{self, ApiWrite, WriteError};
-use crate::store::{ReleaseFilter, StoreError};
+use crate::store::StoreError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
@@ -248,16 +249,9 @@ fn api_release(state: &AppState, r: Release) -> ApiRelease {
     }
 }
 
+/// The list's paging, besides its filters ([`ListFilter`]).
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    topic: String,
-    #[serde(default)]
-    lang: String,
-    #[serde(default)]
-    q: String,
     /// Read as text so that `-1` or `abc` gets the same 422 as a number
     /// out of range, naming the field, not serde's query error.
     #[serde(default)]
@@ -311,10 +305,11 @@ struct ListBody {
 /// `GET /api/v1/releases?status=draft|scheduled|published|retracted`
 pub(crate) async fn list(
     state: web::Data<AppState>,
+    filter: web::Query<ListFilter>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let status = match q.status.as_str() {
+    let (f, q) = (filter.into_inner(), query.into_inner());
+    let status = match f.status.as_str() {
         "" => None,
         s => Some(State::parse(s).ok_or_else(|| {
             ApiError::Invalid(vec![FieldError {
@@ -325,12 +320,7 @@ pub(crate) async fn list(
     };
     let (limit, offset) =
         page_range(q.limit.as_deref(), q.offset.as_deref()).map_err(ApiError::InvalidQuery)?;
-    let filter = ReleaseFilter {
-        status,
-        topic: Some(q.topic),
-        lang: Some(q.lang),
-        title: Some(q.q),
-    };
+    let filter = f.with_status(status);
     let now = state.clock.now();
     let (items, total) = blocking(&state, move |st| {
         st.store.list_releases(&filter, now, limit, offset)

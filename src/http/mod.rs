@@ -10,6 +10,7 @@ pub mod error;
 pub(crate) mod feeds;
 pub mod freshness;
 pub mod limits;
+pub mod list_filter;
 pub mod observe;
 pub mod pages;
 pub mod polite;

@@ -5,9 +5,9 @@ use crate::admin::views::{self, AdminPage, Choice};
 use crate::admin::{AdminError, CurrentAdmin};
 use crate::domain::State;
 use crate::http::blocking;
+use crate::http::list_filter::ListFilter;
 use crate::http::routes::{Name, url};
 use crate::http::{AppState, html_response};
-use crate::store::ReleaseFilter;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -42,22 +42,15 @@ struct ListPage {
     next_url: Option<String>,
 }
 
+/// The list's own query besides its filters ([`ListFilter`]).
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    topic: String,
-    #[serde(default)]
-    lang: String,
-    #[serde(default)]
-    q: String,
     #[serde(default)]
     page: Option<usize>,
     #[serde(default)]
     done: String,
 }
-fn list_url(q: &ListQuery, page: usize) -> String {
+fn list_url(q: &ListFilter, page: usize) -> String {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in [
         ("status", &q.status),
@@ -76,17 +69,13 @@ fn list_url(q: &ListQuery, page: usize) -> String {
 pub async fn list(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
+    filter: web::Query<ListFilter>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AdminError> {
-    let q = query.into_inner();
+    let (q, query) = (filter.into_inner(), query.into_inner());
     let now = state.clock.now();
-    let filter = ReleaseFilter {
-        status: State::parse(&q.status),
-        topic: Some(q.topic.clone()),
-        lang: Some(q.lang.clone()),
-        title: Some(q.q.clone()),
-    };
-    let page_no = q.page.unwrap_or(1).max(1);
+    let filter = q.with_status(State::parse(&q.status));
+    let page_no = query.page.unwrap_or(1).max(1);
     let f = filter.clone();
     let ((items, total), topics, langs) = blocking(&state, move |st| -> Result<_, AdminError> {
         Ok((
@@ -153,7 +142,7 @@ pub async fn list(
         .chain(langs.iter().map(|l| choice(l, l, &q.lang)))
         .collect();
     let mut page = AdminPage::new(&state, "Releases", Some(&admin));
-    page.notice = done_message(&q.done);
+    page.notice = done_message(&query.done);
     let body = ListPage {
         page,
         rows,
