@@ -14,7 +14,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Mutex;
-use std::time::Instant;
+use tokio::time::Instant;
 use url::Url;
 
 /// Longest callback URL accepted.
@@ -310,6 +310,21 @@ mod tests {
         ] {
             assert!(is_public(ip(a)), "{a} is public");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_host_gets_at_most_its_rate_and_others_are_not_held_back() {
+        let rates = HostRates::new(10);
+        let start = Instant::now();
+        for _ in 0..30 {
+            rates.wait_turn("a.example").await;
+        }
+        // A second's worth at once, then ten a second.
+        let took = start.elapsed();
+        assert!(took >= std::time::Duration::from_millis(1900), "{took:?}");
+        let other = Instant::now();
+        rates.wait_turn("b.example").await;
+        assert_eq!(other.elapsed(), std::time::Duration::ZERO);
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub struct Subscriber {
     pub wrong_echo: Arc<Mutex<bool>>,
     /// How long each delivery takes to acknowledge, in milliseconds.
     pub delay_ms: Arc<AtomicU64>,
+    /// When set, verifications are answered with a redirect there.
+    pub redirect_to: Arc<Mutex<Option<String>>>,
+    /// How long each verification takes to answer, in milliseconds.
+    pub verify_delay_ms: Arc<AtomicU64>,
 }
 
 async fn verification(req: HttpRequest, sub: web::Data<Subscriber>) -> HttpResponse {
@@ -35,7 +39,17 @@ async fn verification(req: HttpRequest, sub: web::Data<Subscriber>) -> HttpRespo
         .into_owned()
         .collect();
     let challenge = q.get("hub.challenge").cloned().unwrap_or_default();
+    let delay = sub.verify_delay_ms.load(Ordering::Relaxed);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     sub.verifications.lock().unwrap().push(q);
+    if let Some(to) = sub.redirect_to.lock().unwrap().clone() {
+        let location = format!("{to}&{}", req.query_string());
+        return HttpResponse::Found()
+            .insert_header(("Location", location))
+            .finish();
+    }
     if *sub.wrong_echo.lock().unwrap() {
         return HttpResponse::Ok().body(format!("{challenge}x"));
     }

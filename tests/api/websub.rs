@@ -192,6 +192,58 @@ async fn a_wrong_echo_does_not_subscribe_and_unsubscribing_is_verified_too() {
 }
 
 #[tokio::test]
+async fn one_verification_at_a_time_per_callback() {
+    let app = spawn_app_with(private_ok).await;
+    app.save(&[release("first", 1, &["transport"])]);
+    let sub = Subscriber::start().await;
+    sub.verify_delay_ms
+        .store(700, std::sync::atomic::Ordering::Relaxed);
+    let fields = [
+        ("hub.mode", "subscribe"),
+        ("hub.topic", TOPIC),
+        ("hub.callback", sub.url.as_str()),
+    ];
+    assert_eq!(post_hub(&app, &fields).await.status(), 202);
+    let res = post_hub(&app, &fields).await;
+    assert_eq!(res.status(), 429);
+    assert!(res.text().await.unwrap().contains("already in progress"));
+    eventually("verified", || subscriptions(&app).len() == 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(
+        sub.verifications().len(),
+        1,
+        "the refused request sent nothing"
+    );
+    // Once it ended, the callback may ask again (a renewal).
+    assert_eq!(post_hub(&app, &fields).await.status(), 202);
+}
+
+#[tokio::test]
+async fn a_verification_answered_with_a_redirect_is_not_followed() {
+    let app = spawn_app_with(private_ok).await;
+    app.save(&[release("first", 1, &["transport"])]);
+    let sub = Subscriber::start().await;
+    let elsewhere = Subscriber::start().await;
+    *sub.redirect_to.lock().unwrap() = Some(elsewhere.url.clone());
+    let fields = [
+        ("hub.mode", "subscribe"),
+        ("hub.topic", TOPIC),
+        ("hub.callback", sub.url.as_str()),
+    ];
+    assert_eq!(post_hub(&app, &fields).await.status(), 202);
+    eventually("the verification was asked", || {
+        !sub.verifications().is_empty()
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        elsewhere.verifications().is_empty(),
+        "the redirect was followed"
+    );
+    assert!(subscriptions(&app).is_empty(), "a 302 is no confirmation");
+}
+
+#[tokio::test]
 async fn a_lease_ends_at_its_time_and_nothing_is_delivered_after_it() {
     let app = spawn_app_with(private_ok).await;
     app.save(&[release("first", 1, &["transport"])]);
