@@ -73,7 +73,7 @@ fn verification_url(hub: &Hub, r: &Request, mode: &str, extra: &[(&str, &str)]) 
 
 /// Verifies intent, then starts, renews or ends the subscription.
 pub async fn run(state: web::Data<AppState>, hub: Arc<Hub>, r: Request) {
-    let _claimed = Claimed(&hub, r.callback.as_str().to_owned());
+    let claimed = Claimed(&hub, r.callback.as_str().to_owned());
     let challenge: String = {
         let mut rng = rand::rng();
         (0..32)
@@ -100,6 +100,10 @@ pub async fn run(state: web::Data<AppState>, hub: Arc<Hub>, r: Request) {
     };
     metrics::counter!("pressfeed_websub_verifications_total", "outcome" => if confirmed { "confirmed" } else { "refused" })
         .increment(1);
+    // The request to the callback is over: the next may start (a
+    // subscriber that unsubscribes right after its confirmation is not
+    // refused while this one is being stored).
+    drop(claimed);
     if !confirmed {
         return;
     }

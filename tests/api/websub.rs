@@ -64,6 +64,15 @@ async fn subscribe(app: &TestApp, sub: &Subscriber, topic: &str, extra: &[(&str,
     .await;
 }
 
+/// The fields of a subscription request to [`TOPIC`] for `callback`.
+fn subscribe_to_topic(callback: &str) -> [(&'static str, &str); 3] {
+    [
+        ("hub.mode", "subscribe"),
+        ("hub.topic", TOPIC),
+        ("hub.callback", callback),
+    ]
+}
+
 fn signature(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
@@ -147,11 +156,7 @@ async fn a_wrong_echo_does_not_subscribe_and_unsubscribing_is_verified_too() {
     app.save(&[release("first", 1, &["transport"])]);
     let sub = Subscriber::start().await;
     *sub.wrong_echo.lock().unwrap() = true;
-    let fields = [
-        ("hub.mode", "subscribe"),
-        ("hub.topic", TOPIC),
-        ("hub.callback", sub.url.as_str()),
-    ];
+    let fields = subscribe_to_topic(sub.url.as_str());
     assert_eq!(post_hub(&app, &fields).await.status(), 202);
     eventually("the verification was asked", || {
         !sub.verifications().is_empty()
@@ -198,11 +203,7 @@ async fn one_verification_at_a_time_per_callback() {
     let sub = Subscriber::start().await;
     sub.verify_delay_ms
         .store(700, std::sync::atomic::Ordering::Relaxed);
-    let fields = [
-        ("hub.mode", "subscribe"),
-        ("hub.topic", TOPIC),
-        ("hub.callback", sub.url.as_str()),
-    ];
+    let fields = subscribe_to_topic(sub.url.as_str());
     assert_eq!(post_hub(&app, &fields).await.status(), 202);
     let res = post_hub(&app, &fields).await;
     assert_eq!(res.status(), 429);
@@ -225,11 +226,7 @@ async fn a_verification_answered_with_a_redirect_is_not_followed() {
     let sub = Subscriber::start().await;
     let elsewhere = Subscriber::start().await;
     *sub.redirect_to.lock().unwrap() = Some(elsewhere.url.clone());
-    let fields = [
-        ("hub.mode", "subscribe"),
-        ("hub.topic", TOPIC),
-        ("hub.callback", sub.url.as_str()),
-    ];
+    let fields = subscribe_to_topic(sub.url.as_str());
     assert_eq!(post_hub(&app, &fields).await.status(), 202);
     eventually("the verification was asked", || {
         !sub.verifications().is_empty()
@@ -402,30 +399,14 @@ async fn private_callbacks_are_refused_by_default() {
         "http://[::1]:9/cb".into(),
         "http://10.0.0.7/cb".into(),
     ] {
-        let res = post_hub(
-            &app,
-            &[
-                ("hub.mode", "subscribe"),
-                ("hub.topic", TOPIC),
-                ("hub.callback", callback.as_str()),
-            ],
-        )
-        .await;
+        let res = post_hub(&app, &subscribe_to_topic(callback.as_str())).await;
         assert_eq!(res.status(), 403, "{callback}");
         let text = res.text().await.unwrap();
         assert!(text.contains("private, loopback"), "{text}");
     }
     // A name that resolves to loopback is refused too.
     let by_name = sub.url.replace("127.0.0.1", "localhost");
-    let res = post_hub(
-        &app,
-        &[
-            ("hub.mode", "subscribe"),
-            ("hub.topic", TOPIC),
-            ("hub.callback", by_name.as_str()),
-        ],
-    )
-    .await;
+    let res = post_hub(&app, &subscribe_to_topic(by_name.as_str())).await;
     assert_eq!(res.status(), 403);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(sub.verifications().is_empty(), "no request went to it");
@@ -460,15 +441,7 @@ async fn bad_requests_get_a_clear_reason_and_caps_deny() {
             400,
             "no topic",
         ),
-        (
-            &[
-                ("hub.mode", "subscribe"),
-                ("hub.topic", TOPIC),
-                ("hub.callback", "ftp://x.test/"),
-            ],
-            400,
-            "http or https",
-        ),
+        (&subscribe_to_topic("ftp://x.test/"), 400, "http or https"),
         (
             &[("hub.mode", "subscribe"), ("hub.topic", TOPIC)],
             400,
@@ -546,15 +519,7 @@ async fn bad_requests_get_a_clear_reason_and_caps_deny() {
     // One subscriber per feed here: the second is refused and told so.
     subscribe(&app, &sub, TOPIC, &[]).await;
     let other = Subscriber::start().await;
-    let res = post_hub(
-        &app,
-        &[
-            ("hub.mode", "subscribe"),
-            ("hub.topic", TOPIC),
-            ("hub.callback", other.url.as_str()),
-        ],
-    )
-    .await;
+    let res = post_hub(&app, &subscribe_to_topic(other.url.as_str())).await;
     assert_eq!(res.status(), 429);
     eventually("the refusal is sent", || !other.verifications().is_empty()).await;
     let denied = &other.verifications()[0];
