@@ -636,3 +636,36 @@ fn the_readme_says_where_the_binary_is_and_which_feeds_old_readers_take() {
         );
     }
 }
+
+#[test]
+fn a_write_by_a_program_that_keeps_no_scope_versions_is_seen_within_a_second() {
+    // The sqlite3 shell moves no scope version and no change mark: the
+    // server notices the commit by polling PRAGMA data_version (at most a
+    // second apart) and treats every cached document as stale.
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("pressfeed.db");
+    let jsonl = tmp.path().join("in.jsonl");
+    write_jsonl(&jsonl, "r", 3);
+    let out = run(&[
+        "--db",
+        db.to_str().unwrap(),
+        "import",
+        jsonl.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let server = Server::start(&db, &[], &tmp.path().join("server.log"));
+    let path = "/topics/energy/feed.atom";
+    let before = server.get(path);
+    assert_eq!(before.status, 200);
+    assert!(!before.body.contains("Edited by hand"));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE releases SET title = 'Edited by hand' WHERE slug = 'r-1'",
+        [],
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let after = server.get(path);
+    assert!(after.body.contains("Edited by hand"), "{}", after.body);
+    server.stop();
+}

@@ -1,16 +1,21 @@
 //! Finished feed documents kept in memory, keyed by what they show.
 //!
-//! An entry is good while the database has seen no commit since it was
-//! rendered (`Store::change_version`, which also sees other processes) and
-//! until the next scheduled release in its scope becomes visible. The cache
-//! is bounded by bytes and evicts the least recently used documents.
+//! An entry is good while its scope keeps the version it was rendered at
+//! (`store/versions.rs`: a write moves only the scopes it changes, in any
+//! process) and until the next scheduled change in its scope. Bodies are
+//! bounded by bytes and evict the least recently used; the validators of
+//! a document stay after its body is evicted (a small entry per document,
+//! bounded by count), so a conditional GET that matches never renders.
 
-use super::conditional::Representation;
+use super::conditional::{Representation, Validators};
+use super::renders::RenderSlots;
+use super::versions::{ScopeMap, Version};
 use crate::feeds::Format;
 use crate::model::FeedScope;
 use chrono::{DateTime, Utc};
 use lru::LruCache;
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
@@ -21,15 +26,28 @@ pub enum DocKey {
     Opml,
 }
 
-struct Entry {
-    rep: Arc<Representation>,
-    data_version: u64,
+/// Requests waiting for a render slot at most; more are answered 503.
+const MAX_WAITING_RENDERS: usize = 256;
+
+/// Validators of this many documents at most (a few hundred bytes each).
+const MAX_VALIDATORS: usize = 65_536;
+
+struct Entry<T> {
+    value: Arc<T>,
+    version: Version,
     valid_until: Option<DateTime<Utc>>,
 }
 
+impl<T> Entry<T> {
+    fn fresh(&self, version: Version, now: DateTime<Utc>) -> bool {
+        self.version == version && self.valid_until.is_none_or(|t| now < t)
+    }
+}
+
 struct Inner {
-    lru: LruCache<DocKey, Entry>,
+    bodies: LruCache<DocKey, Entry<Representation>>,
     bytes: usize,
+    validators: LruCache<DocKey, Entry<Validators>>,
     /// Documents a request is rendering now, and how to wait for it (see
     /// [`FeedCache::lookup`]).
     rendering: HashMap<DocKey, watch::Receiver<()>>,
@@ -54,9 +72,14 @@ pub struct RenderClaim {
 
 pub struct FeedCache {
     inner: Mutex<Inner>,
+    /// Which scope versions the cached documents are judged against.
+    pub scopes: ScopeMap,
+    /// Renders and compressions, a few at a time.
+    pub slots: RenderSlots,
     max_bytes: usize,
     pub hits: AtomicU64,
     pub misses: AtomicU64,
+    renders: AtomicU64,
     answered_full: AtomicU64,
     answered_not_modified: AtomicU64,
 }
@@ -65,13 +88,22 @@ impl FeedCache {
     pub fn new(max_bytes: usize) -> Self {
         Self {
             inner: Mutex::new(Inner {
-                lru: LruCache::unbounded(),
+                bodies: LruCache::unbounded(),
                 bytes: 0,
+                validators: LruCache::new(
+                    NonZeroUsize::new(MAX_VALIDATORS).unwrap_or(NonZeroUsize::MIN),
+                ),
                 rendering: HashMap::new(),
             }),
+            scopes: ScopeMap::default(),
+            slots: RenderSlots::new(
+                std::thread::available_parallelism().map_or(2, NonZeroUsize::get),
+                MAX_WAITING_RENDERS,
+            ),
             max_bytes,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            renders: AtomicU64::new(0),
             answered_full: AtomicU64::new(0),
             answered_not_modified: AtomicU64::new(0),
         }
@@ -81,20 +113,36 @@ impl FeedCache {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// What a request for `key` should do. A commit makes every document
-    /// out of date at once; then one request renders each document again
-    /// and the others wait for that result, instead of every request
-    /// rendering and compressing the same document at the same moment. No
-    /// request is answered with a copy older than the commits it follows.
-    pub fn lookup(&self, key: &DocKey, data_version: u64, now: DateTime<Utc>) -> Lookup {
+    /// The validators of `key` if its scope is still at `version` and no
+    /// scheduled change has come, whether or not its body is still held.
+    pub fn validators(
+        &self,
+        key: &DocKey,
+        version: Version,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<Validators>> {
         let mut inner = self.lock();
-        let Inner { lru, rendering, .. } = &mut *inner;
-        let fresh = lru
+        inner
+            .validators
             .get(key)
-            .filter(|e| e.data_version == data_version && e.valid_until.is_none_or(|t| now < t));
-        if let Some(e) = fresh {
+            .filter(|e| e.fresh(version, now))
+            .map(|e| Arc::clone(&e.value))
+    }
+
+    /// What a request for `key` should do. A write makes the documents of
+    /// the scopes it changed out of date at once; then one request renders
+    /// each document again and the others wait for that result, instead of
+    /// every request rendering and compressing the same document at the
+    /// same moment. No request is answered with a copy older than the
+    /// commits it follows.
+    pub fn lookup(&self, key: &DocKey, version: Version, now: DateTime<Utc>) -> Lookup {
+        let mut inner = self.lock();
+        let Inner {
+            bodies, rendering, ..
+        } = &mut *inner;
+        if let Some(e) = bodies.get(key).filter(|e| e.fresh(version, now)) {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            return Lookup::Fresh(Arc::clone(&e.rep));
+            return Lookup::Fresh(Arc::clone(&e.value));
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         if let Some(rx) = rendering.get(key)
@@ -113,61 +161,55 @@ impl FeedCache {
         self.lock().rendering.remove(key);
     }
 
-    /// The cached document if it is still exactly what a render would give.
-    pub fn get(
-        &self,
-        key: &DocKey,
-        data_version: u64,
-        now: DateTime<Utc>,
-    ) -> Option<Arc<Representation>> {
-        let mut inner = self.lock();
-        let fresh = match inner.lru.get(key) {
-            Some(e) => e.data_version == data_version && e.valid_until.is_none_or(|t| now < t),
-            None => false,
-        };
-        if fresh {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            return inner.lru.peek(key).map(|e| Arc::clone(&e.rep));
-        }
-        self.misses.fetch_add(1, Ordering::Relaxed);
-        None
-    }
-
-    /// Stores a fresh render of `key`, good until the next commit or its
-    /// own next change, and returns it. It keeps a Last-Modified later than
-    /// the copy it replaces was sent with ([`Representation::follow`]).
+    /// Stores a fresh render of `key`, made when its scope had `version`
+    /// (or later), and returns it. It keeps a Last-Modified later than the
+    /// version it replaces was sent with ([`Validators::follow`]), even
+    /// when that one's body was evicted.
     pub fn insert(
         &self,
         key: DocKey,
         mut rep: Representation,
-        data_version: u64,
+        version: Version,
     ) -> Arc<Representation> {
+        self.renders.fetch_add(1, Ordering::Relaxed);
         let size = rep.size();
-        let valid_until = rep.next_change;
+        let valid_until = rep.validators().next_change;
         let mut inner = self.lock();
-        if let Some(old) = inner.lru.peek(&key) {
-            rep.follow(&old.rep);
+        if let Some(old) = inner.validators.peek(&key) {
+            rep.follow(&old.value);
         }
         let rep = Arc::new(rep);
-        let stored = Arc::clone(&rep);
-        if let Some(old) = inner.lru.put(
+        inner.validators.put(
+            key.clone(),
+            Entry {
+                value: Arc::clone(rep.validators()),
+                version,
+                valid_until,
+            },
+        );
+        if let Some(old) = inner.bodies.put(
             key,
             Entry {
-                rep: stored,
-                data_version,
+                value: Arc::clone(&rep),
+                version,
                 valid_until,
             },
         ) {
-            inner.bytes -= old.rep.size();
+            inner.bytes -= old.value.size();
         }
         inner.bytes += size;
-        while inner.bytes > self.max_bytes && inner.lru.len() > 1 {
-            match inner.lru.pop_lru() {
-                Some((_, e)) => inner.bytes -= e.rep.size(),
+        while inner.bytes > self.max_bytes && inner.bodies.len() > 1 {
+            match inner.bodies.pop_lru() {
+                Some((_, e)) => inner.bytes -= e.value.size(),
                 None => break,
             }
         }
         rep
+    }
+
+    /// How many documents were rendered (and stored) so far.
+    pub fn renders(&self) -> u64 {
+        self.renders.load(Ordering::Relaxed)
     }
 
     /// Counts one answer from a cached document: 304 or full.
@@ -188,10 +230,10 @@ impl FeedCache {
         )
     }
 
-    /// (documents, bytes) currently held.
+    /// (documents, bytes) whose bodies are currently held.
     pub fn usage(&self) -> (usize, usize) {
         let inner = self.lock();
-        (inner.lru.len(), inner.bytes)
+        (inner.bodies.len(), inner.bytes)
     }
 }
 
@@ -216,37 +258,41 @@ mod tests {
         let cache = FeedCache::new(100_000);
         let now = Utc::now();
         let key = DocKey::Opml;
-        let Lookup::Render(claim) = cache.lookup(&key, 1, now) else {
+        let Lookup::Render(claim) = cache.lookup(&key, (0, 1), now) else {
             panic!("the first request renders");
         };
-        let Lookup::Wait(waiter) = cache.lookup(&key, 1, now) else {
+        let Lookup::Wait(waiter) = cache.lookup(&key, (0, 1), now) else {
             panic!("a second request waits for that render");
         };
-        let old = cache.insert(key.clone(), rep(10), 1);
+        let old = cache.insert(key.clone(), rep(10), (0, 1));
         cache.rendered(&key);
         drop(claim);
         assert!(waiter.has_changed().is_err(), "the waiter is woken");
-        assert!(matches!(cache.lookup(&key, 1, now), Lookup::Fresh(r) if Arc::ptr_eq(&r, &old)));
+        assert!(
+            matches!(cache.lookup(&key, (0, 1), now), Lookup::Fresh(r) if Arc::ptr_eq(&r, &old))
+        );
 
         // A commit: one render, and nobody gets the old copy meanwhile.
-        let Lookup::Render(claim) = cache.lookup(&key, 2, now) else {
+        let Lookup::Render(claim) = cache.lookup(&key, (0, 2), now) else {
             panic!("a commit makes the copy stale");
         };
         for _ in 0..3 {
-            assert!(matches!(cache.lookup(&key, 2, now), Lookup::Wait(_)));
+            assert!(matches!(cache.lookup(&key, (0, 2), now), Lookup::Wait(_)));
         }
-        let new = cache.insert(key.clone(), rep(20), 2);
+        let new = cache.insert(key.clone(), rep(20), (0, 2));
         cache.rendered(&key);
         drop(claim);
-        assert!(matches!(cache.lookup(&key, 2, now), Lookup::Fresh(r) if Arc::ptr_eq(&r, &new)));
+        assert!(
+            matches!(cache.lookup(&key, (0, 2), now), Lookup::Fresh(r) if Arc::ptr_eq(&r, &new))
+        );
 
         // A render that failed ends its claim too: the next request tries again.
-        let Lookup::Render(claim) = cache.lookup(&key, 3, now) else {
+        let Lookup::Render(claim) = cache.lookup(&key, (0, 3), now) else {
             panic!("stale again");
         };
         cache.rendered(&key);
         drop(claim);
-        assert!(matches!(cache.lookup(&key, 3, now), Lookup::Render(_)));
+        assert!(matches!(cache.lookup(&key, (0, 3), now), Lookup::Render(_)));
     }
 
     #[test]
@@ -257,13 +303,16 @@ mod tests {
         cache.insert(
             key.clone(),
             doc(vec![1], now, Some(now + chrono::Duration::seconds(5))),
-            1,
+            (0, 1),
         );
-        assert!(cache.get(&key, 1, now).is_some());
-        assert!(cache.get(&key, 2, now).is_none(), "a commit invalidates");
+        assert!(cache.validators(&key, (0, 1), now).is_some());
+        assert!(
+            cache.validators(&key, (0, 2), now).is_none(),
+            "a write to its scope invalidates"
+        );
         assert!(
             cache
-                .get(&key, 1, now + chrono::Duration::seconds(5))
+                .validators(&key, (0, 1), now + chrono::Duration::seconds(5))
                 .is_none(),
             "a schedule invalidates"
         );
@@ -276,9 +325,34 @@ mod tests {
                     Format::Atom
                 },
             );
-            cache.insert(k, rep(3000), 1);
+            cache.insert(k, rep(3000), (0, 1));
         }
         assert!(cache.usage().1 <= 10_000);
+    }
+
+    #[test]
+    fn validators_outlive_an_evicted_body() {
+        let cache = FeedCache::new(10_000);
+        let now = Utc::now();
+        let topic = |n: usize| {
+            DocKey::Feed(
+                FeedScope::Topic(crate::domain::Slug::parse(&format!("t{n}")).unwrap()),
+                Format::Atom,
+            )
+        };
+        let first = cache.insert(topic(0), rep(3000), (0, 7));
+        for n in 1..10 {
+            cache.insert(topic(n), rep(3000), (0, 7));
+        }
+        assert!(
+            matches!(cache.lookup(&topic(0), (0, 7), now), Lookup::Render(_)),
+            "the body is evicted"
+        );
+        let kept = cache
+            .validators(&topic(0), (0, 7), now)
+            .expect("validators kept");
+        assert!(Arc::ptr_eq(&kept, first.validators()));
+        assert!(cache.validators(&topic(0), (0, 8), now).is_none());
     }
 
     #[test]
@@ -289,24 +363,31 @@ mod tests {
         let freshness = crate::http::freshness::Freshness::new(300);
         let t = DateTime::from_timestamp(1_800_000_022, 0).unwrap();
         let key = DocKey::Opml;
-        let v = cache.insert(key.clone(), doc(b"v".to_vec(), t, None), 1);
+        let v = cache.insert(key.clone(), doc(b"v".to_vec(), t, None), (0, 1));
         // The same second again for a different version (its write took
         // its time before a request sent `v` with that second).
-        let w = cache.insert(key.clone(), doc(b"w".to_vec(), t, None), 2);
+        let w = cache.insert(key.clone(), doc(b"w".to_vec(), t, None), (0, 2));
         assert_eq!(
-            w.last_modified, t,
+            w.validators().last_modified,
+            t,
             "v was never sent with its Last-Modified"
         );
         let res = w.respond(&TestRequest::get().to_http_request(), &freshness, t);
         assert!(res.headers().contains_key(LAST_MODIFIED));
-        let x = cache.insert(key.clone(), doc(b"x".to_vec(), t, None), 3);
-        assert_eq!(x.last_modified, t + chrono::Duration::seconds(1));
+        let x = cache.insert(key.clone(), doc(b"x".to_vec(), t, None), (0, 3));
+        assert_eq!(
+            x.validators().last_modified,
+            t + chrono::Duration::seconds(1)
+        );
         // Not before that second: it would be later than Date.
         let res = x.respond(&TestRequest::get().to_http_request(), &freshness, t);
         assert!(!res.headers().contains_key(LAST_MODIFIED));
         // The same bytes rendered again keep that second.
-        let same = cache.insert(key, doc(b"x".to_vec(), t, None), 4);
-        assert_eq!(same.last_modified, t + chrono::Duration::seconds(1));
+        let same = cache.insert(key, doc(b"x".to_vec(), t, None), (0, 4));
+        assert_eq!(
+            same.validators().last_modified,
+            t + chrono::Duration::seconds(1)
+        );
         drop(v);
     }
 }

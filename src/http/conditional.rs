@@ -12,12 +12,12 @@
 use super::freshness::Freshness;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use std::io::Write;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,23 +27,31 @@ pub enum Encoding {
     Brotli,
 }
 
-/// A finished document with its validators. The identity body is made at
-/// render time; each compressed body once, the first time a client asks
-/// for it in full. Every variant has its own strong ETag from the start, so
-/// a 304 never waits for compression.
+/// What a conditional GET of a document is judged by: every variant's
+/// strong ETag and the Last-Modified. Kept by the cache after the body is
+/// evicted, so a 304 never needs a render.
 #[derive(Debug)]
-pub struct Representation {
+pub struct Validators {
     pub content_type: &'static str,
     /// Whole seconds, as HTTP dates carry no more; may be after the render.
     pub last_modified: DateTime<Utc>,
     last_modified_header: HeaderValue,
-    /// Whether an answer carried `last_modified` (see [`Representation::follow`]).
+    /// Whether an answer carried `last_modified` (see [`Validators::follow`]).
     last_modified_sent: AtomicBool,
     /// When the content changes by itself (a scheduled release becomes
     /// visible): the cached copy ends then, and caches are told so.
     pub next_change: Option<DateTime<Utc>>,
-    identity: Bytes,
     etags: [HeaderValue; 3],
+}
+
+/// A finished document: its validators, the identity body made at render
+/// time and each compressed body made once, the first time a client asks
+/// for it in full. Every variant has its own strong ETag from the start, so
+/// a 304 never waits for compression.
+#[derive(Debug)]
+pub struct Representation {
+    meta: Arc<Validators>,
+    identity: Bytes,
     gzip: OnceLock<Bytes>,
     brotli: OnceLock<Bytes>,
 }
@@ -80,6 +88,108 @@ fn etag(hash: u64, suffix: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }
 
+impl Validators {
+    pub fn etag(&self, enc: Encoding) -> &HeaderValue {
+        &self.etags[enc as usize]
+    }
+
+    /// Makes this document, which replaces `previous` in the cache, keep a
+    /// Last-Modified later than the one `previous` was sent with. The
+    /// stored stamps give that already, unless a write committed after a
+    /// request had read the time it judged `previous` against (a long
+    /// import, or one that waited for the lock, crossing into the second
+    /// its write-time reasoning took as not yet sent).
+    /// The same bytes again keep the later of the two.
+    pub fn follow(&mut self, previous: &Validators) {
+        let at_least = if previous.etags[0] == self.etags[0] {
+            previous.last_modified
+        } else if previous.last_modified_sent.load(Ordering::Relaxed) {
+            previous.last_modified + chrono::Duration::seconds(1)
+        } else {
+            return;
+        };
+        if self.last_modified < at_least {
+            self.last_modified = at_least;
+            self.last_modified_header = http_date(at_least);
+        }
+    }
+
+    fn not_modified(&self, headers: &HeaderMap, enc: Encoding) -> bool {
+        match headers.get(header::IF_NONE_MATCH) {
+            Some(inm) => inm
+                .to_str()
+                .is_ok_and(|v| etag_list_matches(v, self.etag(enc))),
+            None => headers
+                .get(header::IF_MODIFIED_SINCE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_http_date)
+                .is_some_and(|since| self.last_modified <= since),
+        }
+    }
+
+    /// Whether `req` gets a 304 from these validators (no body needed).
+    pub fn answers_not_modified(&self, req: &HttpRequest) -> bool {
+        self.not_modified(req.headers(), negotiate(req.headers()))
+    }
+
+    /// The status line and headers of an answer at `now`: 304 when `req`'s
+    /// validators match, else 200 still without its body.
+    fn head(
+        &self,
+        req: &HttpRequest,
+        freshness: &Freshness,
+        now: DateTime<Utc>,
+    ) -> (HttpResponseBuilder, Encoding, bool) {
+        let headers = req.headers();
+        let enc = negotiate(headers);
+        let not_modified = self.not_modified(headers, enc);
+        let mut res = HttpResponse::build(if not_modified {
+            StatusCode::NOT_MODIFIED
+        } else {
+            StatusCode::OK
+        });
+        res.insert_header((header::ETAG, self.etag(enc).clone()))
+            .insert_header((
+                header::CACHE_CONTROL,
+                freshness.header(self.next_change, now),
+            ))
+            .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")))
+            .insert_header((header::DATE, date_header(now)));
+        if self.last_modified <= now {
+            res.insert_header((header::LAST_MODIFIED, self.last_modified_header.clone()));
+            // Read first: a store on every answer would bounce the cache
+            // line between the workers.
+            if !self.last_modified_sent.load(Ordering::Relaxed) {
+                self.last_modified_sent.store(true, Ordering::Relaxed);
+            }
+        }
+        (res, enc, not_modified)
+    }
+
+    /// The 304 answer to `req` at `now`, or `None` when it needs the body.
+    pub fn respond_not_modified(
+        &self,
+        req: &HttpRequest,
+        freshness: &Freshness,
+        now: DateTime<Utc>,
+    ) -> Option<HttpResponse> {
+        if !self.answers_not_modified(req) {
+            return None;
+        }
+        Some(self.head(req, freshness, now).0.finish())
+    }
+}
+
+/// A document's validators are read through it (`rep.etag(..)`,
+/// `rep.next_change`), as when they were its own fields.
+impl std::ops::Deref for Representation {
+    type Target = Validators;
+
+    fn deref(&self) -> &Validators {
+        &self.meta
+    }
+}
+
 impl Representation {
     /// Hashes once; compression waits until a client wants that encoding.
     /// `last_modified` is truncated to its second.
@@ -93,40 +203,28 @@ impl Representation {
         let last_modified =
             DateTime::from_timestamp(last_modified.timestamp(), 0).unwrap_or_default();
         Self {
-            content_type,
-            last_modified,
-            last_modified_header: http_date(last_modified),
-            last_modified_sent: AtomicBool::new(false),
-            next_change,
+            meta: Arc::new(Validators {
+                content_type,
+                last_modified,
+                last_modified_header: http_date(last_modified),
+                last_modified_sent: AtomicBool::new(false),
+                next_change,
+                etags: [etag(hash, ""), etag(hash, "-gz"), etag(hash, "-br")],
+            }),
             identity: Bytes::from(body),
-            etags: [etag(hash, ""), etag(hash, "-gz"), etag(hash, "-br")],
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
         }
     }
 
-    pub fn etag(&self, enc: Encoding) -> &HeaderValue {
-        &self.etags[enc as usize]
+    pub fn validators(&self) -> &Arc<Validators> {
+        &self.meta
     }
 
-    /// Makes this document, which replaces `previous` in the cache, keep a
-    /// Last-Modified later than the one `previous` was sent with. The
-    /// stored stamps give that already, unless a write committed after a
-    /// request had read the time it judged `previous` against (a long
-    /// import, or one that waited for the lock, crossing into the second
-    /// its write-time reasoning took as not yet sent).
-    /// The same bytes again keep the later of the two.
-    pub fn follow(&mut self, previous: &Representation) {
-        let at_least = if previous.etags[0] == self.etags[0] {
-            previous.last_modified
-        } else if previous.last_modified_sent.load(Ordering::Relaxed) {
-            previous.last_modified + chrono::Duration::seconds(1)
-        } else {
-            return;
-        };
-        if self.last_modified < at_least {
-            self.last_modified = at_least;
-            self.last_modified_header = http_date(at_least);
+    /// See [`Validators::follow`]; before the document is shared.
+    pub fn follow(&mut self, previous: &Validators) {
+        if let Some(meta) = Arc::get_mut(&mut self.meta) {
+            meta.follow(previous);
         }
     }
 
@@ -166,26 +264,13 @@ impl Representation {
             Encoding::Gzip => self.gzip.get().is_some(),
             Encoding::Brotli => self.brotli.get().is_some(),
         };
-        (!ready && !self.not_modified(req.headers(), enc)).then_some(enc)
+        (!ready && !self.meta.not_modified(req.headers(), enc)).then_some(enc)
     }
 
     /// Memory the document may take with every encoding made (compressed
     /// bodies are counted ahead, at an upper bound of half the identity).
     pub fn size(&self) -> usize {
         self.identity.len() * 2
-    }
-
-    fn not_modified(&self, headers: &HeaderMap, enc: Encoding) -> bool {
-        match headers.get(header::IF_NONE_MATCH) {
-            Some(inm) => inm
-                .to_str()
-                .is_ok_and(|v| etag_list_matches(v, self.etag(enc))),
-            None => headers
-                .get(header::IF_MODIFIED_SINCE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_http_date)
-                .is_some_and(|since| self.last_modified <= since),
-        }
     }
 
     /// Answers `req` (GET or HEAD) at `now` with 200 or 304.
@@ -195,35 +280,13 @@ impl Representation {
         freshness: &Freshness,
         now: DateTime<Utc>,
     ) -> HttpResponse {
-        let headers = req.headers();
-        let enc = negotiate(headers);
-        let not_modified = self.not_modified(headers, enc);
-        let mut res = HttpResponse::build(if not_modified {
-            StatusCode::NOT_MODIFIED
-        } else {
-            StatusCode::OK
-        });
-        res.insert_header((header::ETAG, self.etag(enc).clone()))
-            .insert_header((
-                header::CACHE_CONTROL,
-                freshness.header(self.next_change, now),
-            ))
-            .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")))
-            .insert_header((header::DATE, date_header(now)));
-        if self.last_modified <= now {
-            res.insert_header((header::LAST_MODIFIED, self.last_modified_header.clone()));
-            // Read first: a store on every answer would bounce the cache
-            // line between the workers.
-            if !self.last_modified_sent.load(Ordering::Relaxed) {
-                self.last_modified_sent.store(true, Ordering::Relaxed);
-            }
-        }
+        let (mut res, enc, not_modified) = self.meta.head(req, freshness, now);
         if not_modified {
             return res.finish();
         }
         res.insert_header((
             header::CONTENT_TYPE,
-            HeaderValue::from_static(self.content_type),
+            HeaderValue::from_static(self.meta.content_type),
         ));
         match enc {
             Encoding::Identity => {}

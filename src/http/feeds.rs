@@ -1,8 +1,9 @@
 use super::AppState;
-use super::cache::{DocKey, FeedCache, Lookup, RenderClaim};
+use super::cache::{DocKey, Lookup, RenderClaim};
 use super::conditional::Representation;
 use super::error::AppError;
 use super::polite;
+use super::versions::Version;
 use crate::domain::Slug;
 use crate::feeds::{self, Format};
 use crate::model::FeedScope;
@@ -48,34 +49,95 @@ async fn serve(
         }
     }
     let is_feed = matches!(key, DocKey::Feed(..));
-    let rep = document(state, key).await?.ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let version = scope_version(state, &key)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // A conditional GET that matches needs no body, even an evicted one.
+    if let Some(meta) = state.cache.validators(&key, version, now)
+        && meta.answers_not_modified(req)
+    {
+        wait_for_second(state, meta.last_modified).await;
+        if let Some(mut res) =
+            meta.respond_not_modified(req, &state.feed_freshness, state.clock.now())
+        {
+            if is_feed {
+                add_hub_links(&mut res, req, state);
+            }
+            state.cache.count_answer(true);
+            return Ok(res);
+        }
+    }
+    let Some(rep) = cached_or_rendered(state, key, version, now, true).await? else {
+        return Ok(busy());
+    };
+    let rep = rep.ok_or(AppError::NotFound)?;
     if let Some(enc) = rep.pending_body(req) {
         // The first full answer in this encoding compresses it, once.
+        let Ok(slot) = state.cache.slots.enter().await else {
+            return Ok(busy());
+        };
         let rep = Arc::clone(&rep);
         web::block(move || {
             rep.body(enc);
+            drop(slot);
         })
         .await?;
     }
-    // A second visible change within one second stamps its version with the
-    // next second; the answer waits for that second (under a second) so it
-    // carries a Last-Modified no later than its Date, as caches and checkers
-    // expect on every 200. A manual clock is not moved by waiting: there the
-    // answer goes without Last-Modified instead (`respond`).
-    if !state.clock.is_manual()
-        && let Ok(wait) = (rep.last_modified - state.clock.now()).to_std()
-    {
-        actix_web::rt::time::sleep(wait.min(std::time::Duration::from_secs(1))).await;
-    }
+    wait_for_second(state, rep.validators().last_modified).await;
     let mut res = rep.respond(req, &state.feed_freshness, state.clock.now());
     if is_feed {
-        let self_url = state.site.url(req.path());
-        crate::websub::add_links(res.headers_mut(), &state.site.hubs, &self_url);
+        add_hub_links(&mut res, req, state);
     }
     state
         .cache
         .count_answer(res.status() == StatusCode::NOT_MODIFIED);
     Ok(res)
+}
+
+/// WebSub discovery on every feed answer, 304 included.
+fn add_hub_links(res: &mut HttpResponse, req: &HttpRequest, state: &AppState) {
+    let self_url = state.site.url(req.path());
+    crate::websub::add_links(res.headers_mut(), &state.site.hubs, &self_url);
+}
+
+/// A second visible change within one second stamps its version with the
+/// next second; the answer waits for that second (under a second) so it
+/// carries a Last-Modified no later than its Date, as caches and checkers
+/// expect on every 200. A manual clock is not moved by waiting: there the
+/// answer goes without Last-Modified instead (`respond`).
+async fn wait_for_second(state: &AppState, last_modified: chrono::DateTime<chrono::Utc>) {
+    if !state.clock.is_manual()
+        && let Ok(wait) = (last_modified - state.clock.now()).to_std()
+    {
+        actix_web::rt::time::sleep(wait.min(std::time::Duration::from_secs(1))).await;
+    }
+}
+
+/// The version of the scope `key` shows; `None` for an unknown topic. The
+/// versions are read again (off the async threads) after any commit.
+async fn scope_version(
+    state: &web::Data<AppState>,
+    key: &DocKey,
+) -> Result<Option<Version>, AppError> {
+    let change_version = state.store.change_version()?;
+    if let Some(version) = state.cache.scopes.version(change_version, key) {
+        return Ok(version);
+    }
+    let st = web::Data::clone(state);
+    let key = key.clone();
+    Ok(web::block(move || st.cache.scopes.refresh(&st.store, change_version, &key)).await??)
+}
+
+/// More renders are waiting than the server takes on: come back shortly.
+fn busy() -> HttpResponse {
+    let mut res = super::error::error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is briefly unavailable. Please try again.",
+    );
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    res
 }
 
 fn too_many_polls(wait_secs: u64) -> HttpResponse {
@@ -89,52 +151,81 @@ fn too_many_polls(wait_secs: u64) -> HttpResponse {
         ))
 }
 
-/// The finished document for `key`, from the cache or freshly rendered
-/// off the async threads. `None` for an unknown topic.
+/// The finished document for `key` now, from the cache or freshly
+/// rendered; `None` for an unknown topic. For work off the request path
+/// (WebSub distribution): it waits for a render slot however long the
+/// queue is.
 pub async fn document(
     state: &web::Data<AppState>,
     key: DocKey,
 ) -> Result<Option<Arc<Representation>>, AppError> {
     let now = state.clock.now();
-    let data_version = state.store.change_version()?;
+    let Some(version) = scope_version(state, &key).await? else {
+        return Ok(None);
+    };
+    Ok(cached_or_rendered(state, key, version, now, false)
+        .await?
+        .flatten())
+}
+
+/// The finished document for `key` whose scope is at `version`, from the
+/// cache or freshly rendered off the async threads, a few at a time.
+/// `Some(None)` for an unknown topic; `None` when too many renders wait
+/// and `bounded`.
+async fn cached_or_rendered(
+    state: &web::Data<AppState>,
+    key: DocKey,
+    version: Version,
+    now: chrono::DateTime<chrono::Utc>,
+    bounded: bool,
+) -> Result<Option<Option<Arc<Representation>>>, AppError> {
     // Waiting ends when the render we wait for is stored or has failed; a
-    // second commit meanwhile can make us wait for one more render.
+    // further write meanwhile can make us wait for one more render.
     let claim = loop {
-        match state.cache.lookup(&key, data_version, now) {
-            Lookup::Fresh(rep) => return Ok(Some(rep)),
+        match state.cache.lookup(&key, version, now) {
+            Lookup::Fresh(rep) => return Ok(Some(Some(rep))),
             Lookup::Wait(mut done) => {
                 let _ = done.changed().await;
             }
             Lookup::Render(claim) => break claim,
         }
     };
+    let claim = Claim {
+        cache: web::Data::clone(state),
+        key,
+        _wakes_waiters: claim,
+    };
+    let slot = if bounded {
+        state.cache.slots.enter().await
+    } else {
+        state.cache.slots.enter_unbounded().await
+    };
+    let Ok(slot) = slot else {
+        return Ok(None);
+    };
     // The claim ends in the blocking task, which runs to its end even when
     // this request is dropped, so waiters are always woken.
     let rendered = super::blocking(state, move |st| {
-        let _claim = Claim {
-            cache: &st.cache,
-            key: &key,
-            _wakes_waiters: claim,
-        };
-        let rendered = render(st, &key, now)?;
-        Ok::<_, AppError>(rendered.map(|rep| st.cache.insert(key.clone(), rep, data_version)))
+        let _slot = slot;
+        let rendered = render(st, &claim.key, now)?;
+        Ok::<_, AppError>(rendered.map(|rep| st.cache.insert(claim.key.clone(), rep, version)))
     })
     .await??;
-    Ok(rendered)
+    Ok(Some(rendered))
 }
 
 /// Ends a claimed render when dropped (also on an error or a panic):
 /// forgets it in the cache, then wakes the requests waiting for it.
-struct Claim<'a> {
-    cache: &'a FeedCache,
-    key: &'a DocKey,
+struct Claim {
+    cache: web::Data<AppState>,
+    key: DocKey,
     /// Dropped after `drop` below has run: that wakes the waiters.
     _wakes_waiters: RenderClaim,
 }
 
-impl Drop for Claim<'_> {
+impl Drop for Claim {
     fn drop(&mut self) {
-        self.cache.rendered(self.key);
+        self.cache.cache.rendered(&self.key);
     }
 }
 

@@ -15,10 +15,12 @@ pub mod observe;
 pub mod pages;
 pub mod polite;
 pub mod release_view;
+pub mod renders;
 pub mod respond;
 pub mod routes;
 pub mod security;
 pub mod state;
+pub mod versions;
 
 pub use client_ip::client_ip;
 pub use respond::{blocking, css, html_response, see_other};

@@ -10,6 +10,7 @@ mod sessions;
 mod site_facts;
 mod tokens;
 mod topics;
+mod versions;
 mod websub;
 
 pub use admins::AdminAccount;
@@ -18,6 +19,7 @@ pub use releases::ReleaseFilter;
 pub use sessions::AdminSession;
 pub use tokens::{ApiToken, TokenRecord};
 pub use topics::{NewTopic, TopicDeletion, TopicUsage};
+pub use versions::ScopeVersions;
 pub use websub::{Content, DueDelivery, HubStore, Outcome, Subscription};
 
 use include_dir::{Dir, include_dir};
@@ -25,7 +27,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::Migrations;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use std::time::Instant;
@@ -202,6 +204,10 @@ pub struct Store {
     /// The last `PRAGMA data_version` seen, and when (ms since `opened`).
     polled_version: AtomicI64,
     polled_at: AtomicI64,
+    /// The change file's mark at the last poll, and how many polls saw a
+    /// commit without a mark ([`Store::foreign_commits`]).
+    polled_mark: AtomicU64,
+    foreign_commits: AtomicU64,
     opened: Instant,
     path: PathBuf,
     /// The file the pool writes to, as it was at open.
@@ -312,6 +318,8 @@ impl Store {
                 .ok(),
             polled_version: AtomicI64::new(i64::MIN),
             polled_at: AtomicI64::new(i64::MIN / 2),
+            polled_mark: AtomicU64::new(0),
+            foreign_commits: AtomicU64::new(0),
             opened: Instant::now(),
             path: path.to_owned(),
             identity,
@@ -363,14 +371,32 @@ impl Store {
     pub fn change_version(&self) -> Result<u64> {
         let now = self.opened.elapsed().as_millis() as i64;
         let poll_due = now - self.polled_at.load(Ordering::Relaxed) >= 1000;
-        if poll_due || self.changes.is_none() {
-            self.polled_version
-                .store(self.data_version()?, Ordering::Relaxed);
+        let mark = self.changes.as_ref().map_or(0, changes::ChangeFile::read);
+        // A new mark polls at once, so the commits it stands for are not
+        // taken for another program's at the next poll.
+        let marked = mark != self.polled_mark.load(Ordering::Relaxed);
+        if poll_due || marked || self.changes.is_none() {
+            let version = self.data_version()?;
+            let before = self.polled_version.swap(version, Ordering::Relaxed);
+            let mark_before = self.polled_mark.swap(mark, Ordering::Relaxed);
+            if before != i64::MIN && before != version && mark_before == mark {
+                self.foreign_commits.fetch_add(1, Ordering::Relaxed);
+            }
             self.polled_at.store(now, Ordering::Relaxed);
         }
-        let mark = self.changes.as_ref().map_or(0, changes::ChangeFile::read);
         let polled = self.polled_version.load(Ordering::Relaxed) as u64;
         Ok(mark ^ polled.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// How many times a `PRAGMA data_version` poll found a commit that left
+    /// the change file alone since the previous poll: a program other than
+    /// pressfeed wrote (the `sqlite3` shell), which moves no scope version
+    /// (`versions.rs`), so a server must treat every cached document as
+    /// stale. Without a change file every commit counts. A pressfeed commit
+    /// noticed before the poll that would have seen such a write (within
+    /// the same second) hides it.
+    pub fn foreign_commits(&self) -> u64 {
+        self.foreign_commits.load(Ordering::Relaxed)
     }
 
     /// Whether the file at the database's path is still the one this

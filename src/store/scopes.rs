@@ -70,6 +70,9 @@ pub(super) struct ChangedScopes {
     topic_list: Option<i64>,
     /// Topics created in this transaction: no earlier version to be later than.
     created: HashSet<i64>,
+    /// Scopes whose future changes (see [`ChangedScopes::schedule`]).
+    scheduled_global: bool,
+    scheduled_topics: HashSet<i64>,
 }
 
 impl ChangedScopes {
@@ -123,8 +126,42 @@ impl ChangedScopes {
         Ok(())
     }
 
-    /// Moves the stamp of every changed scope, once.
+    /// A release scheduled for later in the global feeds and these topics
+    /// is created, moved or withdrawn. Readers see nothing of it yet, so no
+    /// stamp (and no validator) moves; but the instant these feeds next
+    /// change by themselves does, so their cached copies must go: their
+    /// versions move (`versions.rs`).
+    pub fn schedule(&mut self, topic_ids: impl IntoIterator<Item = i64>) {
+        self.scheduled_global = true;
+        self.scheduled_topics.extend(topic_ids);
+    }
+
+    /// Moves the stamp of every changed scope, once, and gives each (and
+    /// each scope whose schedule changed) the transaction's new version.
     pub fn apply(self, conn: &Connection, now_ms: i64) -> Result<()> {
+        if self.global.is_none()
+            && self.topic_list.is_none()
+            && self.topics.is_empty()
+            && self.created.is_empty()
+            && !self.scheduled_global
+        {
+            return Ok(());
+        }
+        let version = super::versions::next_version(conn)?;
+        let topics: HashSet<i64> = self
+            .topics
+            .keys()
+            .chain(&self.created)
+            .chain(&self.scheduled_topics)
+            .copied()
+            .collect();
+        super::versions::mark(
+            conn,
+            version,
+            self.global.is_some() || self.scheduled_global,
+            self.topic_list.is_some(),
+            topics.iter(),
+        )?;
         if let Some(previous) = self.global {
             conn.prepare_cached("UPDATE site_state SET value = ?1 WHERE key = 'feed_changed_at'")?
                 .execute([next_stamp(previous, now_ms)])?;

@@ -156,6 +156,21 @@ impl TestApp {
         self.get(path).await.text().await.unwrap()
     }
 
+    /// Imports `lines` (JSON, one release each) with the real binary in
+    /// another process, as an operator's `pressfeed import` beside the
+    /// server; panics unless it succeeds.
+    pub fn import_in_another_process(&self, lines: &[serde_json::Value]) {
+        let file = self.dir.path().join("import.jsonl");
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(&file, text).unwrap();
+        let out = self.run_cli(&["import", file.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Runs the real binary against this app's database (another process).
     pub fn run_cli(&self, args: &[&str]) -> std::process::Output {
         std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))

@@ -15,6 +15,7 @@ mod hostile_http;
 mod import;
 mod invisible_writes;
 mod large_bodies;
+mod many_feeds;
 mod newsroom_form;
 mod operate;
 mod pages;

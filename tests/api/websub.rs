@@ -110,14 +110,7 @@ async fn an_import_in_another_process_is_delivered_signed_to_a_verified_subscrib
         "organization": "Office", "lang": "en", "topics": ["transport"],
         "published_at": (now - Duration::minutes(1)).to_rfc3339(),
     });
-    let file = app.dir.path().join("one.jsonl");
-    std::fs::write(&file, format!("{line}\n")).unwrap();
-    let out = app.run_cli(&["import", file.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    app.import_in_another_process(&[line]);
 
     eventually("the change is delivered", || !sub.deliveries().is_empty()).await;
     let d = &sub.deliveries()[0];

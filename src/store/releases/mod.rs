@@ -145,6 +145,22 @@ fn seen(lifecycle: Lifecycle, now: DateTime<Utc>) -> bool {
     matches!(lifecycle.state(now), State::Public | State::Retracted)
 }
 
+/// Records that release `release_id`, scheduled for later, moves the next
+/// change of the global feeds and of the topics it is in now (call before
+/// changing it; see [`ChangedScopes::schedule`]).
+pub(super) fn schedule_of_release_changes(
+    conn: &Connection,
+    release_id: i64,
+    scopes: &mut ChangedScopes,
+) -> Result<()> {
+    let topic_ids = conn
+        .prepare_cached("SELECT topic_id FROM release_topics WHERE release_id = ?1")?
+        .query_map([release_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    scopes.schedule(topic_ids);
+    Ok(())
+}
+
 /// Before a write changes a release's status or time: if readers can see
 /// it now, its address is fixed from here on. Visibility comes with time,
 /// not with a write, so it is noted at the first write that could end it.

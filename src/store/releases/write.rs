@@ -6,8 +6,8 @@ use super::super::scopes::ChangedScopes;
 use super::super::topics::{NewTopic, ensure_topics, topic_id_or_create};
 use super::super::{Conflict, Result, Store, StoreError, from_ms, to_ms};
 use super::{
-    feeds_of_release_change, find_by_id, find_by_slug, remember_if_public, slug_is_locked,
-    slug_owner,
+    feeds_of_release_change, find_by_id, find_by_slug, remember_if_public,
+    schedule_of_release_changes, slug_is_locked, slug_owner,
 };
 use crate::domain::{Lifecycle, ReleaseDraft, State, Status};
 use crate::model::{Release, SaveOutcome};
@@ -85,6 +85,15 @@ pub(super) fn save_one(
         for id in &topic_ids {
             scopes.topic(conn, *id, now_ms)?;
         }
+    }
+    // Scheduled before or after: the feeds' next change moves.
+    if let Some(e) = &existing
+        && e.state(now) == State::Scheduled
+    {
+        schedule_of_release_changes(conn, e.id, scopes)?;
+    }
+    if draft.lifecycle().state(now) == State::Scheduled {
+        scopes.schedule(topic_ids.iter().copied());
     }
     let updated_ms = to_ms(updated_at);
     // ?3 to ?15 of both statements below (?1 and ?2 name the row).
@@ -302,6 +311,9 @@ impl Store {
         let mut scopes = ChangedScopes::default();
         if public(before) || public(status) {
             feeds_of_release_change(&tx, id, now_ms, &mut scopes)?;
+        } else if before == Status::Published || status == Status::Published {
+            // Scheduled for later before or after: only the next change moves.
+            schedule_of_release_changes(&tx, id, &mut scopes)?;
         }
         tx.prepare_cached(
             "UPDATE releases SET status = ?2, retraction_note = ?3, \
