@@ -168,3 +168,64 @@ async fn every_subscriber_gets_the_change_after_a_kill_during_fan_out() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// A subscription request answered 202 is verified even when the server
+/// stops before its verification ends: the request is in the database and
+/// the next server verifies it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verification_cut_short_by_a_kill_is_resumed_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    pressfeed::websub::install_tls_provider();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    import(&db, dir.path(), "seed", &base);
+    let mut server = start_server(&db, port);
+    wait_healthy(&client, &base).await;
+
+    let sub = Subscriber::start().await;
+    // The callback does not answer before the server is killed.
+    sub.verify_delay_ms.store(60_000, Ordering::Relaxed);
+    let topic = format!("{base}/topics/crash/feed.atom");
+    let res = client
+        .post(format!("{base}/websub"))
+        .form(&[
+            ("hub.mode", "subscribe"),
+            ("hub.topic", topic.as_str()),
+            ("hub.callback", sub.url.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    // Let the hub send its verification request, then kill it mid-wait.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+    assert_eq!(live_subscriptions(&db), 0);
+
+    sub.verify_delay_ms.store(0, Ordering::Relaxed);
+    server = start_server(&db, port);
+    wait_healthy(&client, &base).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while live_subscriptions(&db) < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the subscription accepted before the kill was never verified"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // And it is a working subscription: the next change reaches it.
+    import(&db, dir.path(), "after", &base);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reached(&sub, "Release after").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the change never reached the subscriber"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

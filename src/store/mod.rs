@@ -20,7 +20,7 @@ pub use sessions::AdminSession;
 pub use tokens::{ApiToken, TokenRecord};
 pub use topics::{NewTopic, TopicDeletion, TopicUsage};
 pub use versions::ScopeVersions;
-pub use websub::{Content, DueDelivery, HubStore, Outcome, Subscription};
+pub use websub::{Content, DueDelivery, HubStore, Outcome, PendingVerification, Subscription};
 
 use include_dir::{Dir, include_dir};
 use r2d2_sqlite::SqliteConnectionManager;

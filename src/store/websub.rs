@@ -97,6 +97,18 @@ impl Store {
     }
 }
 
+/// A subscription request accepted (202) whose intent is not yet verified.
+#[derive(Debug, Clone)]
+pub struct PendingVerification {
+    pub id: i64,
+    /// `subscribe` or `unsubscribe`.
+    pub mode: String,
+    pub topic: String,
+    pub callback: String,
+    pub lease_seconds: i64,
+    pub secret: Option<String>,
+}
+
 fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
@@ -104,6 +116,59 @@ fn ms(t: DateTime<Utc>) -> i64 {
 impl HubStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remembers an accepted request until its verification ends.
+    pub fn add_pending(
+        &self,
+        mode: &str,
+        topic: &str,
+        callback: &str,
+        lease_seconds: i64,
+        secret: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let conn = self.lock();
+        conn.prepare_cached(
+            "INSERT INTO websub_pending (mode, topic, callback, lease_seconds, secret, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            mode,
+            topic,
+            callback,
+            lease_seconds,
+            secret,
+            ms(now)
+        ])?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Forgets a request whose verification ended (either way).
+    pub fn remove_pending(&self, id: i64) -> Result<()> {
+        self.lock()
+            .prepare_cached("DELETE FROM websub_pending WHERE id = ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    /// The requests whose verification never ended, oldest first.
+    pub fn pending(&self) -> Result<Vec<PendingVerification>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, mode, topic, callback, lease_seconds, secret FROM websub_pending ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(PendingVerification {
+                id: r.get(0)?,
+                mode: r.get(1)?,
+                topic: r.get(2)?,
+                callback: r.get(3)?,
+                lease_seconds: r.get(4)?,
+                secret: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Live subscriptions in all, and to `topic`.

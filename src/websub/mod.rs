@@ -136,6 +136,7 @@ pub fn start(state: web::Data<AppState>, hub: Arc<Hub>) {
         return;
     }
     if hub.builtin {
+        tokio::spawn(verify::resume(state.clone(), Arc::clone(&hub)));
         tokio::spawn(deliver::run(state.clone(), Arc::clone(&hub)));
     }
     tokio::spawn(distribute::run(state, hub));

@@ -188,11 +188,8 @@ pub async fn post(
                 }
             })?;
     }
-    if !verify::claim(&hub, &request.callback) {
-        return Err(SubscribeError::Verifying);
-    }
     let what = request.mode.as_str();
-    tokio::spawn(verify::run(state, Arc::clone(&hub), request));
+    verify::begin(state, hub, request).await?;
     Ok(HttpResponse::Accepted()
         .insert_header(ContentType::plaintext())
         .insert_header((header::CACHE_CONTROL, "no-store"))

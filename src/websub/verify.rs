@@ -1,7 +1,9 @@
 //! Intent verification (W3C WebSub §5.3): before a subscription starts or
 //! ends, the hub asks the callback with a GET carrying a random
 //! `hub.challenge`; only a 2xx answer whose body is exactly the challenge
-//! counts. At most one verification per callback is in flight.
+//! counts. At most one verification per callback is in flight. An accepted
+//! request is kept in `websub_pending` until its verification ends, so a
+//! server stopped before then verifies it when it starts again.
 
 use super::Hub;
 use super::callback::Callback;
@@ -71,9 +73,98 @@ fn verification_url(hub: &Hub, r: &Request, mode: &str, extra: &[(&str, &str)]) 
     url
 }
 
+/// Starts verifying an accepted request in the background, remembered in
+/// the database until it ends so that a restart resumes it.
+pub async fn begin(
+    state: web::Data<AppState>,
+    hub: Arc<Hub>,
+    r: Request,
+) -> Result<(), SubscribeError> {
+    if !claim(&hub, &r.callback) {
+        return Err(SubscribeError::Verifying);
+    }
+    let (h, req, now) = (Arc::clone(&hub), r.clone(), state.clock.now());
+    let stored = web::block(move || {
+        h.store().add_pending(
+            req.mode.as_str(),
+            &req.topic.path,
+            req.callback.as_str(),
+            req.lease_seconds,
+            req.secret.as_deref(),
+            now,
+        )
+    })
+    .await;
+    let id = match stored {
+        Ok(Ok(id)) => id,
+        failed => {
+            if let Ok(Err(e)) = failed {
+                tracing::warn!(error = %e, "websub: cannot store a subscription request");
+            }
+            drop(Claimed(&hub, r.callback.as_str().to_owned()));
+            return Err(SubscribeError::Unavailable);
+        }
+    };
+    tokio::spawn(run(state, hub, r, id));
+    Ok(())
+}
+
+/// Resumes the verifications a previous server accepted and never ended.
+pub async fn resume(state: web::Data<AppState>, hub: Arc<Hub>) {
+    let h = Arc::clone(&hub);
+    let pending = match web::block(move || h.store().pending()).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "websub: cannot read the pending verifications");
+            return;
+        }
+        Err(_) => return,
+    };
+    for p in pending {
+        let mode = match p.mode.as_str() {
+            "subscribe" => Some(Mode::Subscribe),
+            "unsubscribe" => Some(Mode::Unsubscribe),
+            _ => None,
+        };
+        let topic = super::topic::FeedTopic::from_path(&p.topic);
+        let callback = Callback::parse(&p.callback, hub.settings().allow_private).ok();
+        let (Some(mode), Some(topic), Some(callback)) = (mode, topic, callback) else {
+            // Settings changed since (e.g. private callbacks refused now).
+            forget(&hub, p.id).await;
+            continue;
+        };
+        if !claim(&hub, &callback) {
+            forget(&hub, p.id).await;
+            continue;
+        }
+        let r = Request {
+            mode,
+            topic,
+            callback,
+            lease_seconds: p.lease_seconds,
+            secret: p.secret,
+        };
+        tracing::info!(callback = %r.callback.host(), mode = r.mode.as_str(), "websub: resuming a verification accepted before the restart");
+        tokio::spawn(run(state.clone(), Arc::clone(&hub), r, p.id));
+    }
+}
+
+async fn forget(hub: &Arc<Hub>, id: i64) {
+    let h = Arc::clone(hub);
+    if let Ok(Err(e)) = web::block(move || h.store().remove_pending(id)).await {
+        tracing::warn!(error = %e, "websub: cannot forget a pending verification");
+    }
+}
+
+/// Verifies a claimed request, then forgets it (whatever the outcome).
+async fn run(state: web::Data<AppState>, hub: Arc<Hub>, r: Request, pending: i64) {
+    verify_and_apply(&state, &hub, &r).await;
+    forget(&hub, pending).await;
+}
+
 /// Verifies intent, then starts, renews or ends the subscription.
-pub async fn run(state: web::Data<AppState>, hub: Arc<Hub>, r: Request) {
-    let claimed = Claimed(&hub, r.callback.as_str().to_owned());
+async fn verify_and_apply(state: &web::Data<AppState>, hub: &Arc<Hub>, r: &Request) {
+    let claimed = Claimed(hub, r.callback.as_str().to_owned());
     let challenge: String = {
         let mut rng = rand::rng();
         (0..32)
@@ -85,9 +176,9 @@ pub async fn run(state: web::Data<AppState>, hub: Arc<Hub>, r: Request) {
     if r.mode == Mode::Subscribe {
         extra.push(("hub.lease_seconds", lease.as_str()));
     }
-    let url = verification_url(&hub, &r, r.mode.as_str(), &extra);
+    let url = verification_url(hub, r, r.mode.as_str(), &extra);
     hub.rates.wait_turn(&r.callback.host()).await;
-    let confirmed = match echo(&hub, url).await {
+    let confirmed = match echo(hub, url).await {
         Ok(body) if body == challenge.as_bytes() => true,
         Ok(_) => {
             tracing::info!(callback = %r.callback.host(), mode = r.mode.as_str(), "websub: verification not confirmed (the answer was not the challenge)");
@@ -107,10 +198,10 @@ pub async fn run(state: web::Data<AppState>, hub: Arc<Hub>, r: Request) {
     if !confirmed {
         return;
     }
-    if let Err(e) = apply(&state, &hub, &r).await {
+    if let Err(e) = apply(state, hub, r).await {
         tracing::warn!(error = %e, "websub: a verified {} was not stored", r.mode.as_str());
         if r.mode == Mode::Subscribe {
-            deny(&hub, &r, &e.to_string()).await;
+            deny(hub, r, &e.to_string()).await;
         }
     }
 }
