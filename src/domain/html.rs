@@ -64,11 +64,11 @@ fn max_elements(len: usize) -> usize {
     len / 2 + 10_000
 }
 
-/// The parser's work allowed per body, in bytes times the depth it reads
-/// them at: a mebibyte at an average depth of 32, or 64 KiB held 512 deep
-/// (both well under a tenth of a second of parsing). Real releases are a
-/// few dozen KiB and nest under 20.
-const MAX_PARSE_WORK: usize = 32 * MAX_BODY_BYTES;
+/// The parser's work allowed per body, in tags times the depth it reads
+/// them at: 4,000 tags held 500 deep, or 100,000 tags at an average depth
+/// of 20 (a long release in pasted office HTML), each a few milliseconds
+/// of parsing. Real releases have a few thousand tags nested under 20.
+const MAX_PARSE_WORK: usize = 2_000_000;
 
 /// What the parser would make of `html`, as a refusal if it is too much.
 fn parse_shape(html: &str) -> Result<(), BodyError> {

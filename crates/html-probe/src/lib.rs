@@ -39,7 +39,7 @@ pub enum Shape {
 /// Runs the body through the HTML parser (as a fragment in a `<div>`, as
 /// the sanitiser parses it) and reports whether it stays within `max_depth`
 /// and creates at most `max_elements` elements, and whether the sum over its
-/// bytes of the depth the parser is at stays within `max_work`.
+/// tags of the depth the parser reads them at stays within `max_work`.
 pub fn shape(html: &str, max_depth: usize, max_elements: usize, max_work: usize) -> Shape {
     let verdict = Rc::new(Cell::new(Shape::Fits));
     let probe = Probe {
@@ -66,13 +66,15 @@ pub fn shape(html: &str, max_depth: usize, max_elements: usize, max_work: usize)
         let probe = &parser.tokenizer.sink.sink;
         let depth_before = probe.last_depth.get();
         probe.chunk_deepest.set(0);
+        let rest_before = rest;
         parser.process(StrTendril::from_slice(&rest[..cut]));
         rest = &rest[cut..];
         // The parser's stack is about as deep as the element it last
         // inserted, and a tag costs it a walk down that stack.
         let probe = &parser.tokenizer.sink.sink;
         let depth = depth_before.max(probe.chunk_deepest.get());
-        work = work.saturating_add(cut.saturating_mul(depth));
+        let tags = rest_before[..cut].bytes().filter(|&b| b == b'<').count();
+        work = work.saturating_add(tags.saturating_mul(depth));
         if work > max_work && verdict.get() == Shape::Fits {
             verdict.set(Shape::TooMuchWork);
         }
