@@ -83,6 +83,9 @@ pub struct Settings {
     pub websub_concurrency: u32,
     /// Requests a second to one callback host (deliveries and verifications).
     pub websub_host_rate: u32,
+    /// Every outbound hub request (verification, delivery, ping) ends
+    /// within this many seconds; no answer by then is a failure.
+    pub websub_timeout_seconds: u32,
 }
 
 impl Default for Settings {
@@ -124,6 +127,7 @@ impl Default for Settings {
             websub_max_per_topic: 10_000,
             websub_concurrency: 64,
             websub_host_rate: 200,
+            websub_timeout_seconds: 10,
         }
     }
 }
@@ -182,6 +186,7 @@ const KEYS: &[&str] = &[
     "websub_max_per_topic",
     "websub_concurrency",
     "websub_host_rate",
+    "websub_timeout_seconds",
 ];
 
 impl Settings {
@@ -322,6 +327,13 @@ impl Settings {
         if self.websub_concurrency == 0 || self.websub_host_rate == 0 {
             return Err(bad(
                 "websub_concurrency and websub_host_rate must be at least 1".to_owned(),
+            ));
+        }
+        // A delivery's claim lasts 60 s: a request must end well before,
+        // or another process would send it again while it still runs.
+        if !(1..=50).contains(&self.websub_timeout_seconds) {
+            return Err(bad(
+                "websub_timeout_seconds must be between 1 and 50".to_owned()
             ));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {

@@ -201,13 +201,16 @@ impl Resolve for PublicOnly {
 /// The one client of the hub: no redirects, no proxy from the
 /// environment, a timeout on everything, public addresses only (unless
 /// allowed).
-pub fn client(allow_private: bool) -> Result<reqwest::Client, reqwest::Error> {
+pub fn client(
+    allow_private: bool,
+    timeout: std::time::Duration,
+) -> Result<reqwest::Client, reqwest::Error> {
     install_tls_provider();
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .timeout(super::REQUEST_TIMEOUT)
-        .connect_timeout(super::CONNECT_TIMEOUT)
+        .timeout(timeout)
+        .connect_timeout(super::CONNECT_TIMEOUT.min(timeout))
         .pool_idle_timeout(std::time::Duration::from_secs(30))
         .user_agent(concat!("pressfeed-websub/", env!("CARGO_PKG_VERSION")));
     if !allow_private {

@@ -29,8 +29,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Every outbound request (verification, delivery, ping) ends by then.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// At most this long to connect (within the request's whole timeout).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The settings the hub works by, taken once at start.
@@ -46,6 +45,8 @@ pub struct HubSettings {
     pub concurrency: usize,
     pub host_rate: u32,
     pub public_hubs: Vec<String>,
+    /// Every outbound request (verification, delivery, ping) ends by then.
+    pub timeout: Duration,
 }
 
 impl HubSettings {
@@ -61,6 +62,7 @@ impl HubSettings {
             concurrency: s.websub_concurrency as usize,
             host_rate: s.websub_host_rate,
             public_hubs: s.websub_hubs.clone(),
+            timeout: Duration::from_secs(u64::from(s.websub_timeout_seconds)),
         }
     }
 }
@@ -96,8 +98,8 @@ impl Hub {
         let hub_settings = HubSettings::from_settings(settings);
         Ok(Arc::new(Self {
             store: store.hub_store()?,
-            client: callback::client(hub_settings.allow_private)?,
-            ping_client: callback::client(true)?,
+            client: callback::client(hub_settings.allow_private, hub_settings.timeout)?,
+            ping_client: callback::client(true, hub_settings.timeout)?,
             rates: callback::HostRates::new(hub_settings.host_rate),
             settings: hub_settings,
             builtin: settings.websub_builtin,

@@ -319,6 +319,50 @@ async fn a_failing_subscriber_is_retried_with_backoff_until_it_acknowledges() {
 }
 
 #[tokio::test]
+async fn a_subscriber_that_never_answers_times_out_and_is_retried() {
+    let app = spawn_app_with(|s| {
+        private_ok(s);
+        s.websub_timeout_seconds = 1;
+    })
+    .await;
+    app.save(&[release("first", 1, &["transport"])]);
+    let sub = Subscriber::start().await;
+    subscribe(&app, &sub, TOPIC, &[]).await;
+    // The callback takes the delivery and never answers.
+    sub.delay_ms
+        .store(600_000, std::sync::atomic::Ordering::Relaxed);
+    app.save(&[release("second", 0, &["transport"])]);
+    let started = std::time::Instant::now();
+    loop {
+        let s = &subscriptions(&app)[0];
+        if s.pending_attempts == Some(1) {
+            assert_eq!(
+                s.last_outcome.as_deref(),
+                Some("failed, retrying: timed out")
+            );
+            break;
+        }
+        // The change is seen within a second; the attempt must end a second later.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the delivery to a silent callback did not end at the timeout"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Retried after the backoff, and acknowledged this time.
+    sub.delay_ms.store(0, std::sync::atomic::Ordering::Relaxed);
+    app.clock.advance(Duration::seconds(40));
+    eventually("the retry is acknowledged", || {
+        subscriptions(&app)[0].pending_attempts.is_none()
+    })
+    .await;
+    assert_eq!(
+        subscriptions(&app)[0].last_outcome.as_deref(),
+        Some("delivered (204)")
+    );
+}
+
+#[tokio::test]
 async fn each_change_is_delivered_with_its_own_version() {
     let app = spawn_app_with(private_ok).await;
     app.save(&[release("first", 1, &["transport"])]);
