@@ -26,7 +26,12 @@ fn free_port() -> u16 {
 }
 
 fn start_server(db: &Path, port: u16) -> Child {
+    start_server_with(db, port, &[])
+}
+
+fn start_server_with(db: &Path, port: u16, env: &[(&str, &str)]) -> Child {
     Command::new(BIN)
+        .envs(env.iter().copied())
         .arg("--db")
         .arg(db)
         .args(["--bind", &format!("127.0.0.1:{port}"), "serve", "--init"])
@@ -223,6 +228,57 @@ async fn a_verification_cut_short_by_a_kill_is_resumed_after_the_restart() {
         assert!(
             Instant::now() < deadline,
             "the change never reached the subscriber"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+/// A change made while no server runs (an `import` between two runs) is
+/// still pinged to the public hubs when the next server starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_while_no_server_ran_is_pinged_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    pressfeed::websub::install_tls_provider();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let public = Subscriber::start().await;
+    let env = [("PRESSFEED_WEBSUB_HUBS", public.url.as_str())];
+    import(&db, dir.path(), "seed", &base);
+    let mut server = start_server_with(&db, port, &env);
+    wait_healthy(&client, &base).await;
+    // The first server takes note of every feed's version.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let store = Store::open_existing(&db, 1).expect("database opens");
+        if !store.hub_store().unwrap().pinged().unwrap().is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the versions were never noted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(public.deliveries().is_empty(), "nothing changed yet");
+
+    import(&db, dir.path(), "offline", &base);
+    server = start_server_with(&db, port, &env);
+    wait_healthy(&client, &base).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let topic = format!("{base}/topics/crash/feed.atom");
+    loop {
+        let pinged = public.deliveries().iter().any(|d| {
+            url::form_urlencoded::parse(&d.body).any(|(k, v)| k == "hub.url" && v == topic)
+        });
+        if pinged {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the change made while no server ran was never pinged"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -118,6 +118,31 @@ impl HubStore {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Each feed's ETag when the public hubs were last told about it.
+    pub fn pinged(&self) -> Result<std::collections::HashMap<String, String>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached("SELECT path, etag FROM websub_pinged")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records the versions the public hubs were (or are being) told about.
+    pub fn set_pinged(&self, versions: &[(String, String)]) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO websub_pinged (path, etag) VALUES (?1, ?2) \
+                 ON CONFLICT (path) DO UPDATE SET etag = excluded.etag",
+            )?;
+            for (path, etag) in versions {
+                stmt.execute(params![path, etag])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Remembers an accepted request until its verification ends.
     pub fn add_pending(
         &self,

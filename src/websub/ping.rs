@@ -1,7 +1,8 @@
 //! Public hubs (`websub_hubs`): after a feed changes, each is sent a
 //! `hub.mode=publish` ping naming the changed feed URLs, and fetches them
-//! itself. Which feeds changed is known by their ETags, kept in memory:
-//! after a restart the first look only takes note.
+//! itself. Which feeds changed is known by their ETags, kept in the
+//! database (`websub_pinged`): a change made while no server ran is pinged
+//! at start. Only the very first look on a new database takes note.
 
 use super::Hub;
 use crate::feeds::Format;
@@ -43,10 +44,19 @@ pub async fn look(
             .map(FeedScope::Topic),
     );
     let base = &hub.settings.base_url;
-    // The first look only takes note; after it, a feed not seen before (a
-    // new topic's) is a change too.
+    if last.is_empty() {
+        let h = Arc::clone(hub);
+        match web::block(move || h.store().pinged()).await {
+            Ok(Ok(stored)) => *last = stored,
+            Ok(Err(e)) => tracing::warn!(error = %e, "websub: cannot read the pinged versions"),
+            Err(_) => {}
+        }
+    }
+    // The first look ever only takes note; after it, a feed not seen
+    // before (a new topic's) is a change too.
     let first_look = last.is_empty();
     let mut changed = Vec::new();
+    let mut noted = Vec::new();
     let mut next_change: Option<DateTime<Utc>> = None;
     for scope in scopes {
         for format in Format::ALL {
@@ -68,13 +78,26 @@ pub async fn look(
                 .to_str()
                 .unwrap_or_default()
                 .to_owned();
-            let is_new = match last.insert(path.clone(), etag.clone()) {
-                Some(old) => old != etag,
-                None => !first_look,
+            let (differs, is_new) = match last.insert(path.clone(), etag.clone()) {
+                Some(old) => (old != etag, old != etag),
+                None => (true, !first_look),
             };
+            if differs {
+                noted.push((path.clone(), etag));
+            }
             if is_new {
                 changed.push(format!("{base}{path}"));
             }
+        }
+    }
+    if !noted.is_empty() {
+        // Noted before the pings end: a kill during their retries loses
+        // them (they are best effort), never pings the same version twice.
+        let h = Arc::clone(hub);
+        match web::block(move || h.store().set_pinged(&noted)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "websub: cannot record the pinged versions"),
+            Err(_) => {}
         }
     }
     if !changed.is_empty() {
