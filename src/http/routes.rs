@@ -2,7 +2,10 @@
 //! contract of DESIGN.md), who may call it, and its metric label. The
 //! router (`src/router.rs`) attaches a handler to each name; URLs are built
 //! from names ([`url`]); the newsroom's guard asks [`access_for`]; metrics
-//! ask [`label`]. Nothing else spells a path out.
+//! ask [`label`]. No Rust code above `feeds` spells a path out; still
+//! written by hand, and to move here next: the hrefs in `templates/`, the
+//! feed and page URLs `src/feeds/` builds (it sits below `http`), and the
+//! hub URL in `src/websub/discovery.rs`.
 
 use actix_web::http::Method;
 
