@@ -115,10 +115,12 @@ pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{code} {reason}</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\
+         <title>{code} {reason}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
          <body><main class=\"page\"><h1>{code} {reason}</h1><p>{message}</p>\
-         <p><a href=\"/\">Latest releases</a></p></main></body></html>",
+         <p><a href=\"{home}\">Latest releases</a></p></main></body></html>",
         code = status.as_u16(),
+        css = super::routes::href(super::routes::Name::Stylesheet),
+        home = super::routes::href(super::routes::Name::Home),
         message = crate::feeds::escape_html(message),
     );
     let mut res = HttpResponse::build(status);

@@ -2,10 +2,9 @@
 //! contract of DESIGN.md), who may call it, and its metric label. The
 //! router (`src/router.rs`) attaches a handler to each name; URLs are built
 //! from names ([`url`]); the newsroom's guard asks [`access_for`]; metrics
-//! ask [`label`]. No Rust code above `feeds` spells a path out; still
-//! written by hand, and to move here next: the hrefs in `templates/`, the
-//! feed and page URLs `src/feeds/` builds (it sits below `http`), and the
-//! hub URL in `src/websub/discovery.rs`.
+//! ask [`label`]; templates call [`href`]. Nothing at or above this layer
+//! spells a path out. Below it, `src/feeds/` (pure functions of the data,
+//! which cannot use an `http` table) still writes the URLs feeds carry.
 
 use actix_web::http::Method;
 
@@ -235,6 +234,22 @@ pub fn route(name: Name) -> &'static Route {
         .expect("every name has a route (tested)")
 }
 
+/// [`url`] for templates, which write
+/// `{{ crate::http::routes::href(crate::http::routes::Name::Topics) }}`.
+pub fn href(name: Name) -> String {
+    url(name, &[])
+}
+
+/// [`url`] with one part, of any type that displays (a slug, an id).
+pub fn href_of(name: Name, part: impl std::fmt::Display) -> String {
+    url(name, &[&part.to_string()])
+}
+
+/// [`url`] with two parts (a topic's feed: its slug and the format).
+pub fn href_of2(name: Name, a: impl std::fmt::Display, b: impl std::fmt::Display) -> String {
+    url(name, &[&a.to_string(), &b.to_string()])
+}
+
 /// The path of `name` with its `{…}` parts filled in order from `params`
 /// (an absent one stays empty); the caller escapes what needs escaping.
 pub fn url(name: Name, params: &[&str]) -> String {
@@ -400,5 +415,37 @@ mod tests {
         );
         assert_eq!(url(Name::AdminHome, &[]), "/admin");
         assert_eq!(url(Name::ApiShow, &["a-b"]), "/api/v1/releases/a-b");
+    }
+
+    /// Pages link through the table too: a template that writes a path by
+    /// hand would keep the old one when a route moves.
+    #[test]
+    fn templates_spell_no_path_out() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).expect("templates/ is readable") {
+                let path = entry.expect("a directory entry").path();
+                if path.is_dir() {
+                    walk(&path, found);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("a template");
+                for attr in ["href=\"/", "action=\"/", "src=\"/"] {
+                    if text.contains(attr) {
+                        found.push(format!("{}: {attr}", path.display()));
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
+            &mut found,
+        );
+        assert!(found.is_empty(), "{found:#?}");
+        assert_eq!(
+            href_of2(Name::TopicFeed, "health", "atom"),
+            "/topics/health/feed.atom"
+        );
+        assert_eq!(href_of(Name::EditRelease, 12), "/admin/releases/12/edit");
     }
 }

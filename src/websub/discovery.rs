@@ -9,7 +9,11 @@ use actix_web::http::header::{self, HeaderMap, HeaderValue};
 pub fn hub_urls(settings: &Settings) -> Vec<String> {
     let mut hubs = Vec::new();
     if settings.websub_builtin {
-        hubs.push(format!("{}/websub", settings.base_url()));
+        hubs.push(format!(
+            "{}{}",
+            settings.base_url(),
+            crate::http::routes::href(crate::http::routes::Name::Hub)
+        ));
     }
     hubs.extend(settings.websub_hubs.iter().cloned());
     hubs

@@ -119,7 +119,11 @@ impl Hub {
 
     /// The built-in hub's own URL (`{base}/websub`).
     pub fn url(&self) -> String {
-        format!("{}/websub", self.settings.base_url)
+        format!(
+            "{}{}",
+            self.settings.base_url,
+            crate::http::routes::href(crate::http::routes::Name::Hub)
+        )
     }
 }
 

@@ -60,12 +60,7 @@ pub async fn look(
     let mut next_change: Option<DateTime<Utc>> = None;
     for scope in scopes {
         for format in Format::ALL {
-            let path = match &scope {
-                FeedScope::All => format!("/feed.{}", format.extension()),
-                FeedScope::Topic(slug) => {
-                    format!("/topics/{}/feed.{}", slug.as_str(), format.extension())
-                }
-            };
+            let path = super::topic::feed_path(&scope, format);
             let key = DocKey::Feed(scope.clone(), format);
             let Ok(Some(rep)) = crate::http::feeds::document(state, key).await else {
                 continue;

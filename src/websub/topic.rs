@@ -40,13 +40,18 @@ impl FeedTopic {
 
     /// A stored topic path back into the feed it names.
     pub fn from_path(path: &str) -> Option<Self> {
-        let (stem, ext) = path.rsplit_once('.')?;
-        let format = Format::from_extension(ext)?;
-        let scope = if stem == "/feed" {
-            FeedScope::All
+        use crate::http::routes::{Name, captures, route};
+        let (scope, format) = if let Some(found) = captures(route(Name::TopicFeed).path, path) {
+            let [slug, ext] = found[..] else { return None };
+            (
+                FeedScope::Topic(Slug::parse(slug).ok()?),
+                Format::from_extension(ext)?,
+            )
         } else {
-            let slug = stem.strip_prefix("/topics/")?.strip_suffix("/feed")?;
-            FeedScope::Topic(Slug::parse(slug).ok()?)
+            let format = Format::ALL
+                .into_iter()
+                .find(|f| route(global_feed(*f)).path == path)?;
+            (FeedScope::All, format)
         };
         Some(Self {
             path: path.to_owned(),
@@ -56,6 +61,25 @@ impl FeedTopic {
 
     pub fn url(&self, base_url: &str) -> String {
         format!("{base_url}{}", self.path)
+    }
+}
+
+/// The route of the global feed in `format`.
+fn global_feed(format: Format) -> crate::http::routes::Name {
+    use crate::http::routes::Name;
+    match format {
+        Format::Atom => Name::FeedAtom,
+        Format::Rss => Name::FeedRss,
+        Format::Json => Name::FeedJson,
+    }
+}
+
+/// The path of a feed, from the route table.
+pub(crate) fn feed_path(scope: &FeedScope, format: Format) -> String {
+    use crate::http::routes::{Name, href, href_of2};
+    match scope {
+        FeedScope::All => href(global_feed(format)),
+        FeedScope::Topic(slug) => href_of2(Name::TopicFeed, slug.as_str(), format.extension()),
     }
 }
 
