@@ -59,6 +59,16 @@ async fn wait_healthy(client: &reqwest::Client, base: &str) {
     panic!("server at {base} never became healthy");
 }
 
+/// Polls `done` every `every_ms` until it holds; fails saying `what` after
+/// `secs` seconds.
+async fn wait_until(secs: u64, every_ms: u64, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(every_ms)).await;
+    }
+}
+
 fn live_subscriptions(db: &Path) -> usize {
     let store = Store::open_existing(db, 1).expect("database opens");
     let hub = store.hub_store().expect("hub store");
@@ -125,19 +135,17 @@ async fn every_subscriber_gets_the_change_after_a_kill_during_fan_out() {
             .unwrap();
         assert_eq!(res.status(), 202);
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while live_subscriptions(&db) < SUBSCRIBERS {
-        assert!(Instant::now() < deadline, "subscriptions not all verified");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(30, 50, "subscriptions not all verified", || {
+        live_subscriptions(&db) >= SUBSCRIBERS
+    })
+    .await;
 
     // Round 1: killed in the middle of the fan-out.
     import(&db, dir.path(), "one", &base);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reached(&sub, "Release one").len() < 10 {
-        assert!(Instant::now() < deadline, "the fan-out never started");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_until(30, 5, "the fan-out never started", || {
+        reached(&sub, "Release one").len() >= 10
+    })
+    .await;
     server.kill().unwrap(); // SIGKILL
     server.wait().unwrap();
     let before = reached(&sub, "Release one").len();
@@ -213,24 +221,19 @@ async fn a_verification_cut_short_by_a_kill_is_resumed_after_the_restart() {
     sub.verify_delay_ms.store(0, Ordering::Relaxed);
     server = start_server(&db, port);
     wait_healthy(&client, &base).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while live_subscriptions(&db) < 1 {
-        assert!(
-            Instant::now() < deadline,
-            "the subscription accepted before the kill was never verified"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(
+        30,
+        50,
+        "the subscription accepted before the kill was never verified",
+        || live_subscriptions(&db) >= 1,
+    )
+    .await;
     // And it is a working subscription: the next change reaches it.
     import(&db, dir.path(), "after", &base);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reached(&sub, "Release after").is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the change never reached the subscriber"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(30, 50, "the change never reached the subscriber", || {
+        !reached(&sub, "Release after").is_empty()
+    })
+    .await;
     server.kill().unwrap();
     server.wait().unwrap();
 }
@@ -251,15 +254,11 @@ async fn a_change_made_while_no_server_ran_is_pinged_at_start() {
     let mut server = start_server_with(&db, port, &env);
     wait_healthy(&client, &base).await;
     // The first server takes note of every feed's version.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    wait_until(30, 50, "the versions were never noted", || {
         let store = Store::open_existing(&db, 1).expect("database opens");
-        if !store.hub_store().unwrap().pinged().unwrap().is_empty() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the versions were never noted");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        !store.hub_store().unwrap().pinged().unwrap().is_empty()
+    })
+    .await;
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(public.deliveries().is_empty(), "nothing changed yet");
@@ -267,21 +266,18 @@ async fn a_change_made_while_no_server_ran_is_pinged_at_start() {
     import(&db, dir.path(), "offline", &base);
     server = start_server_with(&db, port, &env);
     wait_healthy(&client, &base).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
     let topic = format!("{base}/topics/crash/feed.atom");
-    loop {
-        let pinged = public.deliveries().iter().any(|d| {
-            url::form_urlencoded::parse(&d.body).any(|(k, v)| k == "hub.url" && v == topic)
-        });
-        if pinged {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the change made while no server ran was never pinged"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(
+        30,
+        50,
+        "the change made while no server ran was never pinged",
+        || {
+            public.deliveries().iter().any(|d| {
+                url::form_urlencoded::parse(&d.body).any(|(k, v)| k == "hub.url" && v == topic)
+            })
+        },
+    )
+    .await;
     server.kill().unwrap();
     server.wait().unwrap();
 }
