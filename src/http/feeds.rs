@@ -237,14 +237,15 @@ fn render(
     let started = std::time::Instant::now();
     let out = match key {
         DocKey::Opml => {
-            let (topics, changed) = state.store.topics()?;
-            let body = feeds::render_opml(&state.site, &topics, changed);
-            // The topic list does not depend on the time: no next change.
+            let list = state.store.public_topics(now)?;
+            let body = feeds::render_opml(&state.site, &list.topics, list.last_modified);
+            // It changes by itself when a topic only a scheduled release is
+            // in appears with that release.
             Some(Representation::new(
                 feeds::OPML_CONTENT_TYPE,
                 body,
-                changed,
-                None,
+                list.last_modified,
+                list.next_change,
             ))
         }
         DocKey::Feed(scope, format) => {

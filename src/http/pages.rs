@@ -138,7 +138,7 @@ pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
     let now = state.clock.now();
     let (snap, topics) = blocking(&state, move |s| -> Result<_, AppError> {
         let snap = s.store.feed_snapshot(&FeedScope::All, HOME_ITEMS, now)?;
-        Ok((snap, s.store.topics()?.0))
+        Ok((snap, s.store.public_topics(now)?.topics))
     })
     .await??;
     let (items, next_change) = snap.map_or((Vec::new(), None), |s| (s.items, s.next_change));
@@ -231,7 +231,10 @@ pub async fn release(
 }
 
 pub async fn topics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let topics = blocking(&state, |s| s.store.topics()).await??.0;
+    let now = state.clock.now();
+    let topics = blocking(&state, move |s| s.store.public_topics(now))
+        .await??
+        .topics;
     let site_title = &state.settings.site_title;
     let page = PageInfo::new(&state, format!("Topics — {site_title}"), None, site_title);
     Ok(html(StatusCode::OK, TopicsPage { page, topics }.render()?))

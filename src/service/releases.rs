@@ -462,7 +462,7 @@ fn keep_or_reschedule(r: &Release, typed: TypedTime, now: DateTime<Utc>) -> Publ
 /// The prepared release's topics by name, in its order: stored topics by
 /// their name, new ones by the name typed.
 fn topic_names(store: &Store, prepared: &PreparedRelease) -> Result<Vec<TopicRef>, StoreError> {
-    let stored = store.topics()?.0;
+    let stored = store.topics()?;
     Ok(prepared
         .draft
         .topics

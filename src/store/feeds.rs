@@ -2,7 +2,7 @@ use super::releases::{RELEASE_COLUMNS, TOPICS_OF_RELEASE_SQL, attach_topics, rel
 use super::scopes::{
     GLOBAL_NEWEST_SQL, GLOBAL_STAMP_SQL, TOPIC_NEWEST_SQL, ceil_secs, last_modified_secs,
 };
-use super::topics::find_topic;
+use super::topics::find_public_topic;
 use super::{Result, Store, from_ms, to_ms};
 use crate::model::{FeedScope, FeedSnapshot, Tombstone};
 use chrono::{DateTime, Duration, Utc};
@@ -80,7 +80,7 @@ impl Store {
                 (None, items, next, changed)
             }
             FeedScope::Topic(slug) => {
-                let Some(topic) = find_topic(&tx, slug.as_str())? else {
+                let Some(topic) = find_public_topic(&tx, slug.as_str(), now_ms)? else {
                     return Ok(None);
                 };
                 let items = tx

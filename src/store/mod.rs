@@ -18,7 +18,7 @@ pub use identity::Detached;
 pub use releases::ReleaseFilter;
 pub use sessions::AdminSession;
 pub use tokens::{ApiToken, TokenRecord};
-pub use topics::{NewTopic, TopicDeletion, TopicUsage};
+pub use topics::{NewTopic, PublicTopics, TopicDeletion, TopicUsage};
 pub use versions::ScopeVersions;
 pub use websub::{Content, DueDelivery, HubStore, Outcome, PendingVerification, Subscription};
 
@@ -464,5 +464,39 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         MIGRATIONS.validate().unwrap();
+    }
+
+    /// Migration 14 hides the topics that a release nobody can see yet
+    /// brought into being, and only those.
+    #[test]
+    fn upgrading_hides_topics_only_unseen_releases_brought() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        MIGRATIONS.to_version(&mut conn, 13).unwrap();
+        let future = to_ms(chrono::Utc::now()) + 3_600_000;
+        conn.execute_batch(&format!(
+            "INSERT INTO topics (id, slug, name, created_at, changed_at) VALUES \
+               (1, 'embargoed', 'E', 10, 10), (2, 'drafted', 'D', 20, 20), \
+               (3, 'seen', 'S', 30, 30), (4, 'made-by-hand', 'M', 5, 5), \
+               (5, 'retracted', 'R', 40, 40), (6, 'empty', 'Y', 1, 1);
+             INSERT INTO releases (id, uid, slug, title, body_html, organization, lang, status, \
+               published_at, updated_at, created_at, changed_at) VALUES \
+               (1, 'u1', 'a', 'A', '', 'O', 'en', 'published', {future}, 0, 10, 10), \
+               (2, 'u2', 'b', 'B', '', 'O', 'en', 'draft', 0, 0, 20, 20), \
+               (3, 'u3', 'c', 'C', '', 'O', 'en', 'published', 30, 30, 30, 30), \
+               (4, 'u4', 'd', 'D', '', 'O', 'en', 'draft', 0, 0, 50, 50), \
+               (5, 'u5', 'e', 'E', '', 'O', 'en', 'retracted', 40, 40, 40, 40);
+             INSERT INTO release_topics (release_id, topic_id, position) VALUES \
+               (1, 1, 0), (2, 2, 0), (3, 3, 0), (4, 4, 0), (5, 5, 0);"
+        ))
+        .unwrap();
+        MIGRATIONS.to_version(&mut conn, 14).unwrap();
+        let hidden: Vec<String> = conn
+            .prepare("SELECT slug FROM topics WHERE listed = 0 ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(hidden, ["embargoed", "drafted"]);
     }
 }

@@ -24,7 +24,6 @@ use std::collections::{HashMap, HashSet};
 /// The global feeds' stamp (read by writers and by the feed snapshot).
 pub(super) const GLOBAL_STAMP_SQL: &str =
     "SELECT value FROM site_state WHERE key = 'feed_changed_at'";
-const TOPIC_LIST_STAMP_SQL: &str = "SELECT value FROM site_state WHERE key = 'topics_changed_at'";
 /// The newest visible release everywhere: when it was published and last written.
 pub(super) const GLOBAL_NEWEST_SQL: &str = "SELECT published_at, changed_at FROM releases \
      WHERE status = 'published' AND published_at <= ?1 ORDER BY published_at DESC LIMIT 1";
@@ -108,20 +107,26 @@ impl ChangedScopes {
         Ok(())
     }
 
-    /// A topic was created (its stamp is its creation time) and the topic
-    /// list changes with it.
-    pub fn created_topic(&mut self, conn: &Connection, topic_id: i64) -> Result<()> {
+    /// A topic was created (its stamp is its creation time); the topic
+    /// list changes with it when it is `listed` (`topics.rs`).
+    pub fn created_topic(
+        &mut self,
+        conn: &Connection,
+        topic_id: i64,
+        listed: bool,
+        now_ms: i64,
+    ) -> Result<()> {
         self.created.insert(topic_id);
-        self.topic_list(conn)
+        if listed {
+            self.topic_list(conn, now_ms)?;
+        }
+        Ok(())
     }
 
     /// The topic list (names, slugs, descriptions: the OPML) changes.
-    pub fn topic_list(&mut self, conn: &Connection) -> Result<()> {
+    pub fn topic_list(&mut self, conn: &Connection, now_ms: i64) -> Result<()> {
         if self.topic_list.is_none() {
-            let stamp: i64 = conn
-                .prepare_cached(TOPIC_LIST_STAMP_SQL)?
-                .query_row([], |r| r.get(0))?;
-            self.topic_list = Some(last_modified_secs(stamp, None));
+            self.topic_list = Some(super::topics::topic_list_last_modified_secs(conn, now_ms)?);
         }
         Ok(())
     }
@@ -147,6 +152,20 @@ impl ChangedScopes {
         {
             return Ok(());
         }
+        // An unlisted topic appears in the topic list when its first release
+        // reaches its time: moving that release moves the list's next change.
+        let unlisted_scheduled = {
+            let mut unlisted =
+                conn.prepare_cached("SELECT 1 FROM topics WHERE id = ?1 AND listed = 0")?;
+            let mut any = false;
+            for id in &self.scheduled_topics {
+                if unlisted.exists([id])? {
+                    any = true;
+                    break;
+                }
+            }
+            any
+        };
         let version = super::versions::next_version(conn)?;
         let topics: HashSet<i64> = self
             .topics
@@ -159,7 +178,7 @@ impl ChangedScopes {
             conn,
             version,
             self.global.is_some() || self.scheduled_global,
-            self.topic_list.is_some(),
+            self.topic_list.is_some() || unlisted_scheduled,
             topics.iter(),
         )?;
         if let Some(previous) = self.global {

@@ -2,7 +2,7 @@
 //! inline from the release form, or named by an import), renaming,
 //! describing and deleting them.
 
-use super::scopes::ChangedScopes;
+use super::scopes::{ChangedScopes, ceil_secs};
 use super::{Conflict, Result, Store, from_ms, to_ms};
 use crate::domain::Slug;
 use crate::model::Topic;
@@ -23,6 +23,16 @@ pub struct NewTopic {
 pub struct TopicUsage {
     pub topic: Topic,
     pub releases: i64,
+}
+
+/// The public topic list at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicTopics {
+    pub topics: Vec<Topic>,
+    /// Whole seconds (see [`topic_list_last_modified_secs`]).
+    pub last_modified: DateTime<Utc>,
+    /// When an unlisted topic next appears by itself.
+    pub next_change: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,32 +71,80 @@ pub(crate) fn name_from_slug(slug: &str) -> String {
     }
 }
 
-/// Adds a topic inside the caller's transaction, recording that the topic
-/// list changed; every way a topic comes to exist goes through here.
+/// Whether topic `t` is public at `?1` (milliseconds): listed, or with a
+/// release readers can see (the topic's feeds and pages exist from then on).
+const PUBLIC_AT_1: &str = "(t.listed = 1 OR EXISTS (SELECT 1 FROM release_topics v \
+     WHERE v.topic_id = t.id AND v.feed_at <= ?1))";
+
+/// The latest instant an unlisted topic became public by itself (its first
+/// release reaching its time, with no write), at or before `?1`.
+const BECAME_PUBLIC_SQL: &str = "SELECT max(first) FROM (SELECT min(rt.feed_at) AS first \
+     FROM topics t JOIN release_topics rt ON rt.topic_id = t.id \
+     WHERE t.listed = 0 AND rt.feed_at IS NOT NULL GROUP BY t.id) WHERE first <= ?1";
+
+/// The next instant an unlisted topic becomes public by itself, after `?1`.
+const BECOMES_PUBLIC_SQL: &str = "SELECT min(rt.feed_at) FROM topics t \
+     JOIN release_topics rt ON rt.topic_id = t.id \
+     WHERE t.listed = 0 AND rt.feed_at > ?1 AND NOT EXISTS (SELECT 1 FROM release_topics v \
+     WHERE v.topic_id = t.id AND v.feed_at <= ?1)";
+
+/// The topic list's Last-Modified second at `now_ms`: its stamp, or the
+/// second after an unlisted topic appeared in it by itself, whichever is
+/// later (the same rule as a feed's, `scopes.rs`).
+pub(super) fn topic_list_last_modified_secs(conn: &Connection, now_ms: i64) -> Result<i64> {
+    let stamp: i64 = conn
+        .prepare_cached("SELECT value FROM site_state WHERE key = 'topics_changed_at'")?
+        .query_row([], |r| r.get(0))?;
+    let appeared: Option<i64> = conn
+        .prepare_cached(BECAME_PUBLIC_SQL)?
+        .query_row([now_ms], |r| r.get(0))?;
+    Ok(stamp
+        .div_euclid(1000)
+        .max(appeared.map_or(i64::MIN, ceil_secs)))
+}
+
+/// Topic `slug` if readers may know of it at `now_ms`.
+pub(super) fn find_public_topic(
+    conn: &Connection,
+    slug: &str,
+    now_ms: i64,
+) -> rusqlite::Result<Option<Topic>> {
+    conn.prepare_cached(&format!(
+        "SELECT {TOPIC_COLUMNS} FROM topics t WHERE {PUBLIC_AT_1} AND slug = ?2"
+    ))?
+    .query_row(params![now_ms, slug], topic_from_row)
+    .optional()
+}
+
+/// Adds a topic inside the caller's transaction; every way a topic comes
+/// to exist goes through here. A `listed` topic changes the topic list at
+/// once; an unlisted one (brought in by a release readers cannot see yet)
+/// only when a release in it becomes visible.
 fn insert_topic(
     conn: &Connection,
-    slug: &Slug,
-    name: &str,
-    description: Option<&str>,
+    new: (&Slug, &str, Option<&str>),
+    listed: bool,
     now_ms: i64,
     scopes: &mut ChangedScopes,
 ) -> Result<i64> {
+    let (slug, name, description) = new;
     conn.prepare_cached(
-        "INSERT INTO topics (slug, name, description, created_at, changed_at) \
-         VALUES (?1, ?2, ?3, ?4, ?4)",
+        "INSERT INTO topics (slug, name, description, created_at, changed_at, listed) \
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
     )?
-    .execute(params![slug.as_str(), name, description, now_ms])?;
+    .execute(params![slug.as_str(), name, description, now_ms, listed])?;
     let id = conn.last_insert_rowid();
-    scopes.created_topic(conn, id)?;
+    scopes.created_topic(conn, id, listed, now_ms)?;
     Ok(id)
 }
 
 /// The id of topic `slug`, creating it (called `name()`) when it does not
-/// exist yet.
+/// exist yet; `visible` says whether the release naming it is.
 pub(super) fn topic_id_or_create(
     conn: &Connection,
     slug: &Slug,
     name: impl FnOnce() -> String,
+    visible: bool,
     now_ms: i64,
     scopes: &mut ChangedScopes,
 ) -> Result<i64> {
@@ -96,24 +154,46 @@ pub(super) fn topic_id_or_create(
         .optional()?;
     match id {
         Some(id) => Ok(id),
-        None => insert_topic(conn, slug, &name(), None, now_ms, scopes),
+        None => insert_topic(conn, (slug, &name(), None), visible, now_ms, scopes),
     }
 }
 
 /// Ids of the named topics, creating any that do not exist yet (named
-/// after their slug).
+/// after their slug); `visible` says whether the release naming them is.
 pub(super) fn ensure_topics(
     conn: &Connection,
     slugs: &[Slug],
+    visible: bool,
     now_ms: i64,
     scopes: &mut ChangedScopes,
 ) -> Result<Vec<i64>> {
     slugs
         .iter()
         .map(|slug| {
-            topic_id_or_create(conn, slug, || name_from_slug(slug.as_str()), now_ms, scopes)
+            let name = || name_from_slug(slug.as_str());
+            topic_id_or_create(conn, slug, name, visible, now_ms, scopes)
         })
         .collect()
+}
+
+/// Topics a release readers can see (now, or before this write) is in stay
+/// public for good, even once that release is retracted: their feeds have
+/// subscribers. Call before the write; a topic that was unlisted changes
+/// the topic list.
+pub(super) fn list_topics(
+    conn: &Connection,
+    topic_ids: &[i64],
+    now_ms: i64,
+    scopes: &mut ChangedScopes,
+) -> Result<()> {
+    let mut list =
+        conn.prepare_cached("UPDATE topics SET listed = 1 WHERE id = ?1 AND listed = 0")?;
+    for id in topic_ids {
+        if list.execute([id])? > 0 {
+            scopes.topic_list(conn, now_ms)?;
+        }
+    }
+    Ok(())
 }
 
 /// Records what renaming or describing a topic changes: its own feeds
@@ -143,22 +223,39 @@ fn topic_and_neighbours_change(
 }
 
 impl Store {
-    /// All topics by name, and when that list last changed.
-    pub fn topics(&self) -> Result<(Vec<Topic>, DateTime<Utc>)> {
-        let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
-        let topics = tx
+    /// All topics by name, unlisted ones included (for the newsroom).
+    pub fn topics(&self) -> Result<Vec<Topic>> {
+        Ok(self
+            .conn()?
             .prepare_cached(&format!(
                 "SELECT {TOPIC_COLUMNS} FROM topics ORDER BY name COLLATE NOCASE, slug"
             ))?
             .query_map([], topic_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The topics readers may know of at `now`, by name: the topic list
+    /// behind the OPML and the public pages.
+    pub fn public_topics(&self, now: DateTime<Utc>) -> Result<PublicTopics> {
+        let conn = self.conn()?;
+        let tx = conn.unchecked_transaction()?;
+        let now_ms = to_ms(now);
+        let topics = tx
+            .prepare_cached(&format!(
+                "SELECT {TOPIC_COLUMNS} FROM topics t WHERE {PUBLIC_AT_1} \
+                 ORDER BY name COLLATE NOCASE, slug"
+            ))?
+            .query_map([now_ms], topic_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let changed: i64 = tx.query_row(
-            "SELECT value FROM site_state WHERE key = 'topics_changed_at'",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok((topics, from_ms(changed)))
+        let last_modified = topic_list_last_modified_secs(&tx, now_ms)?;
+        let next_change: Option<i64> = tx
+            .prepare_cached(BECOMES_PUBLIC_SQL)?
+            .query_row([now_ms], |r| r.get(0))?;
+        Ok(PublicTopics {
+            topics,
+            last_modified: from_ms(last_modified.saturating_mul(1000)),
+            next_change: next_change.map(from_ms),
+        })
     }
 
     pub fn topic_by_slug(&self, slug: &str) -> Result<Option<Topic>> {
@@ -167,7 +264,7 @@ impl Store {
 
     /// Every topic with its number of releases, by name.
     pub fn topic_usage(&self) -> Result<Vec<TopicUsage>> {
-        let (topics, _) = self.topics()?;
+        let topics = self.topics()?;
         let conn = self.conn()?;
         let mut count = conn.prepare_cached(
             "SELECT count(*) FROM release_topics rt JOIN topics t ON t.id = rt.topic_id \
@@ -197,7 +294,7 @@ impl Store {
         }
         let now_ms = to_ms(now);
         let mut scopes = ChangedScopes::default();
-        insert_topic(&tx, slug, name, description, now_ms, &mut scopes)?;
+        insert_topic(&tx, (slug, name, description), true, now_ms, &mut scopes)?;
         scopes.apply(&tx, now_ms)?;
         tx.commit()?;
         Ok(())
@@ -223,7 +320,9 @@ impl Store {
         let now_ms = to_ms(now);
         let mut scopes = ChangedScopes::default();
         topic_and_neighbours_change(&tx, topic.id, now_ms, &mut scopes)?;
-        scopes.topic_list(&tx)?;
+        if find_public_topic(&tx, slug, now_ms)?.is_some() {
+            scopes.topic_list(&tx, now_ms)?;
+        }
         tx.prepare_cached("UPDATE topics SET name = ?2, description = ?3 WHERE id = ?1")?
             .execute(params![topic.id, name, description])?;
         scopes.apply(&tx, now_ms)?;
@@ -246,11 +345,14 @@ impl Store {
         if used > 0 {
             return Ok(TopicDeletion::InUse(used));
         }
+        let now_ms = to_ms(now);
         let mut scopes = ChangedScopes::default();
-        scopes.topic_list(&tx)?;
+        if find_public_topic(&tx, slug, now_ms)?.is_some() {
+            scopes.topic_list(&tx, now_ms)?;
+        }
         tx.prepare_cached("DELETE FROM topics WHERE id = ?1")?
             .execute([topic.id])?;
-        scopes.apply(&tx, to_ms(now))?;
+        scopes.apply(&tx, now_ms)?;
         tx.commit()?;
         Ok(TopicDeletion::Deleted)
     }

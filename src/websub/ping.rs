@@ -28,12 +28,13 @@ const RETRIES: [Duration; 3] = [
 pub async fn look(
     state: &web::Data<AppState>,
     hub: &Arc<Hub>,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
     last: &mut HashMap<String, String>,
 ) -> Option<DateTime<Utc>> {
     let st = state.clone();
-    let topics = match web::block(move || st.store.topics()).await {
-        Ok(Ok((topics, _))) => topics,
+    // Hubs are public: a topic readers may not know of yet is not named.
+    let topics = match web::block(move || st.store.public_topics(now)).await {
+        Ok(Ok(list)) => list.topics,
         _ => return None,
     };
     let mut scopes = vec![FeedScope::All];

@@ -318,8 +318,9 @@ pub fn exported(app: &TestApp) -> String {
 /// Everything stored that a refused request must not have changed.
 pub fn snapshot(app: &TestApp) -> String {
     let mut out = exported(app);
-    let (topics, changed) = app.store().topics().unwrap();
-    out.push_str(&format!("{topics:?} {changed}\n"));
+    let topics = app.store().topics().unwrap();
+    let public = app.store().public_topics(app.clock.now()).unwrap();
+    out.push_str(&format!("{topics:?} {public:?}\n"));
     out
 }
 

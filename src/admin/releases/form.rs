@@ -199,7 +199,7 @@ pub(crate) async fn render_form(
     let id = input.id;
     let now = state.clock.now();
     let (topics, existing) = blocking(state, move |st| -> Result<_, AdminError> {
-        let topics = st.store.topics()?.0;
+        let topics = st.store.topics()?;
         let existing = match id {
             Some(id) => {
                 let r = st.store.release_by_id(id)?.ok_or(AdminError::NotFound)?;

@@ -81,7 +81,7 @@ pub async fn list(
         Ok((
             st.store
                 .list_releases(&f, now, PAGE_SIZE, (page_no - 1).saturating_mul(PAGE_SIZE))?,
-            st.store.topics()?.0,
+            st.store.topics()?,
             st.store.release_languages()?,
         ))
     })

@@ -106,7 +106,8 @@ pub(super) fn slug_owner(conn: &Connection, slug: &str) -> rusqlite::Result<Opti
 }
 
 /// Records that the feeds showing release `release_id` change: the global
-/// feeds and those of the topics it is in now (call before changing it).
+/// feeds and those of the topics it is in now, which readers can see it in
+/// (call before changing it).
 pub(super) fn feeds_of_release_change(
     conn: &Connection,
     release_id: i64,
@@ -118,6 +119,7 @@ pub(super) fn feeds_of_release_change(
         .prepare_cached("SELECT topic_id FROM release_topics WHERE release_id = ?1")?
         .query_map([release_id], |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<i64>>>()?;
+    super::topics::list_topics(conn, &topic_ids, now, scopes)?;
     for id in topic_ids {
         scopes.topic(conn, id, now)?;
     }

@@ -3,7 +3,7 @@
 //! records the feeds it changes (`scopes.rs`), which drives `Last-Modified`.
 
 use super::super::scopes::ChangedScopes;
-use super::super::topics::{NewTopic, ensure_topics, topic_id_or_create};
+use super::super::topics::{NewTopic, ensure_topics, list_topics, topic_id_or_create};
 use super::super::{Conflict, Result, Store, StoreError, from_ms, to_ms};
 use super::{
     feeds_of_release_change, find_by_id, find_by_slug, remember_if_public,
@@ -74,13 +74,15 @@ pub(super) fn save_one(
     {
         return Ok(SaveOutcome::Unchanged);
     }
-    let topic_ids = ensure_topics(conn, &draft.topics, now_ms, scopes)?;
+    let visible = draft.lifecycle().is_public(now);
+    let topic_ids = ensure_topics(conn, &draft.topics, visible, now_ms, scopes)?;
     if let Some(e) = &existing
         && e.state(now) == State::Public
     {
         feeds_of_release_change(conn, e.id, now_ms, scopes)?;
     }
-    if draft.lifecycle().is_public(now) {
+    if visible {
+        list_topics(conn, &topic_ids, now_ms, scopes)?;
         scopes.global(conn, now_ms)?;
         for id in &topic_ids {
             scopes.topic(conn, *id, now_ms)?;
@@ -239,7 +241,15 @@ impl Store {
         let now_ms = to_ms(now);
         let mut scopes = ChangedScopes::default();
         for t in new_topics {
-            topic_id_or_create(&tx, &t.slug, || t.name.clone(), now_ms, &mut scopes)?;
+            let visible = draft.lifecycle().is_public(now);
+            topic_id_or_create(
+                &tx,
+                &t.slug,
+                || t.name.clone(),
+                visible,
+                now_ms,
+                &mut scopes,
+            )?;
         }
         let owner = slug_owner(&tx, draft.slug.as_str())?;
         match existing_id {
