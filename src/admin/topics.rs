@@ -20,6 +20,8 @@ pub struct TopicRow {
     pub name: String,
     pub description: String,
     pub releases: i64,
+    /// Readers cannot see it yet (`Store::public_topics`).
+    pub hidden: bool,
     /// Messages for this row's form, when it was just refused.
     pub errors: Vec<ValidationError>,
 }
@@ -53,7 +55,8 @@ async fn render(
     notice: Option<String>,
     refused: Option<Refused>,
 ) -> Result<HttpResponse, AdminError> {
-    let usage = blocking(state, move |st| st.store.topic_usage()).await??;
+    let now = state.clock.now();
+    let usage = blocking(state, move |st| st.store.topic_usage(now)).await??;
     let mut rows: Vec<TopicRow> = usage
         .into_iter()
         .map(|u| TopicRow {
@@ -61,6 +64,7 @@ async fn render(
             name: u.topic.name,
             description: u.topic.description.unwrap_or_default(),
             releases: u.releases,
+            hidden: !u.public,
             errors: Vec::new(),
         })
         .collect();

@@ -23,6 +23,8 @@ pub struct NewTopic {
 pub struct TopicUsage {
     pub topic: Topic,
     pub releases: i64,
+    /// False while only drafts or releases scheduled for later are in it.
+    pub public: bool,
 }
 
 /// The public topic list at one instant.
@@ -262,21 +264,24 @@ impl Store {
         Ok(find_topic(&*self.conn()?, slug)?)
     }
 
-    /// Every topic with its number of releases, by name.
-    pub fn topic_usage(&self) -> Result<Vec<TopicUsage>> {
-        let topics = self.topics()?;
+    /// Every topic with its number of releases and whether readers may
+    /// know of it at `now`, by name.
+    pub fn topic_usage(&self, now: DateTime<Utc>) -> Result<Vec<TopicUsage>> {
         let conn = self.conn()?;
-        let mut count = conn.prepare_cached(
-            "SELECT count(*) FROM release_topics rt JOIN topics t ON t.id = rt.topic_id \
-             WHERE t.slug = ?1",
-        )?;
-        topics
-            .into_iter()
-            .map(|topic| {
-                let releases = count.query_row([&topic.slug], |r| r.get(0))?;
-                Ok(TopicUsage { topic, releases })
-            })
-            .collect()
+        Ok(conn
+            .prepare_cached(&format!(
+                "SELECT {TOPIC_COLUMNS}, \
+                 (SELECT count(*) FROM release_topics rt WHERE rt.topic_id = t.id), {PUBLIC_AT_1} \
+                 FROM topics t ORDER BY name COLLATE NOCASE, slug"
+            ))?
+            .query_map([to_ms(now)], |r| {
+                Ok(TopicUsage {
+                    topic: topic_from_row(r)?,
+                    releases: r.get(5)?,
+                    public: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     /// Creates a topic; `Taken` when the slug exists.

@@ -98,3 +98,28 @@ async fn topics_are_created_renamed_described_and_deleted_only_when_empty() {
     assert_eq!(app.get("/topics/rule-of-law").await.status(), 404);
     assert_eq!(app.get("/topics/health").await.status(), 200);
 }
+
+/// The newsroom says which topics readers cannot see yet, and why.
+#[tokio::test]
+async fn a_topic_only_a_scheduled_release_is_in_is_marked_hidden() {
+    let app = spawn_newsroom().await;
+    let at = app.clock.now() + Duration::hours(2);
+    app.save(&[
+        release("one", 1, &["health"]),
+        crate::helpers::scheduled("later", at, &["summit"]),
+    ]);
+    sign_in(&app).await;
+    let page = app.text("/admin/topics").await;
+    let row = |slug: &str| {
+        let start = page.find(&format!("<code>{slug}</code>")).expect(slug);
+        let end = page[start..]
+            .find("</tr>")
+            .map_or(page.len(), |e| start + e);
+        page[start..end].to_owned()
+    };
+    assert!(row("summit").contains("hidden until a release in it is public"));
+    assert!(!row("health").contains("hidden until"));
+    app.clock.advance(Duration::hours(2));
+    let page = app.text("/admin/topics").await;
+    assert!(!page.contains("hidden until"), "public once the release is");
+}
