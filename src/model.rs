@@ -2,6 +2,7 @@
 
 use crate::domain::{Lang, Lifecycle, Slug, State, Status};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicRef {
@@ -112,6 +113,22 @@ pub struct FeedSnapshot {
     /// Releases of this scope retracted within the tombstone window, newest
     /// first; empty unless asked for (only Atom can carry them).
     pub tombstones: Vec<Tombstone>,
+    /// Milliseconds added to an entry's Atom `updated` (by release id):
+    /// its rank among earlier-created releases updated at the same instant.
+    pub updated_ties: HashMap<i64, i64>,
+}
+
+impl FeedSnapshot {
+    /// The instant an Atom entry says it was updated: `updated_at`, told
+    /// apart from other releases' identical instant (feed readers may take
+    /// two equal values for one entry, and the W3C validator warns). The
+    /// rank counts every release ever stored, not only this document's, so
+    /// an entry says the same in every feed, and a release added later at
+    /// the same instant moves none that came before it.
+    pub fn entry_updated(&self, r: &Release) -> DateTime<Utc> {
+        let tie = self.updated_ties.get(&r.id).copied().unwrap_or(0);
+        r.updated_at + chrono::Duration::milliseconds(tie)
+    }
 }
 
 /// A release retracted recently: Atom feeds announce it as an RFC 6721

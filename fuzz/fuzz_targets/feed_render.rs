@@ -79,6 +79,7 @@ fuzz_target!(|input: Input| {
         last_modified: updated_at.max(published_at),
         next_change: None,
         tombstones: Vec::new(),
+        updated_ties: Default::default(),
     };
     let site = Site {
         base_url: "http://press.test".to_owned(),

@@ -72,7 +72,7 @@ pub fn render_atom(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
         push_tombstone(&mut out, site, t);
     }
     for r in &snap.items {
-        push_entry(&mut out, site, r);
+        push_entry(&mut out, site, r, snap.entry_updated(r));
     }
     out.push_str("</feed>\n");
     out.into_bytes()
@@ -99,13 +99,13 @@ fn push_tombstone(out: &mut String, site: &Site, t: &Tombstone) {
 
 /// One entry; its `xml:lang` covers all of it (title, author, summary,
 /// content), not only the text elements.
-fn push_entry(out: &mut String, site: &Site, r: &Release) {
+fn push_entry(out: &mut String, site: &Site, r: &Release, updated: DateTime<Utc>) {
     out.push_str("\n<entry xml:lang=\"");
     push_attr(out, &r.lang);
     out.push_str("\">");
     push_html_text(out, "title", &r.title);
     push_element(out, "id", &r.uid);
-    push_element(out, "updated", &date(r.updated_at));
+    push_element(out, "updated", &date(updated));
     push_element(out, "published", &date(r.published_at));
     out.push_str("<author>");
     push_element(out, "name", &r.organization);

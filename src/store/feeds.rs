@@ -7,6 +7,7 @@ use super::{Result, Store, from_ms, to_ms};
 use crate::model::{FeedScope, FeedSnapshot, Tombstone};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension};
+use std::collections::HashMap;
 
 /// The newest visible releases in all feeds.
 pub const ALL_FEED_SQL: &str = "SELECT {COLUMNS} FROM releases r \
@@ -95,6 +96,7 @@ impl Store {
             }
         };
         attach_topics(&tx, &mut items)?;
+        let updated_ties = updated_ties(&tx, &items)?;
         // The newest item is the row `GLOBAL_NEWEST_SQL` / `TOPIC_NEWEST_SQL`
         // find for a writer, so both agree on the feed's Last-Modified.
         let newest = items
@@ -117,8 +119,29 @@ impl Store {
             last_modified: DateTime::from_timestamp(last_modified, 0).unwrap_or_default(),
             next_change: next_change.map(from_ms),
             tombstones,
+            updated_ties,
         }))
     }
+}
+
+/// Each item's rank among releases created before it with the same
+/// `updated_at` (see [`FeedSnapshot::entry_updated`]); only ranks above 0.
+pub(super) fn updated_ties(
+    conn: &Connection,
+    items: &[crate::model::Release],
+) -> rusqlite::Result<HashMap<i64, i64>> {
+    let mut rank =
+        conn.prepare_cached("SELECT count(*) FROM releases WHERE updated_at = ?1 AND id < ?2")?;
+    let mut ties = HashMap::new();
+    for r in items {
+        let n: i64 = rank.query_row(rusqlite::params![to_ms(r.updated_at), r.id], |row| {
+            row.get(0)
+        })?;
+        if n > 0 {
+            ties.insert(r.id, n);
+        }
+    }
+    Ok(ties)
 }
 
 type TombstoneRead = (Vec<Tombstone>, Option<i64>, Option<i64>);

@@ -282,6 +282,7 @@ fn snapshot(title: &str, summary: &str, body: &str, org: &str) -> FeedSnapshot {
         last_modified: t0(),
         next_change: None,
         tombstones: Vec::new(),
+        updated_ties: Default::default(),
     }
 }
 
@@ -322,4 +323,54 @@ proptest! {
         let json: serde_json::Value = serde_json::from_slice(&render_json(&site(), &snap)).expect("json parses");
         prop_assert_eq!(json["items"][0]["title"].as_str(), Some(want_title.as_str()));
     }
+}
+
+/// (id, updated) of each Atom entry, as written.
+fn entry_updates(body: &str) -> Vec<(String, String)> {
+    atom(body)
+        .entries()
+        .iter()
+        .map(|e| (e.id().to_owned(), e.updated().to_rfc3339()))
+        .collect()
+}
+
+/// Releases published at one instant (an announcement and its translation)
+/// must not share atom:updated: readers that key entries by it show one,
+/// and the W3C validator warns. Each entry says the same in every feed,
+/// and a release added later at that instant moves none of the earlier ones.
+#[tokio::test]
+async fn entries_published_at_one_instant_have_distinct_atom_updated() {
+    let app = spawn_app().await;
+    app.save(&[
+        release("statement-en", 2, &["health"]),
+        release("statement-ar", 2, &["health"]),
+        release("older", 3, &["health"]),
+    ]);
+    let global = entry_updates(&app.text("/feed.atom").await);
+    let topic = entry_updates(&app.text("/topics/health/feed.atom").await);
+    assert_eq!(global.len(), 3);
+    let mut values: Vec<_> = global.iter().map(|(_, u)| u.clone()).collect();
+    values.sort();
+    values.dedup();
+    assert_eq!(values.len(), 3, "{global:?}");
+    let mut sorted_topic = topic.clone();
+    sorted_topic.sort();
+    let mut sorted_global = global.clone();
+    sorted_global.sort();
+    assert_eq!(sorted_topic, sorted_global, "the same in every feed");
+    let instant = (t0() - Duration::hours(2)).to_rfc3339();
+    assert!(
+        global.iter().any(|(_, u)| *u == instant),
+        "the first release at the instant keeps it exactly: {global:?}"
+    );
+
+    app.save(&[release("statement-fr", 2, &[])]);
+    let after = entry_updates(&app.text("/feed.atom").await);
+    for entry in &global {
+        assert!(after.contains(entry), "{entry:?} moved: {after:?}");
+    }
+    let mut values: Vec<_> = after.iter().map(|(_, u)| u.clone()).collect();
+    values.sort();
+    values.dedup();
+    assert_eq!(values.len(), 4, "{after:?}");
 }
