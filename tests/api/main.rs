@@ -7,6 +7,7 @@ mod api_v1;
 mod cli;
 mod conditional;
 mod embargo_cache;
+mod embargo_crawl;
 mod embargo_topics;
 mod feeds;
 mod framing;
