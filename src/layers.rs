@@ -5,7 +5,7 @@
 /// Lowest first. `main.rs` and `lib.rs` are the top and are not checked.
 const LAYERS: &[&[&str]] = &[
     &["domain", "clock", "wording"],
-    &["model", "authentication", "config"],
+    &["model", "authentication", "config", "i18n"],
     &["store", "feeds"],
     &["service", "http", "websub", "demo"],
     &["admin", "api"],

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod feeds;
 pub mod http;
+pub mod i18n;
 #[cfg(test)]
 mod layers;
 pub mod model;

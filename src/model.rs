@@ -19,6 +19,14 @@ pub struct Topic {
     pub changed_at: DateTime<Utc>,
 }
 
+/// Another language's version of a release, visible to readers (pages
+/// and feeds link it with `hreflang`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translation {
+    pub slug: String,
+    pub lang: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Release {
     pub id: i64,
@@ -43,6 +51,12 @@ pub struct Release {
     pub correction_note: Option<String>,
     pub retraction_note: Option<String>,
     pub topics: Vec<TopicRef>,
+    /// The slug of the release this one translates, as given (single
+    /// release reads and the export fill it in).
+    pub translation_of: Option<String>,
+    /// Its translations readers can see now, by language (filled in where
+    /// pages and feeds need them).
+    pub translations: Vec<Translation>,
 }
 
 impl Release {
@@ -82,6 +96,7 @@ impl Release {
             status: Some(self.status.as_str().to_owned()),
             correction_note: self.correction_note,
             retraction_note: self.retraction_note,
+            translation_of: self.translation_of,
         }
     }
 

@@ -72,6 +72,8 @@ fuzz_target!(|input: Input| {
             slug: "t".to_owned(),
             name: topic_name,
         }],
+        translation_of: None,
+        translations: Vec::new(),
     };
     let snap = FeedSnapshot {
         topic: input.in_topic_feed.then_some(topic),

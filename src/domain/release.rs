@@ -74,6 +74,10 @@ pub struct ReleaseInput {
     pub correction_note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retraction_note: Option<String>,
+    /// The slug of the release this one translates. Its topics are taken
+    /// over when `topics` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translation_of: Option<String>,
 }
 
 /// A validated release, ready to store.
@@ -96,6 +100,8 @@ pub struct ReleaseDraft {
     pub topics: Vec<Slug>,
     pub correction_note: Option<String>,
     pub retraction_note: Option<String>,
+    /// The release this one translates (its slug); never its own.
+    pub translation_of: Option<Slug>,
 }
 
 impl ReleaseDraft {
@@ -196,6 +202,18 @@ impl ReleaseInput {
                 ),
             ));
         }
+        let translation_of = match self.translation_of.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) => keep(&mut errors, Slug::parse_field("translation_of", t)),
+        };
+        if let (Some(of), Some(own)) = (&translation_of, &slug)
+            && of == own
+        {
+            errors.push(ValidationError::new(
+                "translation_of",
+                "names this release itself; a release cannot be a translation of itself",
+            ));
+        }
         if let (Some(Some(u)), Some(p)) = (updated_at, published_at)
             && u < p
         {
@@ -245,6 +263,7 @@ impl ReleaseInput {
                 topics,
                 correction_note: clean_optional(self.correction_note.as_deref()),
                 retraction_note: clean_optional(self.retraction_note.as_deref()),
+                translation_of,
             }),
             _ => Err(errors),
         }
@@ -285,5 +304,21 @@ mod tests {
         let errs = i.validate().unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["slug", "title", "published_at"]);
+    }
+
+    #[test]
+    fn a_release_cannot_translate_itself() {
+        let mut i = input();
+        i.translation_of = Some("a-release".into());
+        let errs = i.validate().unwrap_err();
+        assert_eq!(errs[0].field, "translation_of");
+        assert!(errs[0].message.contains("itself"), "{}", errs[0].message);
+        i.translation_of = Some(" ".into());
+        assert_eq!(i.validate().unwrap().translation_of, None);
+        i.translation_of = Some("the-original".into());
+        assert_eq!(
+            i.validate().unwrap().translation_of.map(|s| s.to_string()),
+            Some("the-original".to_owned())
+        );
     }
 }

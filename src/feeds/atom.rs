@@ -121,6 +121,15 @@ fn push_entry(out: &mut String, site: &Site, r: &Release, updated: DateTime<Utc>
         out.push_str("\"/>");
     }
     push_link(out, &site.release_url(&r.slug), "alternate", "text/html");
+    // Its translations readers can see (RFC 4287 §4.2.7.4): the same
+    // release as a page in another language.
+    for t in &r.translations {
+        out.push_str("<link href=\"");
+        push_attr(out, &site.release_url(&t.slug));
+        out.push_str("\" rel=\"alternate\" hreflang=\"");
+        push_attr(out, &t.lang);
+        out.push_str("\" type=\"text/html\"/>");
+    }
     if let Some(summary) = &r.summary {
         push_html_text(out, "summary", summary);
     }

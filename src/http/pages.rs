@@ -1,11 +1,12 @@
 //! Server-rendered public pages.
 
 use super::error::AppError;
-use super::release_view::ReleaseView;
+use super::release_view::{ReleaseView, release_ui, site_ui};
 use super::routes::{Name, url};
 use super::{AppState, blocking, css, html_response};
 use crate::domain::Lang;
 use crate::domain::State;
+use crate::i18n::Ui;
 use crate::model::{FeedScope, Release, Topic};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -25,6 +26,12 @@ pub struct FeedLink {
     pub href: String,
 }
 
+/// A `<link rel="alternate" hreflang>`: the page in another language.
+pub struct Alternate {
+    pub lang: String,
+    pub href: String,
+}
+
 /// What the base layout needs.
 pub struct PageInfo {
     pub title: String,
@@ -36,13 +43,28 @@ pub struct PageInfo {
     pub lang: String,
     pub dir: &'static str,
     pub feeds: Vec<FeedLink>,
+    /// The interface's words in the page's language.
+    pub ui: &'static Ui,
+    /// The same page in other languages (a release's translations).
+    pub alternates: Vec<Alternate>,
 }
 
 impl PageInfo {
-    /// A page whose feeds are the global ones (`topic` None) or a topic's.
+    /// A site page (in the site's language) whose feeds are the global ones
+    /// (`topic` None) or a topic's.
     fn new(state: &AppState, title: String, topic: Option<&str>, feed_title: &str) -> Self {
-        let lang = Lang::parse(&state.settings.site_lang)
-            .unwrap_or_else(|_| Lang::parse("en").expect("en"));
+        Self::in_ui(state, site_ui(state), title, topic, feed_title)
+    }
+
+    /// A page in the interface `ui`.
+    fn in_ui(
+        state: &AppState,
+        ui: &'static Ui,
+        title: String,
+        topic: Option<&str>,
+        feed_title: &str,
+    ) -> Self {
+        let lang = Lang::parse(ui.lang()).unwrap_or_else(|_| Lang::parse("en").expect("en"));
         let feeds = [
             ("application/atom+xml", "Atom", "atom", Name::FeedAtom),
             ("application/rss+xml", "RSS", "rss", Name::FeedRss),
@@ -66,6 +88,8 @@ impl PageInfo {
             lang: lang.as_str().to_owned(),
             dir: lang.dir(),
             feeds,
+            ui,
+            alternates: Vec::new(),
         }
     }
 
@@ -110,6 +134,19 @@ struct GonePage {
     dir: &'static str,
 }
 
+impl GonePage {
+    /// The organisation, marked with the release's language, as it goes
+    /// into the interface's sentence.
+    fn organization_html(&self) -> String {
+        format!(
+            "<span lang=\"{}\" dir=\"{}\">{}</span>",
+            crate::feeds::escape_html(&self.lang),
+            self.dir,
+            crate::feeds::escape_html(&self.organization)
+        )
+    }
+}
+
 #[derive(Template)]
 #[template(path = "topics.html")]
 struct TopicsPage {
@@ -142,9 +179,10 @@ pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
     })
     .await??;
     let (items, next_change) = snap.map_or((Vec::new(), None), |s| (s.items, s.next_change));
+    let ui = site_ui(&state);
     let releases = items
         .into_iter()
-        .map(|r| ReleaseView::of(&state, r))
+        .map(|r| ReleaseView::of(&state, r, ui))
         .collect();
     let page = PageInfo::new(
         &state,
@@ -185,15 +223,23 @@ pub async fn release(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = slug.into_inner();
-    let found = blocking(&state, move |s| s.store.release_by_slug(&slug)).await??;
+    let now = state.clock.now();
+    let found = blocking(&state, move |s| {
+        s.store.release_with_translations(&slug, now)
+    })
+    .await??;
     let release = found.ok_or(AppError::NotFound)?;
     let site_title = &state.settings.site_title;
-    match release.state(state.clock.now()) {
+    let ui = release_ui(&state, &release.lang);
+    match release.state(now) {
         State::Draft | State::Scheduled => Err(AppError::NotFound),
         State::Retracted => {
             let lang = release.lang_tag();
-            let mut page = PageInfo::new(&state, String::new(), None, site_title);
-            page.titled_for(&release, format!("Retracted: {}", release.title));
+            let mut page = PageInfo::in_ui(&state, ui, String::new(), None, site_title);
+            page.titled_for(
+                &release,
+                ui.t1("page-title-retracted", "title", &release.title),
+            );
             let body = GonePage {
                 page,
                 title: release.title,
@@ -218,13 +264,24 @@ pub async fn release(
                 None => site_title.clone(),
             };
             let topic = first.map(|t| t.slug.as_str());
-            let mut page = PageInfo::new(&state, String::new(), topic, &feed_title);
+            let mut page = PageInfo::in_ui(&state, ui, String::new(), topic, &feed_title);
             page.titled_for(&release, format!("{} — {site_title}", release.title));
             if topic.is_some() {
                 page.feeds
                     .extend(PageInfo::new(&state, String::new(), None, site_title).feeds);
             }
-            let r = ReleaseView::of(&state, release);
+            // Every visible language of the release, its own included, as
+            // search engines and readers expect of a set of translations.
+            if !release.translations.is_empty() {
+                page.alternates = std::iter::once((&release.lang, &release.slug))
+                    .chain(release.translations.iter().map(|t| (&t.lang, &t.slug)))
+                    .map(|(lang, slug)| Alternate {
+                        lang: lang.clone(),
+                        href: state.site.release_url(slug),
+                    })
+                    .collect();
+            }
+            let r = ReleaseView::of(&state, release, ui);
             Ok(html(StatusCode::OK, ReleasePage { page, r }.render()?))
         }
     }
@@ -236,7 +293,8 @@ pub async fn topics(state: web::Data<AppState>) -> Result<HttpResponse, AppError
         .await??
         .topics;
     let site_title = &state.settings.site_title;
-    let page = PageInfo::new(&state, format!("Topics — {site_title}"), None, site_title);
+    let title = site_ui(&state).t1("page-title-topics", "site", site_title);
+    let page = PageInfo::new(&state, title, None, site_title);
     Ok(html(StatusCode::OK, TopicsPage { page, topics }.render()?))
 }
 
@@ -261,10 +319,11 @@ pub async fn topic(
         Some(&topic.slug),
         &feed_title,
     );
+    let ui = site_ui(&state);
     let releases = snap
         .items
         .into_iter()
-        .map(|r| ReleaseView::of(&state, r))
+        .map(|r| ReleaseView::of(&state, r, ui))
         .collect();
     let body = TopicPage {
         page,

@@ -3,9 +3,22 @@
 //! shows exactly what readers will get.
 
 use super::AppState;
-use crate::domain::ReleaseDraft;
+use super::routes::{Name, url};
+use crate::domain::{Lang, ReleaseDraft};
+use crate::i18n::{Ui, language_name};
 use crate::model::{Release, TopicRef};
 use chrono::{DateTime, Utc};
+
+/// One language of a release in its page's language switch.
+pub struct LanguageLink {
+    pub lang: String,
+    pub dir: &'static str,
+    /// The language named in itself ("العربية").
+    pub name: String,
+    pub href: String,
+    /// The page's own language (shown, not linked).
+    pub current: bool,
+}
 
 /// A release prepared for display in the office's time zone.
 pub struct ReleaseView {
@@ -23,25 +36,64 @@ pub struct ReleaseView {
     pub updated_display: Option<String>,
     pub correction_note: Option<String>,
     pub topics: Vec<TopicRef>,
+    /// The interface around the release's text (labels, dates).
+    pub ui: &'static Ui,
+    /// This release's languages, its own first, when it has visible
+    /// translations; else empty.
+    pub languages: Vec<LanguageLink>,
 }
 
-/// A time on a public page (and in the newsroom's preview of one).
-pub fn display_time(state: &AppState, t: DateTime<Utc>) -> String {
-    t.with_timezone(&state.settings.tz())
-        .format("%-d %B %Y, %H:%M %Z")
-        .to_string()
+/// A time on a public page (and in the newsroom's preview of one), in the
+/// interface's language.
+pub fn display_time(state: &AppState, ui: &Ui, t: DateTime<Utc>) -> String {
+    ui.date_time(&t.with_timezone(&state.settings.tz()))
+}
+
+/// The interface of the site's pages (home, topics, errors): the site's
+/// configured language, English when the interface lacks it.
+pub fn site_ui(state: &AppState) -> &'static Ui {
+    Ui::for_lang(&state.settings.site_lang, "en")
+}
+
+/// The interface of a release's own page: its language, else the site's.
+pub fn release_ui(state: &AppState, lang: &str) -> &'static Ui {
+    Ui::for_lang(lang, &state.settings.site_lang)
+}
+
+fn language_link(lang: &str, slug: &str, current: bool) -> LanguageLink {
+    let tag = Lang::parse(lang).ok();
+    LanguageLink {
+        lang: lang.to_owned(),
+        dir: tag.map_or("ltr", |t| t.dir()),
+        name: language_name(lang),
+        href: url(Name::Release, &[slug]),
+        current,
+    }
 }
 
 impl ReleaseView {
-    /// A stored release.
-    pub fn of(state: &AppState, r: Release) -> Self {
+    /// A stored release, with the interface `ui` around it.
+    pub fn of(state: &AppState, r: Release, ui: &'static Ui) -> Self {
         let lang = r.lang_tag();
+        let languages = if r.translations.is_empty() {
+            Vec::new()
+        } else {
+            std::iter::once(language_link(&r.lang, &r.slug, true))
+                .chain(
+                    r.translations
+                        .iter()
+                        .map(|t| language_link(&t.lang, &t.slug, false)),
+                )
+                .collect()
+        };
         // The same absolute URLs as in the feeds.
         let body_html = crate::feeds::body_html(&state.site, &r);
         Self {
             published_iso: r.published_at.to_rfc3339(),
-            published_display: display_time(state, r.published_at),
-            updated_display: r.is_updated().then(|| display_time(state, r.updated_at)),
+            published_display: display_time(state, ui, r.published_at),
+            updated_display: r
+                .is_updated()
+                .then(|| display_time(state, ui, r.updated_at)),
             slug: r.slug,
             title: r.title,
             summary: r.summary,
@@ -53,6 +105,8 @@ impl ReleaseView {
             lang: lang.as_str().to_owned(),
             correction_note: r.correction_note,
             topics: r.topics,
+            ui,
+            languages,
         }
     }
 
@@ -81,7 +135,10 @@ impl ReleaseView {
             correction_note: draft.correction_note.clone(),
             retraction_note: draft.retraction_note.clone(),
             topics,
+            translation_of: draft.translation_of.as_ref().map(ToString::to_string),
+            translations: Vec::new(),
         };
-        Self::of(state, unsaved)
+        let ui = release_ui(state, &unsaved.lang);
+        Self::of(state, unsaved, ui)
     }
 }

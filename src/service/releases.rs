@@ -46,6 +46,8 @@ pub struct ReleaseEdit {
     /// Names of topics to create, comma-separated.
     pub new_topics: String,
     pub correction_note: String,
+    /// The slug of the release this one translates; empty: none.
+    pub translation_of: String,
 }
 
 /// A form that passed validation, ready to store or preview.
@@ -206,6 +208,7 @@ pub fn edit_input(
         status: Some(status.as_str().to_owned()),
         correction_note: Some(edit.correction_note.clone()),
         retraction_note,
+        translation_of: Some(edit.translation_of.clone()),
     };
     EditInput {
         input,
@@ -349,6 +352,12 @@ fn slug_errors(e: StoreError) -> WriteError {
             WriteError::invalid("slug", c.to_string())
         }
         StoreError::Conflict(Conflict::NoSuchRelease(_)) => WriteError::NotFound,
+        StoreError::Conflict(
+            c @ (Conflict::UnknownOriginal { .. }
+            | Conflict::TranslationOfItself(_)
+            | Conflict::TranslationCycle { .. }
+            | Conflict::TranslationLangTaken { .. }),
+        ) => WriteError::invalid("translation_of", c.to_string()),
         other => WriteError::Store(other),
     }
 }

@@ -1,4 +1,6 @@
-use super::releases::{RELEASE_COLUMNS, TOPICS_OF_RELEASE_SQL, attach_topics, release_from_row};
+use super::releases::{
+    RELEASE_COLUMNS, TOPICS_OF_RELEASE_SQL, attach_topics, attach_translations, release_from_row,
+};
 use super::scopes::{
     GLOBAL_NEWEST_SQL, GLOBAL_STAMP_SQL, TOPIC_NEWEST_SQL, ceil_secs, last_modified_secs,
 };
@@ -97,6 +99,7 @@ impl Store {
         };
         attach_topics(&tx, &mut items)?;
         let updated_ties = updated_ties(&tx, &items)?;
+        attach_translations(&tx, &mut items, now)?;
         // The newest item is the row `GLOBAL_NEWEST_SQL` / `TOPIC_NEWEST_SQL`
         // find for a writer, so both agree on the feed's Last-Modified.
         let newest = items

@@ -130,6 +130,26 @@ pub enum Conflict {
     UsernameTaken(String),
     #[error("the token name {0:?} is already taken")]
     TokenNameTaken(String),
+    #[error("translation_of {of:?} names no release (no release has that slug)")]
+    UnknownOriginal { slug: String, of: String },
+    #[error(
+        "translation_of names the release itself ({0:?}); a release cannot be a translation of itself"
+    )]
+    TranslationOfItself(String),
+    #[error(
+        "translation_of {of:?} would make a cycle: {of:?} is already, through its originals, \
+         a translation of {slug:?}"
+    )]
+    TranslationCycle { slug: String, of: String },
+    #[error(
+        "translation_of would put {slug:?} and {other:?}, both in language {lang:?}, among the \
+         same translations; there is one release per language among translations"
+    )]
+    TranslationLangTaken {
+        slug: String,
+        lang: String,
+        other: String,
+    },
 }
 
 /// Maps a UNIQUE constraint failure to the conflict it means (`conflict`),

@@ -278,6 +278,8 @@ fn snapshot(title: &str, summary: &str, body: &str, org: &str) -> FeedSnapshot {
                 slug: "t".into(),
                 name: clean(org),
             }],
+            translation_of: None,
+            translations: Vec::new(),
         }],
         last_modified: t0(),
         next_change: None,

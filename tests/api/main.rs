@@ -25,4 +25,5 @@ mod same_second;
 mod security;
 mod subscriber;
 mod tombstones;
+mod translations;
 mod websub;

@@ -91,6 +91,7 @@ impl FormPage {
             "new_topics",
             "schedule",
             "correction_note",
+            "translation_of",
         ];
         self.errors
             .iter()
@@ -128,6 +129,7 @@ pub fn edit_from_fields(f: &FormFields) -> ReleaseEdit {
         topics: f.all("topics"),
         new_topics: f.get("new_topics").to_owned(),
         correction_note: f.get("correction_note").to_owned(),
+        translation_of: f.get("translation_of").to_owned(),
     }
 }
 
@@ -144,6 +146,7 @@ fn edit_from_release(r: &Release, body_source: Option<String>) -> ReleaseEdit {
         topics: r.topics.iter().map(|t| t.slug.clone()).collect(),
         new_topics: String::new(),
         correction_note: r.correction_note.clone().unwrap_or_default(),
+        translation_of: r.translation_of.clone().unwrap_or_default(),
     }
 }
 

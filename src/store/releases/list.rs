@@ -133,6 +133,7 @@ impl Store {
         while let Some(row) = rows.next()? {
             let mut r = release_with_source(row)?;
             attach_topics(&tx, std::slice::from_mut(&mut r))?;
+            r.translation_of = super::translations::original_slug(&tx, r.id)?;
             let input = r.into_input();
             out(input).map_err(|source| StoreError::Io {
                 path: "<export output>".into(),

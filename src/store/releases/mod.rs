@@ -3,7 +3,10 @@
 //! Writes are in `write.rs`, the admin list and export in `list.rs`.
 
 mod list;
+mod translations;
 mod write;
+
+pub(super) use translations::attach_translations;
 
 pub use list::ReleaseFilter;
 
@@ -52,6 +55,8 @@ pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
         // Feeds never need it; single-release reads add it (`with_source`).
         body_source: None,
         topics: Vec::new(),
+        translation_of: None,
+        translations: Vec::new(),
     })
 }
 
@@ -85,6 +90,7 @@ pub(super) fn find_release_where(
     Ok(match found {
         Some(mut r) => {
             attach_topics(conn, std::slice::from_mut(&mut r))?;
+            r.translation_of = translations::original_slug(conn, r.id)?;
             Some(r)
         }
         None => None,
@@ -190,6 +196,22 @@ impl Store {
 
     pub fn release_by_id(&self, id: i64) -> Result<Option<Release>> {
         Ok(find_by_id(&*self.conn()?, id)?)
+    }
+
+    /// A release by slug with the translations readers can see at `now`
+    /// (what its public page shows).
+    pub fn release_with_translations(
+        &self,
+        slug: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Release>> {
+        let conn = self.conn()?;
+        let tx = conn.unchecked_transaction()?;
+        let mut found = find_by_slug(&tx, slug)?;
+        if let Some(r) = found.as_mut() {
+            attach_translations(&tx, std::slice::from_mut(r), now)?;
+        }
+        Ok(found)
     }
 
     /// The stored Markdown of a release, when an admin typed it.

@@ -5,6 +5,7 @@
 use super::super::scopes::ChangedScopes;
 use super::super::topics::{NewTopic, ensure_topics, list_topics, topic_id_or_create};
 use super::super::{Conflict, Result, Store, StoreError, from_ms, to_ms};
+use super::translations;
 use super::{
     feeds_of_release_change, find_by_id, find_by_slug, remember_if_public,
     schedule_of_release_changes, slug_is_locked, slug_owner,
@@ -48,13 +49,16 @@ fn same_content(existing: &Release, draft: &ReleaseDraft, updated_at: DateTime<U
 /// transaction, recording in `scopes` the feeds it changes: those it is
 /// visible in before or after the write. A draft or a release scheduled
 /// for later changes none.
+/// Returns what it did, and whether readers' view of the release changed
+/// (it appeared, left, or changed language), which its translations' feed
+/// entries show.
 pub(super) fn save_one(
     conn: &Connection,
     draft: &ReleaseDraft,
     now: DateTime<Utc>,
     authority: &str,
     scopes: &mut ChangedScopes,
-) -> Result<SaveOutcome> {
+) -> Result<(SaveOutcome, bool)> {
     let now_ms = to_ms(now);
     let published_ms = to_ms(draft.published_at);
     let updated_at = draft.updated_at.unwrap_or(draft.published_at);
@@ -72,9 +76,17 @@ pub(super) fn save_one(
     if let Some(e) = &existing
         && same_content(e, draft, updated_at)
     {
-        return Ok(SaveOutcome::Unchanged);
+        return Ok((SaveOutcome::Unchanged, false));
     }
-    let visible = draft.lifecycle().is_public(now);
+let visible = draft.lifecycle().is_public(now);
+    let was_public = existing
+        .as_ref()
+        .is_some_and(|e| e.state(now) == State::Public);
+    let seen_changed = was_public != visible
+        || (visible
+            && existing
+                .as_ref()
+                .is_some_and(|e| e.lang != draft.lang.as_str()));
     let topic_ids = ensure_topics(conn, &draft.topics, visible, now_ms, scopes)?;
     if let Some(e) = &existing
         && e.state(now) == State::Public
@@ -172,7 +184,25 @@ pub(super) fn save_one(
         conn.prepare_cached("UPDATE releases SET body_source = ?2 WHERE id = ?1")?
             .execute(params![release_id, source])?;
     }
-    Ok(outcome)
+    Ok((outcome, seen_changed))
+}
+
+/// Saves one release and its place among translations (`save_one`, then
+/// `translations::link`), taking over its original's topics when it has none.
+fn save_linked(
+    conn: &Connection,
+    draft: &ReleaseDraft,
+    now: DateTime<Utc>,
+    authority: &str,
+    scopes: &mut ChangedScopes,
+) -> Result<SaveOutcome> {
+    let draft = translations::with_inherited_topics(conn, draft, &[])?;
+    let (outcome, seen_changed) = save_one(conn, &draft, now, authority, scopes)?;
+    let linked = translations::link(conn, &draft, seen_changed, now, scopes)?;
+    Ok(match outcome {
+        SaveOutcome::Unchanged if linked => SaveOutcome::Updated,
+        other => other,
+    })
 }
 
 impl Store {
@@ -189,16 +219,32 @@ impl Store {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(drafts.len());
         let mut scopes = ChangedScopes::default();
+        let in_batch = |index: usize| {
+            move |e: StoreError| StoreError::InBatch {
+                index,
+                source: Box::new(e),
+            }
+        };
+        let mut seen = Vec::with_capacity(drafts.len());
         for (index, draft) in drafts.iter().enumerate() {
-            let outcome = save_one(&tx, draft, now, authority, &mut scopes).map_err(|e| {
-                StoreError::InBatch {
-                    index,
-                    source: Box::new(e),
-                }
-            })?;
+            let draft =
+                translations::with_inherited_topics(&tx, draft, drafts).map_err(in_batch(index))?;
+            let (outcome, seen_changed) =
+                save_one(&tx, &draft, now, authority, &mut scopes).map_err(in_batch(index))?;
             outcomes.push(outcome);
+            seen.push(seen_changed);
             if index % 1000 == 999 {
                 progress(index + 1);
+            }
+        }
+        // Links after every release is stored: a translation may come
+        // before its original in the file.
+        for (index, draft) in drafts.iter().enumerate() {
+            if translations::link(&tx, draft, seen[index], now, &mut scopes)
+                .map_err(in_batch(index))?
+                && outcomes[index] == SaveOutcome::Unchanged
+            {
+                outcomes[index] = SaveOutcome::Updated;
             }
         }
         scopes.apply(&tx, to_ms(now))?;
@@ -217,7 +263,7 @@ impl Store {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut scopes = ChangedScopes::default();
-        let outcome = save_one(&tx, draft, now, authority, &mut scopes)?;
+        let outcome = save_linked(&tx, draft, now, authority, &mut scopes)?;
         scopes.apply(&tx, to_ms(now))?;
         tx.commit()?;
         Ok(outcome)
@@ -274,7 +320,7 @@ impl Store {
                 }
             }
         }
-        let outcome = save_one(&tx, draft, now, authority, &mut scopes)?;
+        let outcome = save_linked(&tx, draft, now, authority, &mut scopes)?;
         let id =
             slug_owner(&tx, draft.slug.as_str())?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         tx.prepare_cached(
@@ -321,6 +367,9 @@ impl Store {
         let mut scopes = ChangedScopes::default();
         if public(before) || public(status) {
             feeds_of_release_change(&tx, id, now_ms, &mut scopes)?;
+            if public(before) != public(status) {
+                translations::feeds_of_set_change(&tx, id, now, &mut scopes)?;
+            }
         } else if before == Status::Published || status == Status::Published {
             // Scheduled for later before or after: only the next change moves.
             schedule_of_release_changes(&tx, id, &mut scopes)?;

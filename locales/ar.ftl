@@ -1,0 +1,35 @@
+# الواجهة العامة بالعربية. لكل لغة من لغات الواجهة ملف مثل هذا باسم وسمها.
+
+date-locale = ar_EG
+date-time-pattern = %-d %B %Y، الساعة %H:%M %Z
+
+nav-latest = الأحدث
+nav-topics = المواضيع
+nav-feed = الخلاصة
+subscribe = اشترك:
+all-topics-opml = كل المواضيع (OPML)
+subscribe-every-topic = اشترك في كل المواضيع دفعة واحدة:
+latest-releases = أحدث البيانات
+topics-heading = المواضيع
+no-topics = لا توجد مواضيع بعد.
+no-releases = لا توجد بيانات بعد.
+topic-feed-link = خلاصة
+topic-feed-title = خلاصة Atom لموضوع { $topic }
+feeds-for-topic = خلاصات هذا الموضوع:
+feeds = الخلاصات:
+press-release = بيان صحفي
+updated = حُدِّث
+correction = تصحيح:
+topics-label = المواضيع:
+translations-label = هذا البيان بلغات أخرى
+page-title-topics = المواضيع — { $site }
+retracted = مسحوب
+page-title-retracted = مسحوب: { $title }
+retracted-by = سحبت { $organization } هذا البيان الصحفي، ولم يعد منشورًا.
+
+error-not-found = غير موجود: لا شيء على هذا العنوان.
+error-gone = لم يعد هذا منشورًا.
+error-too-many = طلبات كثيرة جدًا: يُرجى الانتظار قليلًا ثم المحاولة مجددًا.
+error-unavailable = الخدمة غير متاحة مؤقتًا: يُرجى المحاولة بعد قليل.
+error-server = حدث خطأ من جهتنا، وليس بسبب ما فعلته.
+error-bad-request = تعذّر فهم الطلب.
