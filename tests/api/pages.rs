@@ -128,31 +128,33 @@ fn element_at(page: &str, start: usize) -> &str {
 #[tokio::test]
 async fn a_release_in_another_language_marks_interface_and_release_text_apart() {
     let app = spawn_app().await;
-    let mut ar = release("arabic", 1, &["t"]);
-    ar.lang = "ar".into();
-    ar.title = "بيان صحفي".into();
-    ar.body_html = "<p>نص البيان.</p>".into();
-    ar.dateline = Some("القاهرة".into());
-    app.save(&[ar]);
-    let page = app.text("/releases/arabic").await;
+    // Hebrew: a language the interface does not speak (Arabic does: see
+    // tests/api/translations.rs), so the page's words stay the site's.
+    let mut he = release("hebrew", 1, &["t"]);
+    he.lang = "he".into();
+    he.title = "הודעה לעיתונות".into();
+    he.body_html = "<p>גוף ההודעה.</p>".into();
+    he.dateline = Some("ירושלים".into());
+    app.save(&[he]);
+    let page = app.text("/releases/hebrew").await;
     // The page is the interface's; its <title> is the release's own and says so.
     assert!(page.contains("<html lang=\"en\" dir=\"ltr\">"), "{page}");
     assert!(
-        page.contains("<title lang=\"ar\" dir=\"rtl\">بيان صحفي</title>"),
+        page.contains("<title lang=\"he\" dir=\"rtl\">הודעה לעיתונות</title>"),
         "{page}"
     );
-    // Exactly one element is marked Arabic around the release's text, and no
+    // Exactly one element is marked Hebrew around the release's text, and no
     // interface words are inside it except times, which are marked English.
     let marked: Vec<usize> = page
-        .match_indices("lang=\"ar\"")
+        .match_indices("lang=\"he\"")
         .map(|(i, _)| page[..i].rfind('<').unwrap())
         .collect();
     let content = marked
         .iter()
         .map(|&i| element_at(&page, i))
-        .find(|e| e.contains("نص البيان."))
-        .expect("the release text is marked Arabic");
-    assert!(content.contains("بيان صحفي") && content.contains("القاهرة"));
+        .find(|e| e.contains("גוף ההודעה."))
+        .expect("the release text is marked Hebrew");
+    assert!(content.contains("הודעה לעיתונות") && content.contains("ירושלים"));
     for interface in ["Press release", "Topics:", "Subscribe", "Latest"] {
         assert!(!content.contains(interface), "{interface:?} in {content}");
     }
@@ -166,14 +168,17 @@ async fn a_release_in_another_language_marks_interface_and_release_text_apart() 
         "the English date is marked English: {content}"
     );
 
-    // Same on the home page: the title is Arabic, the date and topics are not.
+    // Same on the home page: the title is Hebrew, the date and topics are not.
     let home = app.text("/").await;
     let list = home
         .find("<ol class=\"releases\">")
         .expect("a release list");
     let li = element_at(&home, list + home[list..].find("<li").unwrap());
-    assert!(!li.starts_with("<li lang=\"ar\""), "{li}");
-    assert!(li.contains("lang=\"ar\" dir=\"rtl\">بيان صحفي</a>"), "{li}");
+    assert!(!li.starts_with("<li lang=\"he\""), "{li}");
+    assert!(
+        li.contains("lang=\"he\" dir=\"rtl\">הודעה לעיתונות</a>"),
+        "{li}"
+    );
 
     // An English release keeps the site title in <title>, unmarked.
     app.save(&[release("english", 1, &["t"])]);
@@ -183,15 +188,16 @@ async fn a_release_in_another_language_marks_interface_and_release_text_apart() 
         "{en}"
     );
 
-    // A retracted Arabic release: the interface sentence is not Arabic.
-    let mut gone = release("gone-ar", 1, &["t"]);
-    gone.lang = "ar".into();
-    gone.title = "بيان مسحوب".into();
+    // A retracted Hebrew release: the interface sentence is not Hebrew.
+    let mut gone = release("gone-he", 1, &["t"]);
+    gone.lang = "he".into();
+    gone.title = "הודעה שנמשכה".into();
     gone.status = Some("retracted".into());
     app.save(&[gone]);
-    let page = app.text("/releases/gone-ar").await;
+    let page = app.text("/releases/gone-he").await;
+    assert!(page.contains("has been retracted"), "{page}");
     let marked: Vec<&str> = page
-        .match_indices("lang=\"ar\"")
+        .match_indices("lang=\"he\"")
         .map(|(i, _)| element_at(&page, page[..i].rfind('<').unwrap()))
         .collect();
     assert!(!marked.is_empty(), "{page}");

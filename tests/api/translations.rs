@@ -309,6 +309,27 @@ async fn an_arabic_page_is_right_to_left_in_arabic_and_switches_to_english() {
 }
 
 #[tokio::test]
+async fn a_retracted_arabic_release_says_so_in_arabic() {
+    let app = spawn_app().await;
+    let mut gone = translated("gone-ar", "ar", "gone-en");
+    gone.status = Some("retracted".into());
+    gone.organization = "وزارة الصحة".into();
+    app.save(&[release("gone-en", 2, &[]), gone]);
+    let res = app.get("/releases/gone-ar").await;
+    assert_eq!(res.status(), 410);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("<html lang=\"ar\" dir=\"rtl\">"), "{page}");
+    assert!(page.contains("<p class=\"kind\">مسحوب</p>"), "{page}");
+    assert!(
+        page.contains("سحبت <span lang=\"ar\" dir=\"rtl\">وزارة الصحة</span> هذا البيان الصحفي"),
+        "{page}"
+    );
+    // The English original is still published, and links no retracted page.
+    let en = app.text("/releases/gone-en").await;
+    assert!(!en.contains("gone-ar") && !en.contains("hreflang"), "{en}");
+}
+
+#[tokio::test]
 async fn an_english_page_without_translations_is_as_before() {
     let app = spawn_app().await;
     app.save(&[release("plain", 2, &["health"])]);
