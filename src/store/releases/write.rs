@@ -78,7 +78,7 @@ pub(super) fn save_one(
     {
         return Ok((SaveOutcome::Unchanged, false));
     }
-let visible = draft.lifecycle().is_public(now);
+    let visible = draft.lifecycle().is_public(now);
     let was_public = existing
         .as_ref()
         .is_some_and(|e| e.state(now) == State::Public);
