@@ -27,9 +27,10 @@ retracted = مسحوب
 page-title-retracted = مسحوب: { $title }
 retracted-by = سحبت { $organization } هذا البيان الصحفي، ولم يعد منشورًا.
 
-error-not-found = غير موجود: لا شيء على هذا العنوان.
-error-gone = لم يعد هذا منشورًا.
-error-too-many = طلبات كثيرة جدًا: يُرجى الانتظار قليلًا ثم المحاولة مجددًا.
-error-unavailable = الخدمة غير متاحة مؤقتًا: يُرجى المحاولة بعد قليل.
-error-server = حدث خطأ من جهتنا، وليس بسبب ما فعلته.
-error-bad-request = تعذّر فهم الطلب.
+# صفحات الأخطاء (يبقى سطر الحالة بالإنجليزية كما يكتبه HTTP).
+error-not-found = لا يوجد شيء منشور على هذا العنوان.
+error-too-large = الطلب أكبر مما يقبله هذا العنوان.
+error-unavailable = الخدمة غير متاحة لحظيًا. يُرجى المحاولة مجددًا.
+error-server = حدث خطأ من جهتنا، وقد سُجِّل.
+error-bad-request = تعذّرت قراءة الطلب.
+error-unreadable = تعذّرت قراءة الطلب: { $detail }.

@@ -31,9 +31,9 @@ page-title-retracted = Retracted: { $title }
 retracted-by = This press release has been retracted by { $organization } and is no longer published.
 
 # Error pages (the status line stays in English, as HTTP writes it).
-error-not-found = Not found: there is nothing at this address.
-error-gone = This is no longer published.
-error-too-many = Too many requests: please wait a moment and try again.
-error-unavailable = The service is unavailable for a moment: please try again shortly.
-error-server = Something went wrong on our side; nothing you did caused it.
-error-bad-request = The request could not be understood.
+error-not-found = Nothing is published at this address.
+error-too-large = The request is larger than this address accepts.
+error-unavailable = The service is briefly unavailable. Please try again.
+error-server = Something went wrong on our side. It has been logged.
+error-bad-request = The request could not be read.
+error-unreadable = The request could not be read: { $detail }.

@@ -196,6 +196,6 @@ fn metrics_server(
 async fn not_found() -> actix_web::HttpResponse {
     http::error::error_page(
         actix_web::http::StatusCode::NOT_FOUND,
-        "Nothing is published at this address.",
+        &crate::i18n::Ui::for_lang("en", "en").t("error-not-found"),
     )
 }

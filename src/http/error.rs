@@ -97,32 +97,19 @@ impl ResponseError for AppError {
             // The cause goes to the log, never to the client.
             tracing::error!(error = %self, "request failed");
         }
-        let message = match status {
-            StatusCode::NOT_FOUND => "Nothing is published at this address.",
-            // Readers are not told about the disk; that is for the newsroom.
-            StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE => {
-                "The service is briefly unavailable. Please try again."
-            }
-            _ => "Something went wrong on our side. It has been logged.",
-        };
-        error_page(status, message)
+        let message = public_message(crate::i18n::Ui::for_lang("en", "en"), status, None);
+        error_page(status, &message)
     }
 }
 
-/// A small self-contained HTML error page.
+/// Marks a response as one of [`error_page`]'s, so the public site can
+/// put it in the site's language ([`html_errors`]).
+#[derive(Clone, Copy)]
+struct ErrorPageMark;
+
+/// A small self-contained HTML error page (in English: the newsroom's and
+/// the API's language; public pages get theirs in [`html_errors`]).
 pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
-    let reason = status.canonical_reason().unwrap_or("Error");
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{code} {reason}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
-         <body><main class=\"page\"><h1>{code} {reason}</h1><p>{message}</p>\
-         <p><a href=\"{home}\">Latest releases</a></p></main></body></html>",
-        code = status.as_u16(),
-        css = super::routes::href(super::routes::Name::Stylesheet),
-        home = super::routes::href(super::routes::Name::Home),
-        message = crate::feeds::escape_html(message),
-    );
     let mut res = HttpResponse::build(status);
     res.insert_header((
         header::CONTENT_TYPE,
@@ -132,7 +119,48 @@ pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
         res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
     }
     res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-    res.body(body)
+    let mut res = res.body(error_html(
+        crate::i18n::Ui::for_lang("en", "en"),
+        status,
+        message,
+    ));
+    res.extensions_mut().insert(ErrorPageMark);
+    res
+}
+
+fn error_html(ui: &crate::i18n::Ui, status: StatusCode, message: &str) -> String {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    format!(
+        "<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{code} {reason}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
+         <body><main class=\"page\"><h1>{code} {reason}</h1><p>{message}</p>\
+         <p><a href=\"{home}\">{latest}</a></p></main></body></html>",
+        lang = ui.lang(),
+        dir = ui.dir(),
+        code = status.as_u16(),
+        css = super::routes::href(super::routes::Name::Stylesheet),
+        home = super::routes::href(super::routes::Name::Home),
+        message = crate::feeds::escape_html(message),
+        latest = crate::feeds::escape_html(&ui.t("latest-releases")),
+    )
+}
+
+/// What a public error page says, in the interface `ui`: `detail` is what
+/// actix said of a request it could not read.
+fn public_message(ui: &crate::i18n::Ui, status: StatusCode, detail: Option<&str>) -> String {
+    match status {
+        StatusCode::NOT_FOUND => ui.t("error-not-found"),
+        StatusCode::PAYLOAD_TOO_LARGE => ui.t("error-too-large"),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE => {
+            ui.t("error-unavailable")
+        }
+        s if s.is_client_error() => match detail {
+            Some(d) => ui.t1("error-unreadable", "detail", d),
+            None => ui.t("error-bad-request"),
+        },
+        _ => ui.t("error-server"),
+    }
 }
 
 /// The status and message of an error answer actix made itself, as plain
@@ -150,24 +178,41 @@ pub fn plain_text_error<B>(res: &ServiceResponse<B>) -> Option<(StatusCode, Stri
 
 /// Middleware: actix's own plain-text errors become the site's HTML error
 /// page, so a reader (or an admin following a bad link) sees the same page
-/// as for every other error. The API scope turns them into its JSON
-/// errors before they get here.
+/// as for every other error; and outside the newsroom and the API, every
+/// error page speaks the site's language (`site_lang`). The API scope turns
+/// actix's errors into its JSON errors before they get here.
 pub async fn html_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let ui = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .filter(|_| {
+            let path = req.path();
+            ![super::routes::ADMIN.prefix, super::routes::API.prefix]
+                .iter()
+                .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+        })
+        .map(|state| super::release_view::site_ui(state));
     let res = next.call(req).await?;
-    let Some((status, detail)) = plain_text_error(&res) else {
-        return Ok(res.map_into_boxed_body());
-    };
-    let message = match status {
-        StatusCode::NOT_FOUND => "Nothing is published at this address.".to_owned(),
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            "The request is larger than this address accepts.".to_owned()
+    if let Some((status, detail)) = plain_text_error(&res) {
+        let ui = ui.unwrap_or_else(|| crate::i18n::Ui::for_lang("en", "en"));
+        let message = public_message(ui, status, Some(&detail));
+        let (req, _) = res.into_parts();
+        let mut page = error_page(status, &message);
+        if ui.lang() != "en" {
+            page = page.set_body(BoxBody::new(error_html(ui, status, &message)));
         }
-        s if s.is_client_error() => format!("The request could not be read: {detail}."),
-        _ => "Something went wrong on our side. It has been logged.".to_owned(),
-    };
-    let (req, _) = res.into_parts();
-    Ok(ServiceResponse::new(req, error_page(status, &message)))
+        return Ok(ServiceResponse::new(req, page.map_into_boxed_body()));
+    }
+    match ui {
+        Some(ui)
+            if ui.lang() != "en" && res.response().extensions().contains::<ErrorPageMark>() =>
+        {
+            let status = res.status();
+            let body = error_html(ui, status, &public_message(ui, status, None));
+            Ok(res.map_body(|_, _| BoxBody::new(body)))
+        }
+        _ => Ok(res.map_into_boxed_body()),
+    }
 }

@@ -133,7 +133,7 @@ async fn scope_version(
 fn busy() -> HttpResponse {
     let mut res = super::error::error_page(
         StatusCode::SERVICE_UNAVAILABLE,
-        "The service is briefly unavailable. Please try again.",
+        &crate::i18n::Ui::for_lang("en", "en").t("error-unavailable"),
     );
     res.headers_mut()
         .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));

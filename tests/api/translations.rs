@@ -356,6 +356,17 @@ async fn the_site_pages_speak_the_sites_language() {
     assert!(home.contains("<html lang=\"ar\" dir=\"rtl\">"), "{home}");
     assert!(home.contains("<h2>أحدث البيانات</h2>"), "{home}");
     assert!(app.text("/topics").await.contains("<h1>المواضيع</h1>"));
+    // Error pages too, outside the newsroom (which is in English).
+    for path in ["/releases/no-such-release", "/no/such/page"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 404);
+        let page = res.text().await.unwrap();
+        assert!(page.contains("<html lang=\"ar\" dir=\"rtl\">"), "{page}");
+        assert!(page.contains("لا يوجد شيء منشور على هذا العنوان."), "{page}");
+        assert!(page.contains(">أحدث البيانات</a>"), "{page}");
+    }
+    let admin = app.get("/admin/no-such-page").await.text().await.unwrap();
+    assert!(!admin.contains("lang=\"ar\""), "{admin}");
     // A release in English keeps an English interface on its own page.
     let page = app.text("/releases/one").await;
     assert!(page.contains("<html lang=\"en\" dir=\"ltr\">"), "{page}");
