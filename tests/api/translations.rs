@@ -168,6 +168,19 @@ async fn the_api_stores_a_translation_with_its_originals_topics_and_refuses_bad_
         ]
     );
     assert_eq!(hreflang_links(&app.text("/releases/budget").await), links);
+
+    // A PUT without the link takes the release out of the set.
+    let (status, body) = api(
+        &app,
+        &token,
+        "PUT",
+        "/api/v1/releases/budget-fr",
+        api_release("budget-fr", "fr", None, &["europe"]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(hreflang_links(&app.text("/releases/budget-fr").await).is_empty());
+    assert_eq!(hreflang_links(&app.text("/releases/budget").await).len(), 2);
 }
 
 #[tokio::test]
