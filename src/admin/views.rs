@@ -83,11 +83,7 @@ pub fn office_and_utc(state: &AppState, t: DateTime<Utc>) -> String {
 /// How long until `t`, roughly: "in 3 days 4 hours", "in 25 minutes".
 pub fn time_until(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     fn unit(n: i64, one: &str) -> String {
-        if n == 1 {
-            format!("1 {one}")
-        } else {
-            format!("{n} {one}s")
-        }
+        crate::wording::counted(n.unsigned_abs(), one, &format!("{one}s"))
     }
     let minutes = (t - now).num_minutes();
     if t <= now {

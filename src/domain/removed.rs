@@ -159,9 +159,7 @@ impl Removed {
 
     /// "1 script and 1 unsafe link were removed"; `None` when nothing was.
     pub fn sentence(&self) -> Option<String> {
-        fn count(n: usize, one: &str, many: &str) -> String {
-            format!("{n} {}", if n == 1 { one } else { many })
-        }
+        let count = |n: usize, one: &str, many: &str| crate::wording::counted(n as u64, one, many);
         let mut parts = Vec::new();
         for (name, &n) in &self.elements {
             parts.push(match name.as_str() {

@@ -99,7 +99,11 @@ impl Store {
         };
         attach_topics(&tx, &mut items)?;
         let updated_ties = updated_ties(&tx, &items)?;
-        attach_translations(&tx, &mut items, now)?;
+        // A translation of an item appearing by itself changes the document.
+        let next = match (next, attach_translations(&tx, &mut items, now)?) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         // The newest item is the row `GLOBAL_NEWEST_SQL` / `TOPIC_NEWEST_SQL`
         // find for a writer, so both agree on the feed's Last-Modified.
         let newest = items

@@ -7,8 +7,8 @@
 
 use super::super::scopes::ChangedScopes;
 use super::super::{Conflict, Result, from_ms};
-use super::{feeds_of_release_change, slug_owner};
-use crate::domain::{Lifecycle, ReleaseDraft, Status};
+use super::{feeds_of_release_change, schedule_of_release_changes, slug_owner};
+use crate::domain::{Lifecycle, ReleaseDraft, State, Status};
 use crate::model::{Release, Translation};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -218,6 +218,18 @@ pub(super) fn link(
             regrouped |= set_group.execute(params![m, group])? > 0;
         }
     }
+    // A member scheduled for later: the documents showing the others change
+    // by themselves at its time (their next change moves; see
+    // `attach_translations`), so their cached copies go.
+    if member(conn, id)?
+        .is_some_and(|v| v.group.is_some() && v.lifecycle.state(now) == State::Scheduled)
+    {
+        for (m, v) in &members {
+            if *m != id && v.lifecycle.is_public(now) {
+                schedule_of_release_changes(conn, *m, scopes)?;
+            }
+        }
+    }
     // The feed entries of every readable member link the others: they
     // change when the set or this release's place in it does.
     if regrouped || link_changed || (seen_changed && me.group.is_some()) {
@@ -251,12 +263,15 @@ pub(super) fn feeds_of_set_change(
 
 /// Fills in each release's translations that readers can see at `now`
 /// (a draft, a release scheduled for later or a retracted one is left out:
-/// nothing of it may show), ordered by language.
+/// nothing of it may show), ordered by language. Returns the instant the
+/// first translation scheduled for later becomes visible (milliseconds):
+/// a document showing these releases changes then, with no write.
 pub(in crate::store) fn attach_translations(
     conn: &Connection,
     releases: &mut [Release],
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Option<i64>> {
+    let mut next: Option<i64> = None;
     let mut stmt = conn.prepare_cached(
         "SELECT o.slug, o.lang, o.status, o.published_at FROM releases r \
          JOIN releases o ON o.translation_group = r.translation_group AND o.id <> r.id \
@@ -280,12 +295,18 @@ pub(in crate::store) fn attach_translations(
             })?
             .filter_map(|t| match t {
                 Ok((t, l)) if l.is_public(now) => Some(Ok(t)),
-                Ok(_) => None,
+                Ok((_, l)) => {
+                    if l.state(now) == crate::domain::State::Scheduled {
+                        let at = crate::store::to_ms(l.published_at);
+                        next = Some(next.map_or(at, |n| n.min(at)));
+                    }
+                    None
+                }
                 Err(e) => Some(Err(e)),
             })
             .collect::<rusqlite::Result<_>>()?;
     }
-    Ok(())
+    Ok(next)
 }
 
 /// The slug of the release `id` translates, if it names one.
