@@ -104,6 +104,9 @@ impl Store {
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         attach_topics(&tx, &mut items)?;
+        for r in &mut items {
+            r.translation_of = super::translations::original_slug(&tx, r.id)?;
+        }
         Ok((items, total))
     }
 

@@ -317,3 +317,73 @@ pub(super) fn original_slug(conn: &Connection, id: i64) -> rusqlite::Result<Opti
     .query_row([id], |r| r.get(0))
     .optional()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{test_draft, test_store};
+    use crate::domain::{Lang, Slug};
+    use crate::store::{Conflict, StoreError};
+
+    fn draft(slug: &str, lang: &str, of: Option<&str>) -> crate::domain::ReleaseDraft {
+        let at = chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(20_000);
+        let mut d = test_draft(slug, "published", at);
+        d.lang = Lang::parse(lang).unwrap();
+        d.translation_of = of.map(|o| Slug::parse(o).unwrap());
+        d
+    }
+
+    /// Sets join through links of either direction, merge when a link
+    /// joins two, split again when it goes, and refuse two of a language.
+    #[test]
+    fn links_join_merge_and_split_sets() {
+        let (_dir, store, now) = test_store();
+        let save = |d| store.save_release(&d, now, "example.org");
+        let set = |slug: &str| {
+            let mut langs: Vec<String> = store
+                .release_with_translations(slug, now)
+                .unwrap()
+                .unwrap()
+                .translations
+                .into_iter()
+                .map(|t| t.lang)
+                .collect();
+            langs.sort();
+            langs
+        };
+        save(draft("a", "en", None)).unwrap();
+        save(draft("b", "ar", Some("a"))).unwrap();
+        save(draft("c", "fr", None)).unwrap();
+        save(draft("d", "de", Some("c"))).unwrap();
+        assert_eq!(set("a"), ["ar"]);
+        assert_eq!(set("d"), ["fr"]);
+        // c (the original of d) becomes a translation of b: one set of four.
+        save(draft("c", "fr", Some("b"))).unwrap();
+        assert_eq!(set("a"), ["ar", "de", "fr"]);
+        assert_eq!(set("d"), ["ar", "en", "fr"]);
+        // A second Arabic release cannot join, whichever member it names.
+        let refused = save(draft("e", "ar", Some("d")));
+        assert!(
+            matches!(
+                refused,
+                Err(StoreError::Conflict(Conflict::TranslationLangTaken { ref lang, .. })) if lang == "ar"
+            ),
+            "{refused:?}"
+        );
+        // Nor can a member change to a language the set has.
+        let refused = save(draft("d", "en", Some("c")));
+        assert!(matches!(
+            refused,
+            Err(StoreError::Conflict(Conflict::TranslationLangTaken { .. }))
+        ));
+        // a -> ... -> a is a cycle.
+        let refused = save(draft("a", "en", Some("d")));
+        assert!(matches!(
+            refused,
+            Err(StoreError::Conflict(Conflict::TranslationCycle { .. }))
+        ));
+        // Taking the link c -> b away splits the set where it was.
+        save(draft("c", "fr", None)).unwrap();
+        assert_eq!(set("a"), ["ar"]);
+        assert_eq!(set("c"), ["de"]);
+    }
+}
