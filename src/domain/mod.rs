@@ -9,6 +9,7 @@ mod lifecycle;
 mod proptests;
 mod release;
 mod removed;
+pub mod search;
 mod slug;
 mod tag_uri;
 mod text;

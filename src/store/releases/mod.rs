@@ -244,7 +244,7 @@ impl Store {
 /// An empty store in a temporary directory (kept while the first value
 /// lives), and the instant the store's tests call now.
 #[cfg(test)]
-fn test_store() -> (tempfile::TempDir, Store, DateTime<Utc>) {
+pub(super) fn test_store() -> (tempfile::TempDir, Store, DateTime<Utc>) {
     use chrono::TimeZone;
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = Store::open(&dir.path().join("s.db"), 1).expect("a new store");

@@ -184,6 +184,7 @@ pub(super) fn save_one(
         conn.prepare_cached("UPDATE releases SET body_source = ?2 WHERE id = ?1")?
             .execute(params![release_id, source])?;
     }
+    super::super::search::index_release(conn, release_id)?;
     Ok((outcome, seen_changed))
 }
 
@@ -381,6 +382,7 @@ impl Store {
              WHERE id = ?1",
         )?
         .execute(params![id, status.as_str(), retraction_note, now_ms])?;
+        super::super::search::index_release(&tx, id)?;
         scopes.apply(&tx, now_ms)?;
         tx.commit()?;
         Ok(true)

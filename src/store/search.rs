@@ -1,0 +1,337 @@
+//! Full-text search (SQLite FTS5): the index kept in step with every
+//! release write, and the search itself.
+//!
+//! `release_search` is a contentless FTS5 table (`content=''`): it holds
+//! the index and not the text again, which the releases table has (a copy
+//! would double the database). Its one column is the release's title,
+//! summary and body text, folded in Rust (`domain::search::fold`, through
+//! the SQL function `pressfeed_search_text` that every connection of ours
+//! has) so that Arabic and Latin spellings meet; queries are folded the
+//! same way. Only published releases are indexed (scheduled ones too, kept
+//! out of results until their time by the query); a draft or a retracted
+//! release has no row.
+//!
+//! Newest first without sorting every match: a row's rowid is its release's
+//! `search_key`, `published_at` (ms) × 2^20 plus the release id modulo 2^20
+//! (the next free value on the rare collision), so FTS5 walks the matches
+//! in rowid order from the newest down and stops at the page's end, however
+//! many releases a common word is in.
+
+use super::releases::{RELEASE_COLUMNS, attach_topics, release_from_row};
+use super::topics::find_topic;
+use super::{Result, Store, from_ms, to_ms};
+use crate::domain::search::{SearchQuery, fold, html_text};
+use crate::model::Release;
+use chrono::{DateTime, Utc};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OptionalExtension, params};
+
+const KEY_SPREAD: i64 = 1 << 20;
+
+/// Registers `pressfeed_search_text(title, summary, body_html)`, the folded
+/// text the index holds (migrations use it too).
+pub(super) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "pressfeed_search_text",
+        3,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let title: String = ctx.get::<Option<String>>(0)?.unwrap_or_default();
+            let summary: String = ctx.get::<Option<String>>(1)?.unwrap_or_default();
+            let body: String = ctx.get::<Option<String>>(2)?.unwrap_or_default();
+            Ok(search_text(&title, &summary, &body))
+        },
+    )
+}
+
+fn search_text(title: &str, summary: &str, body_html: &str) -> String {
+    let mut text = fold(title);
+    for part in [fold(summary), fold(&html_text(body_html))] {
+        if !part.is_empty() {
+            text.push(' ');
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
+/// Brings release `id`'s index row in step with the release as stored now
+/// (inside the caller's transaction): removed unless published, written
+/// again under its key otherwise.
+pub(super) fn index_release(conn: &Connection, id: i64) -> Result<()> {
+    let Some((old_key, status, published_ms)) = conn
+        .prepare_cached("SELECT search_key, status, published_at FROM releases WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, Option<i64>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .optional()?
+    else {
+        return Ok(());
+    };
+    if let Some(key) = old_key {
+        conn.prepare_cached("DELETE FROM release_search WHERE rowid = ?1")?
+            .execute([key])?;
+    }
+    if status != "published" {
+        if old_key.is_some() {
+            conn.prepare_cached("UPDATE releases SET search_key = NULL WHERE id = ?1")?
+                .execute([id])?;
+        }
+        return Ok(());
+    }
+    let mut key = published_ms
+        .saturating_mul(KEY_SPREAD)
+        .saturating_add(id.rem_euclid(KEY_SPREAD));
+    let mut taken = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM releases WHERE search_key = ?1 AND id != ?2)",
+    )?;
+    while taken.query_row(params![key, id], |r| r.get::<_, bool>(0))? {
+        key = key.saturating_add(1);
+    }
+    if old_key != Some(key) {
+        conn.prepare_cached("UPDATE releases SET search_key = ?2 WHERE id = ?1")?
+            .execute(params![id, key])?;
+    }
+    conn.prepare_cached(
+        "INSERT INTO release_search (rowid, doc) SELECT search_key, \
+         pressfeed_search_text(title, summary, body_html) FROM releases WHERE id = ?1",
+    )?
+    .execute([id])?;
+    Ok(())
+}
+
+/// The FTS5 query for `query`: each term a quoted string (a phrase when it
+/// has several words), all required. Terms hold only word characters
+/// (`domain::search`), so nothing a reader types is FTS5 syntax.
+fn fts_expression(query: &SearchQuery) -> String {
+    let terms: Vec<String> = query
+        .terms()
+        .iter()
+        .map(|t| format!("\"{}\"", t.join(" ").replace('"', "")))
+        .collect();
+    terms.join(" ")
+}
+
+/// Restricts a search to a topic (by slug) and/or a language tag.
+#[derive(Debug, Clone, Default)]
+pub struct SearchFilter {
+    pub topic: Option<String>,
+    pub lang: Option<String>,
+}
+
+/// One page of results, newest first.
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub items: Vec<Release>,
+    /// Whether more results follow this page.
+    pub more: bool,
+    /// The newest visible change among the items (whole seconds, the
+    /// instant a scheduled one became visible rounded up); the epoch when
+    /// there are none.
+    pub last_modified: DateTime<Utc>,
+    /// When the next scheduled release that matches becomes visible.
+    pub next_change: Option<DateTime<Utc>>,
+}
+
+/// What a search found, or which filter names nothing.
+#[derive(Debug, Clone)]
+pub enum SearchOutcome {
+    Found(SearchResults),
+    NoSuchTopic,
+    NoSuchLanguage,
+}
+
+const SEARCH_SQL: &str = "SELECT {COLUMNS} FROM release_search \
+     JOIN releases r ON r.search_key = release_search.rowid \
+     WHERE release_search MATCH ?1 AND release_search.rowid <= ?2 \
+     AND r.status = 'published' AND r.published_at <= ?3 \
+     AND (?4 IS NULL OR r.lang = ?4) \
+     AND (?5 IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
+          WHERE rt.release_id = r.id AND rt.topic_id = ?5)) \
+     ORDER BY release_search.rowid DESC LIMIT ?6 OFFSET ?7";
+
+const SEARCH_NEXT_SQL: &str = "SELECT r.published_at FROM release_search \
+     JOIN releases r ON r.search_key = release_search.rowid \
+     WHERE release_search MATCH ?1 AND release_search.rowid > ?2 \
+     AND r.status = 'published' AND r.published_at > ?3 \
+     AND (?4 IS NULL OR r.lang = ?4) \
+     AND (?5 IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
+          WHERE rt.release_id = r.id AND rt.topic_id = ?5)) \
+     ORDER BY release_search.rowid ASC LIMIT 1";
+
+impl Store {
+    /// The releases visible at `now` that match `query` (and `filter`),
+    /// newest first: `limit` of them after skipping `offset`.
+    pub fn search(
+        &self,
+        query: &SearchQuery,
+        filter: &SearchFilter,
+        offset: usize,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<SearchOutcome> {
+        let conn = self.conn()?;
+        let tx = conn.unchecked_transaction()?;
+        let topic_id = match &filter.topic {
+            None => None,
+            Some(slug) => match find_topic(&tx, slug)? {
+                Some(t) => Some(t.id),
+                None => return Ok(SearchOutcome::NoSuchTopic),
+            },
+        };
+        if let Some(lang) = &filter.lang {
+            let known: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM releases WHERE lang = ?1)")?
+                .query_row([lang], |r| r.get(0))?;
+            if !known {
+                return Ok(SearchOutcome::NoSuchLanguage);
+            }
+        }
+        let expression = fts_expression(query);
+        let now_ms = to_ms(now);
+        let newest_key = now_ms
+            .saturating_add(1)
+            .saturating_mul(KEY_SPREAD)
+            .saturating_add(KEY_SPREAD);
+        let mut items = tx
+            .prepare_cached(&SEARCH_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?
+            .query_map(
+                params![
+                    expression,
+                    newest_key,
+                    now_ms,
+                    filter.lang,
+                    topic_id,
+                    limit as i64 + 1,
+                    offset as i64
+                ],
+                release_from_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let more = items.len() > limit;
+        items.truncate(limit);
+        attach_topics(&tx, &mut items)?;
+        let oldest_key = now_ms.saturating_sub(1).saturating_mul(KEY_SPREAD);
+        let next: Option<i64> = tx
+            .prepare_cached(SEARCH_NEXT_SQL)?
+            .query_row(
+                params![expression, oldest_key, now_ms, filter.lang, topic_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let last_modified = items
+            .iter()
+            .map(|r| {
+                let written = to_ms(r.changed_at).div_euclid(1000);
+                let shown = super::scopes::ceil_secs(to_ms(r.published_at));
+                written.max(shown)
+            })
+            .max()
+            .unwrap_or(0);
+        Ok(SearchOutcome::Found(SearchResults {
+            items,
+            more,
+            last_modified: from_ms(last_modified.saturating_mul(1000)),
+            next_change: next.map(from_ms),
+        }))
+    }
+
+    /// The query plan of a one-word search (for the test that proves it
+    /// walks the index newest first rather than sorting).
+    pub fn explain_search(&self) -> Result<Vec<String>> {
+        self.explain(
+            &SEARCH_SQL
+                .replace("{COLUMNS}", "r.id")
+                .replace("?1", "'\"x\"'")
+                .replace("?2", "0")
+                .replace("?3", "0")
+                .replace("?4", "NULL")
+                .replace("?5", "NULL")
+                .replace("?6", "50")
+                .replace("?7", "0"),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::releases::test_store;
+    use super::*;
+    use crate::domain::{ReleaseInput, Status};
+    use chrono::Duration;
+
+    fn input(slug: &str, title: &str, body: &str, at: DateTime<Utc>) -> ReleaseInput {
+        ReleaseInput {
+            slug: slug.into(),
+            title: title.into(),
+            body_html: body.into(),
+            organization: "O".into(),
+            lang: "en".into(),
+            published_at: at.to_rfc3339(),
+            topics: vec!["t".into()],
+            ..Default::default()
+        }
+    }
+
+    fn slugs(store: &Store, q: &str, now: DateTime<Utc>) -> Vec<String> {
+        let q = SearchQuery::parse(q).unwrap();
+        match store
+            .search(&q, &SearchFilter::default(), 0, 50, now)
+            .unwrap()
+        {
+            SearchOutcome::Found(r) => r.items.into_iter().map(|r| r.slug).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn fts5_is_compiled_in_and_the_index_follows_every_write() {
+        let (_dir, store, now) = test_store();
+        let save = |i: ReleaseInput| {
+            store
+                .save_release(&i.validate().unwrap(), now, "example.org")
+                .unwrap()
+        };
+        save(input("a", "Detainees released", "<p>café</p>", now - Duration::hours(2)));
+        save(input("b", "Other", "<p>the detainees</p>", now - Duration::hours(1)));
+        let mut later = input("c", "Detainees later", "<p>x</p>", now + Duration::hours(1));
+        later.status = Some("published".into());
+        save(later);
+        let mut draft = input("d", "Detainees draft", "<p>x</p>", now);
+        draft.status = Some("draft".into());
+        save(draft);
+        // Newest first; the embargoed and the draft are not found.
+        assert_eq!(slugs(&store, "detainees", now), ["b", "a"]);
+        assert_eq!(slugs(&store, "CAFE", now), ["a"]);
+        // An edit moves the release in and out of the results.
+        save(input("b", "Other", "<p>nothing</p>", now - Duration::hours(1)));
+        assert_eq!(slugs(&store, "detainees", now), ["a"]);
+        // Retracting removes it; restoring brings it back.
+        let a = store.release_id_by_slug("a").unwrap().unwrap();
+        store
+            .set_release_status(a, Status::Retracted, None, now)
+            .unwrap();
+        assert!(slugs(&store, "detainees", now).is_empty());
+        store
+            .set_release_status(a, Status::Published, None, now)
+            .unwrap();
+        assert_eq!(slugs(&store, "detainees", now), ["a"]);
+        // The scheduled one appears at its time, by itself.
+        assert_eq!(
+            slugs(&store, "detainees", now + Duration::hours(2)),
+            ["c", "a"]
+        );
+    }
+
+    #[test]
+    fn a_common_word_is_walked_newest_first_not_sorted() {
+        let (_dir, store, _now) = test_store();
+        let plan = store.explain_search().unwrap().join("\n");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        assert!(plan.contains("VIRTUAL TABLE INDEX"), "{plan}");
+    }
+}
