@@ -18,6 +18,8 @@ fn attach(name: Name, r: Route) -> Route {
         Release => r.to(http::pages::release),
         Topics => r.to(http::pages::topics),
         Topic => r.to(http::pages::topic),
+        Search => r.to(http::search::page),
+        SearchFeed => r.to(http::search::feed),
         Healthz => r.to(http::pages::healthz),
         Stylesheet => r.to(http::pages::stylesheet),
         AdminStylesheet => r.to(admin::views::stylesheet),

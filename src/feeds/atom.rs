@@ -38,7 +38,11 @@ fn push_html_text(out: &mut String, name: &str, text: &str) {
 }
 
 pub fn render_atom(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
-    let meta = FeedMeta::new(site, snap);
+    render_atom_with(site, snap, &FeedMeta::new(site, snap))
+}
+
+/// [`render_atom`] with the titles and links given (a search feed's).
+pub fn render_atom_with(site: &Site, snap: &FeedSnapshot, meta: &FeedMeta) -> Vec<u8> {
     let mut out = String::with_capacity(2048 + snap.items.len() * 4096);
     out.push_str(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\"",

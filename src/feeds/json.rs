@@ -46,7 +46,11 @@ struct JsonItem<'a> {
 }
 
 pub fn render_json(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
-    let meta = FeedMeta::new(site, snap);
+    render_json_with(site, snap, &FeedMeta::new(site, snap))
+}
+
+/// [`render_json`] with the titles and links given (a search feed's).
+pub fn render_json_with(site: &Site, snap: &FeedSnapshot, meta: &FeedMeta) -> Vec<u8> {
     let date = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     let feed = JsonFeed {
         version: "https://jsonfeed.org/version/1.1",

@@ -8,10 +8,10 @@ mod opml;
 mod rss;
 mod xml;
 
-pub use self::atom::render_atom;
-pub use self::json::render_json;
+pub use self::atom::{render_atom, render_atom_with};
+pub use self::json::{render_json, render_json_with};
 pub use self::opml::render_opml;
-pub use self::rss::render_rss;
+pub use self::rss::{render_rss, render_rss_with};
 
 use crate::model::{FeedSnapshot, Release};
 
@@ -78,14 +78,17 @@ impl Format {
 
 pub const OPML_CONTENT_TYPE: &str = "text/x-opml; charset=utf-8";
 
-/// Titles, links and paths of one feed, derived from its snapshot.
-pub(crate) struct FeedMeta {
+/// Titles, links and paths of one feed, derived from its snapshot (or
+/// given, for a search feed).
+pub struct FeedMeta {
     pub title: String,
     pub description: String,
     /// The HTML page this feed belongs to.
     pub page_url: String,
     /// Path prefix of the feed files, e.g. `/topics/health/feed`.
     pub feed_stem: String,
+    /// What follows the extension in the feed's URL (a search's `?q=…`).
+    pub feed_query: String,
 }
 
 impl FeedMeta {
@@ -96,6 +99,7 @@ impl FeedMeta {
                 description: site.description.clone(),
                 page_url: site.url("/"),
                 feed_stem: "/feed".to_owned(),
+                feed_query: String::new(),
             },
             Some(t) => FeedMeta {
                 title: format!("{} — {}", site.title, t.name),
@@ -105,12 +109,18 @@ impl FeedMeta {
                     .unwrap_or_else(|| format!("Press releases on {}", t.name)),
                 page_url: site.url(&format!("/topics/{}", t.slug)),
                 feed_stem: format!("/topics/{}/feed", t.slug),
+                feed_query: String::new(),
             },
         }
     }
 
     pub fn self_url(&self, site: &Site, format: Format) -> String {
-        site.url(&format!("{}.{}", self.feed_stem, format.extension()))
+        site.url(&format!(
+            "{}.{}{}",
+            self.feed_stem,
+            format.extension(),
+            self.feed_query
+        ))
     }
 }
 

@@ -21,7 +21,11 @@ fn push_rss_element(out: &mut String, name: &str, text: &str) {
 }
 
 pub fn render_rss(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
-    let meta = FeedMeta::new(site, snap);
+    render_rss_with(site, snap, &FeedMeta::new(site, snap))
+}
+
+/// [`render_rss`] with the titles and links given (a search feed's).
+pub fn render_rss_with(site: &Site, snap: &FeedSnapshot, meta: &FeedMeta) -> Vec<u8> {
     let mut out = String::with_capacity(2048 + snap.items.len() * 4096);
     out.push_str(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" \

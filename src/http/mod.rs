@@ -18,6 +18,7 @@ pub mod release_view;
 pub mod renders;
 pub mod respond;
 pub mod routes;
+pub mod search;
 pub mod security;
 pub mod state;
 pub mod versions;

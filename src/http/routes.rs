@@ -20,6 +20,8 @@ pub enum Name {
     Release,
     Topics,
     Topic,
+    Search,
+    SearchFeed,
     Healthz,
     Stylesheet,
     AdminStylesheet,
@@ -174,6 +176,8 @@ pub const ROUTES: &[Route] = {
         site(Release, "/releases/{slug}", "/releases/{slug}"),
         site(Topics, "/topics", "/topics"),
         site(Topic, "/topics/{slug}", "/topics/{slug}"),
+        site(Search, "/search", "/search"),
+        site(SearchFeed, "/search.{format}", "/search.{format}"),
         site(Healthz, "/healthz", "/healthz"),
         site(Stylesheet, "/static/style.css", "/static"),
         site(AdminStylesheet, "/static/admin.css", "/static"),
@@ -373,6 +377,8 @@ mod tests {
         );
         assert_eq!(label("/topics/health"), "/topics/{slug}");
         assert_eq!(label("/releases/x"), "/releases/{slug}");
+        assert_eq!(label("/search"), "/search");
+        assert_eq!(label("/search.atom"), "/search.{format}");
         assert_eq!(label("/admin/releases/3/edit"), "/admin");
         assert_eq!(label("/admin/nope"), "/admin");
         assert_eq!(label("/api/v1/releases"), "/api/v1");

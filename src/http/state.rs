@@ -3,7 +3,7 @@
 
 use super::cache::FeedCache;
 use super::freshness::Freshness;
-use super::{limits, pages, polite};
+use super::{limits, pages, polite, search};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::feeds::Site;
@@ -28,6 +28,8 @@ pub struct AppState {
     pub tag_authority: String,
     /// Request body bytes all connections hold together.
     pub body_budget: Arc<limits::BodyBudget>,
+    /// The search feeds' documents and validators.
+    pub search: search::SearchCache,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             cache: FeedCache::new(settings.cache_bytes),
             polite: polite::PoliteLimiter::new(settings.min_poll_interval),
             body_budget: Arc::new(limits::BodyBudget::new(settings.body_memory_bytes)),
+            search: search::SearchCache::default(),
             site,
             settings,
             clock,
