@@ -106,7 +106,10 @@ fn add_hub_links(res: &mut HttpResponse, req: &HttpRequest, state: &AppState) {
 /// carries a Last-Modified no later than its Date, as caches and checkers
 /// expect on every 200. A manual clock is not moved by waiting: there the
 /// answer goes without Last-Modified instead (`respond`).
-pub(super) async fn wait_for_second(state: &AppState, last_modified: chrono::DateTime<chrono::Utc>) {
+pub(super) async fn wait_for_second(
+    state: &AppState,
+    last_modified: chrono::DateTime<chrono::Utc>,
+) {
     if !state.clock.is_manual()
         && let Ok(wait) = (last_modified - state.clock.now()).to_std()
     {

@@ -95,12 +95,7 @@ impl PageInfo {
 
     /// The search page's: the global feeds until a search has its own.
     pub(super) fn for_search(state: &AppState) -> Self {
-        Self::new(
-            state,
-            "Search".to_owned(),
-            None,
-            &state.settings.site_title,
-        )
+        Self::new(state, "Search".to_owned(), None, &state.settings.site_title)
     }
 
     /// A page about one release: in the interface's language, the title is

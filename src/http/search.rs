@@ -119,7 +119,9 @@ fn understand(asked: &Asked) -> Result<Search, String> {
             .parse::<usize>()
             .ok()
             .filter(|p| (1..=MAX_PAGES).contains(p))
-            .ok_or_else(|| format!("Pages go from 1 to {MAX_PAGES}; add words to narrow the search."))?,
+            .ok_or_else(|| {
+                format!("Pages go from 1 to {MAX_PAGES}; add words to narrow the search.")
+            })?,
     };
     Ok(Search {
         query,
@@ -210,7 +212,9 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             return render(view, StatusCode::BAD_REQUEST, None, &state);
         }
         SearchOutcome::NoSuchLanguage => {
-            view.message = Some(no_such_language(search.filter.lang.as_deref().unwrap_or("")));
+            view.message = Some(no_such_language(
+                search.filter.lang.as_deref().unwrap_or(""),
+            ));
             return render(view, StatusCode::BAD_REQUEST, None, &state);
         }
     };
@@ -219,8 +223,15 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         .into_iter()
         .map(|f| FeedLink {
             mime: f.content_type().split(';').next().unwrap_or_default(),
-            title: format!("Search “{}” ({})", search.query.canonical(), format_label(f)),
-            href: state.site.url(&format!("{}?{base}", url(Name::SearchFeed, &[f.extension()]))),
+            title: format!(
+                "Search “{}” ({})",
+                search.query.canonical(),
+                format_label(f)
+            ),
+            href: state.site.url(&format!(
+                "{}?{base}",
+                url(Name::SearchFeed, &[f.extension()])
+            )),
         })
         .collect();
     view.page = page;
@@ -404,13 +415,9 @@ async fn render_feed(
     let s = search.clone();
     let key = key.clone();
     let rendered = blocking(state, move |st| -> Result<_, AppError> {
-        let outcome = st.store.search(
-            &s.query,
-            &s.filter,
-            0,
-            st.settings.feed_items,
-            now,
-        )?;
+        let outcome = st
+            .store
+            .search(&s.query, &s.filter, 0, st.settings.feed_items, now)?;
         let SearchOutcome::Found(results) = outcome else {
             return Ok(None);
         };
@@ -439,7 +446,9 @@ fn render_document(site: &Site, search: &Search, key: &FeedKey, results: SearchR
             search.query.canonical()
         ),
         page_url: site.url(&format!("{}?{}", url(Name::Search, &[]), key.query_string)),
-        feed_stem: url(Name::SearchFeed, &[""]).trim_end_matches('.').to_owned(),
+        feed_stem: url(Name::SearchFeed, &[""])
+            .trim_end_matches('.')
+            .to_owned(),
         feed_query: format!("?{}", key.query_string),
     };
     let snap = FeedSnapshot {

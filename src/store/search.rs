@@ -296,8 +296,18 @@ mod tests {
                 .save_release(&i.validate().unwrap(), now, "example.org")
                 .unwrap()
         };
-        save(input("a", "Detainees released", "<p>café</p>", now - Duration::hours(2)));
-        save(input("b", "Other", "<p>the detainees</p>", now - Duration::hours(1)));
+        save(input(
+            "a",
+            "Detainees released",
+            "<p>café</p>",
+            now - Duration::hours(2),
+        ));
+        save(input(
+            "b",
+            "Other",
+            "<p>the detainees</p>",
+            now - Duration::hours(1),
+        ));
         let mut later = input("c", "Detainees later", "<p>x</p>", now + Duration::hours(1));
         later.status = Some("published".into());
         save(later);
@@ -308,7 +318,12 @@ mod tests {
         assert_eq!(slugs(&store, "detainees", now), ["b", "a"]);
         assert_eq!(slugs(&store, "CAFE", now), ["a"]);
         // An edit moves the release in and out of the results.
-        save(input("b", "Other", "<p>nothing</p>", now - Duration::hours(1)));
+        save(input(
+            "b",
+            "Other",
+            "<p>nothing</p>",
+            now - Duration::hours(1),
+        ));
         assert_eq!(slugs(&store, "detainees", now), ["a"]);
         // Retracting removes it; restoring brings it back.
         let a = store.release_id_by_slug("a").unwrap().unwrap();
@@ -325,6 +340,61 @@ mod tests {
             slugs(&store, "detainees", now + Duration::hours(2)),
             ["c", "a"]
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Whatever a reader types, the query that reaches FTS5 runs: no
+        /// syntax error, whatever quotes, operators or symbols it held.
+        #[test]
+        fn every_accepted_query_runs(raw in "(\\PC|[\"*()\\-:^{}+]|NEAR|AND|OR|NOT| ){0,60}") {
+            static STORE: std::sync::OnceLock<(tempfile::TempDir, Store, DateTime<Utc>)> =
+                std::sync::OnceLock::new();
+            let (_, store, now) = STORE.get_or_init(|| {
+                let (dir, store, now) = test_store();
+                let text = "<p>near and or not water \"power\" (x) * - ^ {y}</p>";
+                store
+                    .save_release(&input("a", "NEAR AND", text, now).validate().unwrap(), now, "e.org")
+                    .unwrap();
+                (dir, store, now)
+            });
+            let now = *now;
+            if let Ok(q) = SearchQuery::parse(&raw) {
+                let found = store.search(&q, &SearchFilter::default(), 0, 50, now);
+                proptest::prop_assert!(found.is_ok(), "{:?}: {:?}", fts_expression(&q), found);
+            }
+        }
+    }
+
+    /// `pressfeed migrate` on a database from before search indexes the
+    /// releases already there.
+    #[test]
+    fn the_migration_indexes_existing_releases() {
+        let (dir, store, now) = test_store();
+        store
+            .save_release(
+                &input("old", "Café détenus", "<p>x</p>", now)
+                    .validate()
+                    .unwrap(),
+                now,
+                "example.org",
+            )
+            .unwrap();
+        drop(store);
+        let path = dir.path().join("s.db");
+        let conn = Connection::open(&path).unwrap();
+        // The search migration is the newest: undo it alone.
+        let previous = Store::schema_version() - 1;
+        conn.execute_batch(&format!(
+            "DROP TABLE release_search; DROP INDEX releases_search_key; \
+             ALTER TABLE releases DROP COLUMN search_key; PRAGMA user_version = {previous};"
+        ))
+        .unwrap();
+        drop(conn);
+        let (before, _) = Store::migrate(&path).unwrap();
+        assert_eq!(before, previous);
+        let store = Store::open_existing(&path, 1).unwrap();
+        assert_eq!(slugs(&store, "cafe detenus", now), ["old"]);
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod newsroom_form;
 mod operate;
 mod pages;
 mod same_second;
+mod search;
 mod security;
 mod subscriber;
 mod tombstones;
