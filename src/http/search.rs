@@ -457,6 +457,7 @@ fn render_document(site: &Site, search: &Search, key: &FeedKey, results: SearchR
         last_modified: results.last_modified,
         next_change: results.next_change,
         tombstones: Vec::new(),
+        updated_ties: results.updated_ties,
     };
     match key.format {
         Format::Rss => feeds::render_rss_with(&site, &snap, &meta),

@@ -135,6 +135,9 @@ pub struct SearchResults {
     pub last_modified: DateTime<Utc>,
     /// When the next scheduled release that matches becomes visible.
     pub next_change: Option<DateTime<Utc>>,
+    /// As in a feed snapshot: so an entry's Atom `updated` is the same in
+    /// a search feed as in every other feed.
+    pub updated_ties: std::collections::HashMap<i64, i64>,
 }
 
 /// What a search found, or which filter names nothing.
@@ -215,6 +218,7 @@ impl Store {
         let more = items.len() > limit;
         items.truncate(limit);
         attach_topics(&tx, &mut items)?;
+        let updated_ties = super::feeds::updated_ties(&tx, &items)?;
         let oldest_key = now_ms.saturating_sub(1).saturating_mul(KEY_SPREAD);
         let next: Option<i64> = tx
             .prepare_cached(SEARCH_NEXT_SQL)?
@@ -237,6 +241,7 @@ impl Store {
             more,
             last_modified: from_ms(last_modified.saturating_mul(1000)),
             next_change: next.map(from_ms),
+            updated_ties,
         }))
     }
 
