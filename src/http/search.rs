@@ -251,7 +251,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             );
             Hit {
                 snippet: snippet(&text, &search.query, SNIPPET_WORDS),
-                r: ReleaseView::of(&state, r),
+                r: ReleaseView::of(&state, r, super::release_view::site_ui(&state)),
             }
         })
         .collect();
