@@ -271,40 +271,48 @@ pub(in crate::store) fn attach_translations(
     releases: &mut [Release],
     now: DateTime<Utc>,
 ) -> rusqlite::Result<Option<i64>> {
+    if releases.is_empty() {
+        return Ok(None);
+    }
+    // One query for the whole document (a feed renders 50 items, nearly
+    // all without translations), the ids passed as a JSON array.
+    let ids = format!(
+        "[{}]",
+        releases
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut found: BTreeMap<i64, Vec<Translation>> = BTreeMap::new();
     let mut next: Option<i64> = None;
     let mut stmt = conn.prepare_cached(
-        "SELECT o.slug, o.lang, o.status, o.published_at FROM releases r \
+        "SELECT r.id, o.slug, o.lang, o.status, o.published_at FROM releases r \
          JOIN releases o ON o.translation_group = r.translation_group AND o.id <> r.id \
-         WHERE r.id = ?1 AND r.translation_group IS NOT NULL ORDER BY o.lang",
+         WHERE r.id IN (SELECT value FROM json_each(?1)) AND r.translation_group IS NOT NULL \
+         ORDER BY o.lang",
     )?;
+    let mut rows = stmt.query([ids])?;
+    while let Some(row) = rows.next()? {
+        let status: String = row.get(3)?;
+        let lifecycle = Lifecycle {
+            status: Status::parse(&status).unwrap_or(Status::Draft),
+            published_at: from_ms(row.get(4)?),
+        };
+        match lifecycle.state(now) {
+            State::Public => found.entry(row.get(0)?).or_default().push(Translation {
+                slug: row.get(1)?,
+                lang: row.get(2)?,
+            }),
+            State::Scheduled => {
+                let at = crate::store::to_ms(lifecycle.published_at);
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+            State::Draft | State::Retracted => {}
+        }
+    }
     for r in releases.iter_mut() {
-        r.translations = stmt
-            .query_map([r.id], |row| {
-                let status: String = row.get(2)?;
-                let lifecycle = Lifecycle {
-                    status: Status::parse(&status).unwrap_or(Status::Draft),
-                    published_at: from_ms(row.get(3)?),
-                };
-                Ok((
-                    Translation {
-                        slug: row.get(0)?,
-                        lang: row.get(1)?,
-                    },
-                    lifecycle,
-                ))
-            })?
-            .filter_map(|t| match t {
-                Ok((t, l)) if l.is_public(now) => Some(Ok(t)),
-                Ok((_, l)) => {
-                    if l.state(now) == crate::domain::State::Scheduled {
-                        let at = crate::store::to_ms(l.published_at);
-                        next = Some(next.map_or(at, |n| n.min(at)));
-                    }
-                    None
-                }
-                Err(e) => Some(Err(e)),
-            })
-            .collect::<rusqlite::Result<_>>()?;
+        r.translations = found.remove(&r.id).unwrap_or_default();
     }
     Ok(next)
 }
