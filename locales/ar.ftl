@@ -34,3 +34,13 @@ error-unavailable = الخدمة غير متاحة لحظيًا. يُرجى ال
 error-server = حدث خطأ من جهتنا، وقد سُجِّل.
 error-bad-request = تعذّرت قراءة الطلب.
 error-unreadable = تعذّرت قراءة الطلب: { $detail }.
+
+# البحث
+search-heading = بحث
+search-label = ابحث في البيانات
+search-button = ابحث
+search-help = يجب أن ترد كل كلمة؛ ضع العبارة بين "علامتي تنصيص". لا يهمّ التشكيل ولا أشكال الحروف ولا العلامات على الحروف اللاتينية. الأحدث أولًا.
+search-subscribe = اشترك في هذا البحث:
+search-no-match = لا يوجد بيان مطابق.
+page-newer = الأحدث
+page-older = الأقدم

@@ -37,3 +37,13 @@ error-unavailable = The service is briefly unavailable. Please try again.
 error-server = Something went wrong on our side. It has been logged.
 error-bad-request = The request could not be read.
 error-unreadable = The request could not be read: { $detail }.
+
+# Search
+search-heading = Search
+search-label = Search releases
+search-button = Search
+search-help = Every word must appear; put a phrase in "double quotes". Accents, Arabic short vowels and letter forms do not matter. Newest first.
+search-subscribe = Subscribe to this search:
+search-no-match = No release matches.
+page-newer = Newer
+page-older = Older

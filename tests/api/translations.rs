@@ -380,6 +380,11 @@ async fn the_site_pages_speak_the_sites_language() {
     assert!(home.contains("<html lang=\"ar\" dir=\"rtl\">"), "{home}");
     assert!(home.contains("<h2>أحدث البيانات</h2>"), "{home}");
     assert!(app.text("/topics").await.contains("<h1>المواضيع</h1>"));
+    let search = app.text("/search?q=one").await;
+    assert!(
+        search.contains("<h1>بحث</h1>") && search.contains("اشترك في هذا البحث:"),
+        "{search}"
+    );
     // Error pages too, outside the newsroom (which is in English).
     for path in ["/releases/no-such-release", "/no/such/page"] {
         let res = app.get(path).await;
