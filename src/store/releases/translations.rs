@@ -13,7 +13,7 @@ use crate::model::{Release, Translation};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Links longer than this are not followed looking for a cycle (a set has
 /// one release per language, so real chains are short).
@@ -26,7 +26,7 @@ const MAX_CHAIN: usize = 1000;
 pub(super) fn with_inherited_topics<'a>(
     conn: &Connection,
     draft: &'a ReleaseDraft,
-    batch: &[ReleaseDraft],
+    batch: &Batch<'_>,
 ) -> Result<Cow<'a, ReleaseDraft>> {
     let Some(original) = draft.translation_of.as_ref() else {
         return Ok(Cow::Borrowed(draft));
@@ -34,7 +34,7 @@ pub(super) fn with_inherited_topics<'a>(
     if !draft.topics.is_empty() {
         return Ok(Cow::Borrowed(draft));
     }
-    let topics = match batch.iter().find(|d| &d.slug == original) {
+    let topics = match batch.0.get(original.as_str()) {
         Some(d) => d.topics.clone(),
         None => conn
             .prepare_cached(
@@ -51,6 +51,21 @@ pub(super) fn with_inherited_topics<'a>(
     let mut inherited = draft.clone();
     inherited.topics = topics;
     Ok(Cow::Owned(inherited))
+}
+
+/// The releases of one import by slug, where a translation looks for its
+/// original's topics before the store.
+#[derive(Default)]
+pub(super) struct Batch<'a>(HashMap<&'a str, &'a ReleaseDraft>);
+
+impl<'a> Batch<'a> {
+    /// Indexed only when some release names an original.
+    pub(super) fn of(drafts: &'a [ReleaseDraft]) -> Self {
+        if drafts.iter().all(|d| d.translation_of.is_none()) {
+            return Self::default();
+        }
+        Self(drafts.iter().map(|d| (d.slug.as_str(), d)).collect())
+    }
 }
 
 struct Member {

@@ -197,7 +197,7 @@ fn save_linked(
     authority: &str,
     scopes: &mut ChangedScopes,
 ) -> Result<SaveOutcome> {
-    let draft = translations::with_inherited_topics(conn, draft, &[])?;
+    let draft = translations::with_inherited_topics(conn, draft, &Default::default())?;
     let (outcome, seen_changed) = save_one(conn, &draft, now, authority, scopes)?;
     let linked = translations::link(conn, &draft, seen_changed, now, scopes)?;
     Ok(match outcome {
@@ -227,9 +227,10 @@ impl Store {
             }
         };
         let mut seen = Vec::with_capacity(drafts.len());
+        let batch = translations::Batch::of(drafts);
         for (index, draft) in drafts.iter().enumerate() {
             let draft =
-                translations::with_inherited_topics(&tx, draft, drafts).map_err(in_batch(index))?;
+                translations::with_inherited_topics(&tx, draft, &batch).map_err(in_batch(index))?;
             let (outcome, seen_changed) =
                 save_one(&tx, &draft, now, authority, &mut scopes).map_err(in_batch(index))?;
             outcomes.push(outcome);
