@@ -7,9 +7,11 @@
 //! summary and body text, folded in Rust (`domain::search::fold`, through
 //! the SQL function `pressfeed_search_text` that every connection of ours
 //! has) so that Arabic and Latin spellings meet; queries are folded the
-//! same way. Only published releases are indexed (scheduled ones too, kept
-//! out of results until their time by the query); a draft or a retracted
-//! release has no row.
+//! same way. Published releases are indexed (scheduled ones too, kept out
+//! of results until their time by the query), and retracted ones, never
+//! found, so that a search feed's Last-Modified can count a retraction
+//! that took a result away (`SearchResults::last_modified`); a draft has
+//! no row.
 //!
 //! Newest first without sorting every match: a row's rowid is its release's
 //! `search_key`, `published_at` (ms) × 2^20 plus the release id modulo 2^20
@@ -76,7 +78,7 @@ pub(super) fn index_release(conn: &Connection, id: i64) -> Result<()> {
         conn.prepare_cached("DELETE FROM release_search WHERE rowid = ?1")?
             .execute([key])?;
     }
-    if status != "published" {
+    if status != "published" && status != "retracted" {
         if old_key.is_some() {
             conn.prepare_cached("UPDATE releases SET search_key = NULL WHERE id = ?1")?
                 .execute([id])?;
@@ -130,8 +132,9 @@ pub struct SearchResults {
     /// Whether more results follow this page.
     pub more: bool,
     /// The newest visible change among the items (whole seconds, the
-    /// instant a scheduled one became visible rounded up); the epoch when
-    /// there are none.
+    /// instant a scheduled one became visible rounded up), or the newest
+    /// retraction of a release that matches and would be among them (it
+    /// left them then), whichever is later; the epoch when there are none.
     pub last_modified: DateTime<Utc>,
     /// When the next scheduled release that matches becomes visible.
     pub next_change: Option<DateTime<Utc>>,
@@ -165,6 +168,18 @@ const SEARCH_NEXT_SQL: &str = "SELECT r.published_at FROM release_search \
      AND (?5 IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
           WHERE rt.release_id = r.id AND rt.topic_id = ?5)) \
      ORDER BY release_search.rowid ASC LIMIT 1";
+
+/// The newest retraction, among releases that match and were visible
+/// before it, keyed between ?2 and ?6: those a results page reaching down
+/// to ?2 would show had they not been retracted.
+const SEARCH_RETRACTED_SQL: &str = "SELECT max(r.retracted_at) FROM release_search \
+     JOIN releases r ON r.search_key = release_search.rowid \
+     WHERE release_search MATCH ?1 AND release_search.rowid >= ?2 \
+     AND release_search.rowid <= ?6 AND r.status = 'retracted' \
+     AND r.published_at <= r.retracted_at AND r.published_at <= ?3 \
+     AND (?4 IS NULL OR r.lang = ?4) \
+     AND (?5 IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
+          WHERE rt.release_id = r.id AND rt.topic_id = ?5))";
 
 impl Store {
     /// The releases visible at `now` that match `query` (and `filter`),
@@ -217,6 +232,26 @@ impl Store {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let more = items.len() > limit;
         items.truncate(limit);
+        // A full page reaches down to its last item; otherwise every
+        // match is on it or before it.
+        let lowest_key = match (more, items.last()) {
+            (true, Some(last)) => tx
+                .prepare_cached("SELECT search_key FROM releases WHERE id = ?1")?
+                .query_row([last.id], |r| r.get::<_, Option<i64>>(0))?
+                .unwrap_or(i64::MIN),
+            _ => i64::MIN,
+        };
+        let retracted: Option<i64> = tx.prepare_cached(SEARCH_RETRACTED_SQL)?.query_row(
+            params![
+                expression,
+                lowest_key,
+                now_ms,
+                filter.lang,
+                topic_id,
+                newest_key
+            ],
+            |r| r.get(0),
+        )?;
         attach_topics(&tx, &mut items)?;
         let updated_ties = super::feeds::updated_ties(&tx, &items)?;
         let oldest_key = now_ms.saturating_sub(1).saturating_mul(KEY_SPREAD);
@@ -234,6 +269,7 @@ impl Store {
                 let shown = super::scopes::ceil_secs(to_ms(r.published_at));
                 written.max(shown)
             })
+            .chain(retracted.map(|ms| ms.div_euclid(1000)))
             .max()
             .unwrap_or(0);
         Ok(SearchOutcome::Found(SearchResults {
@@ -369,6 +405,56 @@ mod tests {
                 proptest::prop_assert!(found.is_ok(), "{:?}: {:?}", fts_expression(&q), found);
             }
         }
+    }
+
+    /// A retraction that takes the newest result away makes the results'
+    /// Last-Modified later, not earlier: read from the database, so it
+    /// holds for a server that never saw the earlier version.
+    #[test]
+    fn a_retracted_result_moves_last_modified_forward() {
+        let (_dir, store, now) = test_store();
+        let save = |i: ReleaseInput, at| {
+            store
+                .save_release(&i.validate().unwrap(), at, "e.org")
+                .unwrap();
+        };
+        let early = now - Duration::hours(3);
+        save(
+            input("a", "Water a", "<p>x</p>", early - Duration::hours(1)),
+            early,
+        );
+        save(
+            input("b", "Water b", "<p>x</p>", now - Duration::hours(1)),
+            now,
+        );
+        let q = SearchQuery::parse("water").unwrap();
+        let results = |at| match store
+            .search(&q, &SearchFilter::default(), 0, 1, at)
+            .unwrap()
+        {
+            SearchOutcome::Found(r) => r,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(results(now).last_modified, now);
+        let later = now + Duration::minutes(5);
+        let b = store.release_id_by_slug("b").unwrap().unwrap();
+        store
+            .set_release_status(b, Status::Retracted, None, later)
+            .unwrap();
+        let after = results(later);
+        assert_eq!(after.items[0].slug, "a");
+        assert_eq!(after.last_modified, later);
+        // Retracted before it was ever visible: nobody saw it leave.
+        let next_week = later + Duration::days(7);
+        let mut c = input("c", "Water c", "<p>x</p>", next_week);
+        c.status = Some("published".into());
+        save(c, later + Duration::minutes(1));
+        let c = store.release_id_by_slug("c").unwrap().unwrap();
+        let then = later + Duration::minutes(2);
+        store
+            .set_release_status(c, Status::Retracted, None, then)
+            .unwrap();
+        assert_eq!(results(then).last_modified, later);
     }
 
     /// `pressfeed migrate` on a database from before search indexes the

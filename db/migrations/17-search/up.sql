@@ -1,4 +1,5 @@
--- Full-text search over published releases (src/store/search.rs says how).
+-- Full-text search over published releases (src/store/search.rs says how;
+-- retracted ones are indexed too, never found, for search feeds' validators).
 -- A contentless FTS5 table: the index without a second copy of the text.
 -- Its rowid is the release's search_key, published_at (ms) * 2^20 plus the
 -- id modulo 2^20, so matches are read newest first without sorting.
@@ -12,7 +13,7 @@ CREATE VIRTUAL TABLE release_search USING fts5 (
     contentless_delete = 1,
     tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co Mc Me'"
 );
-UPDATE releases SET search_key = published_at * 1048576 + (id % 1048576) WHERE status = 'published';
+UPDATE releases SET search_key = published_at * 1048576 + (id % 1048576) WHERE status IN ('published', 'retracted');
 INSERT INTO release_search (rowid, doc)
     SELECT search_key, pressfeed_search_text(title, summary, body_html)
       FROM releases WHERE search_key IS NOT NULL;
