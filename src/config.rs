@@ -35,6 +35,14 @@ pub struct Settings {
     pub db_pool: u32,
     /// Memory for rendered feeds (all encodings), in bytes.
     pub cache_bytes: usize,
+    /// Where rendered feeds beyond `cache_bytes` are kept on disk (read
+    /// back through the kernel's page cache); default `<db>-cache` beside
+    /// the database. Emptied of pressfeed's files at start.
+    pub cache_dir: Option<PathBuf>,
+    /// Disk for rendered feeds in `cache_dir`, in bytes; 0 turns it off.
+    pub cache_dir_bytes: u64,
+    /// Requests that may wait for a render at once; more get 503.
+    pub render_queue: usize,
     /// `text` (human-readable) or `json` logs.
     pub log_format: String,
     /// One log line per request.
@@ -105,6 +113,9 @@ impl Default for Settings {
             workers: 0,
             db_pool: 8,
             cache_bytes: 64 * 1024 * 1024,
+            cache_dir: None,
+            cache_dir_bytes: 2 * 1024 * 1024 * 1024,
+            render_queue: 256,
             log_format: "text".to_owned(),
             access_log: true,
             metrics: true,
@@ -164,6 +175,9 @@ const KEYS: &[&str] = &[
     "workers",
     "db_pool",
     "cache_bytes",
+    "cache_dir",
+    "cache_dir_bytes",
+    "render_queue",
     "log_format",
     "access_log",
     "metrics",
@@ -406,6 +420,15 @@ impl Settings {
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_else(|| "localhost".to_owned())
+    }
+
+    /// The cache directory: configured, or `<db>-cache` beside the database.
+    pub fn cache_dir_path(&self) -> PathBuf {
+        self.cache_dir.clone().unwrap_or_else(|| {
+            let mut name = self.db.as_os_str().to_owned();
+            name.push("-cache");
+            PathBuf::from(name)
+        })
     }
 
     /// The session key file: configured, or `session.key` beside the database.

@@ -6,9 +6,12 @@
 //! bounded by bytes and evict the least recently used; the validators of
 //! a document stay after its body is evicted (a small entry per document,
 //! bounded by count), so a conditional GET that matches never renders.
+//! Bodies are counted exactly (identity and each compressed variant made);
+//! what memory does not hold can still be on disk (`spill.rs`).
 
 use super::conditional::{Representation, Validators};
 use super::renders::RenderSlots;
+use super::spill::Spill;
 use super::versions::{ScopeMap, Version};
 use crate::feeds::Format;
 use crate::model::FeedScope;
@@ -36,6 +39,8 @@ struct Entry<T> {
     value: Arc<T>,
     version: Version,
     valid_until: Option<DateTime<Utc>>,
+    /// Bytes counted for it (bodies only; it grows by a compressed variant).
+    size: usize,
 }
 
 impl<T> Entry<T> {
@@ -76,6 +81,8 @@ pub struct FeedCache {
     pub scopes: ScopeMap,
     /// Renders and compressions, a few at a time.
     pub slots: RenderSlots,
+    /// Bodies beyond `max_bytes`, on disk; `None` when off.
+    pub spill: Option<Spill>,
     max_bytes: usize,
     pub hits: AtomicU64,
     pub misses: AtomicU64,
@@ -100,6 +107,7 @@ impl FeedCache {
                 std::thread::available_parallelism().map_or(2, NonZeroUsize::get),
                 MAX_WAITING_RENDERS,
             ),
+            spill: None,
             max_bytes,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -107,6 +115,19 @@ impl FeedCache {
             answered_full: AtomicU64::new(0),
             answered_not_modified: AtomicU64::new(0),
         }
+    }
+
+    /// Keeps bodies that do not fit in memory in `spill`'s directory.
+    pub fn with_spill(mut self, spill: Option<Spill>) -> Self {
+        self.spill = spill;
+        self
+    }
+
+    /// Sets how many requests may wait for a render slot (tests make the
+    /// queue short to fill it).
+    pub fn with_render_queue(mut self, parallel: usize, max_waiting: usize) -> Self {
+        self.slots = RenderSlots::new(parallel, max_waiting);
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -127,6 +148,23 @@ impl FeedCache {
             .get(key)
             .filter(|e| e.fresh(version, now))
             .map(|e| Arc::clone(&e.value))
+    }
+
+    /// The body of `key` if memory holds it, fresh (no render claimed).
+    pub fn held(
+        &self,
+        key: &DocKey,
+        version: Version,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<Representation>> {
+        let mut inner = self.lock();
+        let rep = inner
+            .bodies
+            .get(key)
+            .filter(|e| e.fresh(version, now))
+            .map(|e| Arc::clone(&e.value))?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(rep)
     }
 
     /// What a request for `key` should do. A write makes the documents of
@@ -185,6 +223,7 @@ impl FeedCache {
                 value: Arc::clone(rep.validators()),
                 version,
                 valid_until,
+                size: 0,
             },
         );
         if let Some(old) = inner.bodies.put(
@@ -193,18 +232,40 @@ impl FeedCache {
                 value: Arc::clone(&rep),
                 version,
                 valid_until,
+                size,
             },
         ) {
-            inner.bytes -= old.value.size();
+            inner.bytes -= old.size;
         }
         inner.bytes += size;
+        self.evict(&mut inner);
+        rep
+    }
+
+    /// Counts the compressed variant just made of `rep`, `key`'s body (if
+    /// the cache still holds that one), and evicts beyond the bound.
+    pub fn grown(&self, key: &DocKey, rep: &Arc<Representation>) {
+        let mut inner = self.lock();
+        let size = rep.size();
+        let Some(entry) = inner
+            .bodies
+            .peek_mut(key)
+            .filter(|e| Arc::ptr_eq(&e.value, rep))
+        else {
+            return;
+        };
+        let before = std::mem::replace(&mut entry.size, size);
+        inner.bytes = inner.bytes - before + size;
+        self.evict(&mut inner);
+    }
+
+    fn evict(&self, inner: &mut Inner) {
         while inner.bytes > self.max_bytes && inner.bodies.len() > 1 {
             match inner.bodies.pop_lru() {
-                Some((_, e)) => inner.bytes -= e.value.size(),
+                Some((_, e)) => inner.bytes -= e.size,
                 None => break,
             }
         }
-        rep
     }
 
     /// How many documents were rendered (and stored) so far.
@@ -327,6 +388,33 @@ mod tests {
             );
             cache.insert(k, rep(3000), (0, 1));
         }
+        assert!(cache.usage().1 <= 10_000);
+    }
+
+    #[test]
+    fn bodies_are_counted_exactly_compressed_variants_included() {
+        let cache = FeedCache::new(10_000);
+        let now = Utc::now();
+        let key = |n: usize| {
+            DocKey::Feed(
+                FeedScope::Topic(crate::domain::Slug::parse(&format!("t{n}")).unwrap()),
+                Format::Atom,
+            )
+        };
+        for n in 0..3 {
+            cache.insert(key(n), rep(3000), (0, 1));
+        }
+        assert_eq!(
+            cache.usage(),
+            (3, 9000),
+            "three bodies of 3,000 fit in 10,000"
+        );
+        let held = cache.held(&key(0), (0, 1), now).expect("held");
+        let gzip = held.body(crate::http::conditional::Encoding::Gzip).len();
+        cache.grown(&key(0), &held);
+        assert_eq!(cache.usage(), (3, 9000 + gzip));
+        held.body(crate::http::conditional::Encoding::Brotli);
+        cache.grown(&key(0), &held);
         assert!(cache.usage().1 <= 10_000);
     }
 

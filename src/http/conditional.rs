@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Encoding {
     Identity,
     Gzip,
@@ -217,6 +217,17 @@ impl Representation {
         }
     }
 
+    /// The document `meta` describes, from its identity body kept
+    /// elsewhere (the cache directory): its variants are made from it.
+    pub fn from_identity(meta: Arc<Validators>, identity: Bytes) -> Self {
+        Self {
+            meta,
+            identity,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+        }
+    }
+
     pub fn validators(&self) -> &Arc<Validators> {
         &self.meta
     }
@@ -267,10 +278,13 @@ impl Representation {
         (!ready && !self.meta.not_modified(req.headers(), enc)).then_some(enc)
     }
 
-    /// Memory the document may take with every encoding made (compressed
-    /// bodies are counted ahead, at an upper bound of half the identity).
+    /// Memory the document's bodies take now: the identity and each
+    /// compressed variant made so far (the cache counts it again when a
+    /// variant is added).
     pub fn size(&self) -> usize {
-        self.identity.len() * 2
+        self.identity.len()
+            + self.gzip.get().map_or(0, Bytes::len)
+            + self.brotli.get().map_or(0, Bytes::len)
     }
 
     /// Answers `req` (GET or HEAD) at `now` with 200 or 304.
@@ -280,13 +294,28 @@ impl Representation {
         freshness: &Freshness,
         now: DateTime<Utc>,
     ) -> HttpResponse {
-        let (mut res, enc, not_modified) = self.meta.head(req, freshness, now);
+        self.meta
+            .respond_with(req, freshness, now, |enc| self.body(enc).clone())
+    }
+}
+
+impl Validators {
+    /// Answers `req` (GET or HEAD) at `now` with 200 or 304, the body of
+    /// the negotiated encoding from `body` (not called for a 304).
+    pub fn respond_with(
+        &self,
+        req: &HttpRequest,
+        freshness: &Freshness,
+        now: DateTime<Utc>,
+        body: impl FnOnce(Encoding) -> Bytes,
+    ) -> HttpResponse {
+        let (mut res, enc, not_modified) = self.head(req, freshness, now);
         if not_modified {
             return res.finish();
         }
         res.insert_header((
             header::CONTENT_TYPE,
-            HeaderValue::from_static(self.meta.content_type),
+            HeaderValue::from_static(self.content_type),
         ));
         match enc {
             Encoding::Identity => {}
@@ -297,7 +326,7 @@ impl Representation {
                 res.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("br")));
             }
         }
-        res.body(self.body(enc).clone())
+        res.body(body(enc))
     }
 }
 

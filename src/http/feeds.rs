@@ -1,6 +1,6 @@
 use super::AppState;
 use super::cache::{DocKey, Lookup, RenderClaim};
-use super::conditional::Representation;
+use super::conditional::{Encoding, Representation, Validators, negotiate};
 use super::error::AppError;
 use super::polite;
 use super::versions::Version;
@@ -54,7 +54,8 @@ async fn serve(
         .await?
         .ok_or(AppError::NotFound)?;
     // A conditional GET that matches needs no body, even an evicted one.
-    if let Some(meta) = state.cache.validators(&key, version, now)
+    let meta = state.cache.validators(&key, version, now);
+    if let Some(meta) = &meta
         && meta.answers_not_modified(req)
     {
         wait_for_second(state, meta.last_modified).await;
@@ -68,19 +69,47 @@ async fn serve(
             return Ok(res);
         }
     }
-    let Some(rep) = cached_or_rendered(state, key, version, now, true).await? else {
-        return Ok(busy());
+    let rep = match state.cache.held(&key, version, now) {
+        Some(rep) => rep,
+        None => {
+            // Evicted from memory: the same bytes may still be on disk.
+            match meta.and_then(|meta| spilled(state, &key, meta, negotiate(req.headers()))) {
+                Some(Spilled::Body(meta, body)) => {
+                    wait_for_second(state, meta.last_modified).await;
+                    let mut res =
+                        meta.respond_with(req, &state.feed_freshness, state.clock.now(), |_| body);
+                    if is_feed {
+                        add_hub_links(&mut res, req, state);
+                    }
+                    state.cache.count_answer(false);
+                    return Ok(res);
+                }
+                Some(Spilled::Identity(rep)) => rep,
+                None => {
+                    let Some(rep) =
+                        cached_or_rendered(state, key.clone(), version, now, true).await?
+                    else {
+                        return Ok(busy());
+                    };
+                    rep.ok_or(AppError::NotFound)?
+                }
+            }
+        }
     };
-    let rep = rep.ok_or(AppError::NotFound)?;
     if let Some(enc) = rep.pending_body(req) {
         // The first full answer in this encoding compresses it, once.
         let Ok(slot) = state.cache.slots.enter().await else {
             return Ok(busy());
         };
         let rep = Arc::clone(&rep);
+        let st = web::Data::clone(state);
         web::block(move || {
-            rep.body(enc);
+            let body = rep.body(enc);
             drop(slot);
+            st.cache.grown(&key, &rep);
+            if let Some(spill) = &st.cache.spill {
+                spill.write(&key, rep.validators(), enc, body);
+            }
         })
         .await?;
     }
@@ -93,6 +122,37 @@ async fn serve(
         .cache
         .count_answer(res.status() == StatusCode::NOT_MODIFIED);
     Ok(res)
+}
+
+enum Spilled {
+    /// The variant asked for.
+    Body(Arc<Validators>, bytes::Bytes),
+    /// Only the identity: the variant is compressed from it, not rendered.
+    Identity(Arc<Representation>),
+}
+
+/// The body of `key` in `enc` from the cache directory, if it holds the
+/// variant `meta` names (or its identity, to compress). A read from the
+/// page cache takes microseconds, less than handing it to the blocking
+/// pool would, so it is made here; a body that is not there (the
+/// directory emptied) is rendered instead.
+fn spilled(
+    state: &AppState,
+    key: &DocKey,
+    meta: Arc<Validators>,
+    enc: Encoding,
+) -> Option<Spilled> {
+    let spill = state.cache.spill.as_ref()?;
+    if let Some(body) = spill.read(key, &meta, enc) {
+        return Some(Spilled::Body(meta, body));
+    }
+    if enc == Encoding::Identity {
+        return None;
+    }
+    let identity = spill.read(key, &meta, Encoding::Identity)?;
+    Some(Spilled::Identity(Arc::new(Representation::from_identity(
+        meta, identity,
+    ))))
 }
 
 /// WebSub discovery on every feed answer, 304 included.
@@ -211,7 +271,18 @@ async fn cached_or_rendered(
     let rendered = super::blocking(state, move |st| {
         let _slot = slot;
         let rendered = render(st, &claim.key, now)?;
-        Ok::<_, AppError>(rendered.map(|rep| st.cache.insert(claim.key.clone(), rep, version)))
+        Ok::<_, AppError>(rendered.map(|rep| {
+            let rep = st.cache.insert(claim.key.clone(), rep, version);
+            if let Some(spill) = &st.cache.spill {
+                spill.write(
+                    &claim.key,
+                    rep.validators(),
+                    Encoding::Identity,
+                    rep.body(Encoding::Identity),
+                );
+            }
+            rep
+        }))
     })
     .await??;
     Ok(Some(rendered))

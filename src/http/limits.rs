@@ -141,15 +141,22 @@ pub async fn limit_requests(
     req.set_payload(Payload::from(
         Box::pin(body) as Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>
     ));
+    let is_api = req.path().starts_with("/api/");
     let mut res = next.call(req).await?;
     if reservation.as_ref().is_some_and(|r| r.refused.get()) {
         // Whatever the handler made of the cut-off body: the server was
         // holding too many bodies at once, so this one was not read.
-        let busy = super::error::error_page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The server is receiving too much at once, so this request was not read. \
-             Nothing was changed. Please send it again in a few seconds.",
-        );
+        let message = "The server is receiving too much at once, so this request was not read. \
+             Nothing was changed. Please send it again in a few seconds.";
+        let busy = if is_api {
+            // API clients parse every answer as JSON, errors included.
+            HttpResponse::ServiceUnavailable()
+                .insert_header((header::RETRY_AFTER, "5"))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(serde_json::json!({ "error": message }))
+        } else {
+            super::error::error_page(StatusCode::SERVICE_UNAVAILABLE, message)
+        };
         let mut res = res.into_response(busy);
         res.response_mut()
             .head_mut()

@@ -20,6 +20,7 @@ pub mod respond;
 pub mod routes;
 pub mod search;
 pub mod security;
+pub mod spill;
 pub mod state;
 pub mod versions;
 

@@ -42,6 +42,11 @@ impl RenderSlots {
         permit.map_err(|_| Busy)
     }
 
+    /// Requests waiting for a turn now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Acquire)
+    }
+
     /// A turn however many wait (for background work, which is few).
     pub async fn enter_unbounded(&self) -> Result<OwnedSemaphorePermit, Busy> {
         Arc::clone(&self.slots)

@@ -45,7 +45,15 @@ impl AppState {
             feed_freshness: Freshness::new(u64::from(settings.max_age)),
             page_freshness: Freshness::new(pages::PAGE_MAX_AGE),
             store,
-            cache: FeedCache::new(settings.cache_bytes),
+            cache: FeedCache::new(settings.cache_bytes)
+                .with_render_queue(
+                    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+                    settings.render_queue,
+                )
+                .with_spill(super::spill::Spill::open(
+                    settings.cache_dir_path(),
+                    settings.cache_dir_bytes,
+                )),
             polite: polite::PoliteLimiter::new(settings.min_poll_interval),
             body_budget: Arc::new(limits::BodyBudget::new(settings.body_memory_bytes)),
             search: search::SearchCache::default(),

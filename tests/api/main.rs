@@ -20,6 +20,7 @@ mod large_bodies;
 mod many_feeds;
 mod newsroom_form;
 mod operate;
+mod overload;
 mod pages;
 mod same_second;
 mod search;
