@@ -1,6 +1,6 @@
 //! Plain data the store hands out. Nothing here knows SQL.
 
-use crate::domain::{Lang, Lifecycle, Slug, State, Status};
+use crate::domain::{Lang, Lifecycle, Month, Slug, State, Status};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -113,6 +113,43 @@ pub enum FeedScope {
     Topic(Slug),
 }
 
+/// A part of a scope that is a document of its own: one UTC month of it
+/// (an RFC 5005 archive) or one language of it (a language feed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Part {
+    Month(Month),
+    Lang(Lang),
+}
+
+impl Part {
+    /// The key its change stamp and version are stored under.
+    pub fn key(&self) -> String {
+        match self {
+            Part::Month(m) => format!("month:{}", m.key()),
+            Part::Lang(l) => format!("lang:{l}"),
+        }
+    }
+}
+
+/// Which document of a scope a snapshot is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedKind {
+    /// The newest releases; links `prev-archive` to the month of the
+    /// newest one (every month with releases is an archive document).
+    Current,
+    /// Every release of one month, and the nearest months before and after
+    /// it that have releases.
+    Archive {
+        month: Month,
+        prev: Option<Month>,
+        next: Option<Month>,
+    },
+    /// The newest releases in one language.
+    Lang(Lang),
+    /// A search's results: outside the archive chain.
+    Search,
+}
+
 /// Everything a feed needs, read in one consistent transaction.
 #[derive(Debug, Clone)]
 pub struct FeedSnapshot {
@@ -131,6 +168,7 @@ pub struct FeedSnapshot {
     /// Milliseconds added to an entry's Atom `updated` (by release id):
     /// its rank among earlier-created releases updated at the same instant.
     pub updated_ties: HashMap<i64, i64>,
+    pub kind: FeedKind,
 }
 
 impl FeedSnapshot {

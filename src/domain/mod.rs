@@ -5,6 +5,7 @@ mod cleaned_markdown;
 mod html;
 mod lang;
 mod lifecycle;
+mod month;
 #[cfg(test)]
 mod proptests;
 mod release;
@@ -21,6 +22,7 @@ pub use html::{
 };
 pub use lang::Lang;
 pub use lifecycle::{Lifecycle, State};
+pub use month::Month;
 pub use release::{ReleaseDraft, ReleaseInput, Status, parse_instant};
 pub use removed::Removed;
 pub use slug::Slug;

@@ -4,11 +4,13 @@
 //! (RFC 6721 tombstones must come before the first entry).
 
 use super::xml::{push_attr, push_element, push_text, push_text_as_html};
-use super::{FeedMeta, Format, Site, content_html};
+use super::{FeedMeta, Format, Site, channel_site, content_html};
 use crate::model::{FeedSnapshot, Release, Tombstone};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
+/// RFC 5005 (Feed Paging and Archiving).
+pub(super) const HISTORY_NS: &str = "http://purl.org/syndication/history/1.0";
 
 fn date(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
@@ -38,11 +40,13 @@ fn push_html_text(out: &mut String, name: &str, text: &str) {
 }
 
 pub fn render_atom(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
+    let site = &*channel_site(site, snap);
     render_atom_with(site, snap, &FeedMeta::new(site, snap))
 }
 
 /// [`render_atom`] with the titles and links given (a search feed's).
 pub fn render_atom_with(site: &Site, snap: &FeedSnapshot, meta: &FeedMeta) -> Vec<u8> {
+    let archive = meta.archive_links(site, snap, Format::Atom);
     let mut out = String::with_capacity(2048 + snap.items.len() * 4096);
     out.push_str(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\"",
@@ -50,6 +54,11 @@ pub fn render_atom_with(site: &Site, snap: &FeedSnapshot, meta: &FeedMeta) -> Ve
     if !snap.tombstones.is_empty() {
         out.push_str(" xmlns:at=\"");
         out.push_str(TOMBSTONES_NS);
+        out.push('"');
+    }
+    if archive.is_archive {
+        out.push_str(" xmlns:fh=\"");
+        out.push_str(HISTORY_NS);
         out.push('"');
     }
     out.push_str(" xml:lang=\"");
@@ -66,6 +75,19 @@ pub fn render_atom_with(site: &Site, snap: &FeedSnapshot, meta: &FeedMeta) -> Ve
     out.push_str("</author>");
     push_link(&mut out, &self_url, "self", "application/atom+xml");
     push_link(&mut out, &meta.page_url, "alternate", "text/html");
+    let mime = "application/atom+xml";
+    for (rel, href) in [
+        ("current", &archive.current),
+        ("prev-archive", &archive.prev),
+        ("next-archive", &archive.next),
+    ] {
+        if let Some(href) = href {
+            push_link(&mut out, href, rel, mime);
+        }
+    }
+    if archive.is_archive {
+        out.push_str("<fh:archive/>");
+    }
     for hub in &site.hubs {
         out.push_str("<link href=\"");
         push_attr(&mut out, hub);

@@ -1,4 +1,4 @@
-use super::{FeedMeta, Format, Site, content_html};
+use super::{FeedMeta, Format, Site, channel_site, content_html};
 use crate::model::FeedSnapshot;
 use chrono::SecondsFormat;
 use serde::Serialize;
@@ -12,9 +12,26 @@ struct JsonFeed<'a> {
     description: &'a str,
     language: &'a str,
     authors: [Author<'a>; 1],
+    /// The next older document of the archive chain (RFC 5005's
+    /// `prev-archive`): JSON Feed's pagination link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     hubs: Vec<Hub<'a>>,
+    /// RFC 5005 in a JSON Feed extension: this is an archive document, and
+    /// where the current feed and the newer month are.
+    #[serde(rename = "_archive", skip_serializing_if = "Option::is_none")]
+    archive: Option<ArchiveExtension>,
     items: Vec<JsonItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct ArchiveExtension {
+    about: &'static str,
+    archive: bool,
+    current: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_archive: Option<String>,
 }
 
 /// JSON Feed 1.1 `hubs`: how to be told of changes (WebSub).
@@ -46,11 +63,19 @@ struct JsonItem<'a> {
 }
 
 pub fn render_json(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
+    let site = &*channel_site(site, snap);
     render_json_with(site, snap, &FeedMeta::new(site, snap))
 }
 
 /// [`render_json`] with the titles and links given (a search feed's).
 pub fn render_json_with(site: &Site, snap: &FeedSnapshot, meta: &FeedMeta) -> Vec<u8> {
+    let links = meta.archive_links(site, snap, Format::Json);
+    let archive = links.is_archive.then(|| ArchiveExtension {
+        about: "https://www.rfc-editor.org/rfc/rfc5005",
+        archive: true,
+        current: links.current.clone(),
+        next_archive: links.next.clone(),
+    });
     let date = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     let feed = JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
@@ -60,6 +85,8 @@ pub fn render_json_with(site: &Site, snap: &FeedSnapshot, meta: &FeedMeta) -> Ve
         description: &meta.description,
         language: &site.lang,
         authors: [Author { name: &site.title }],
+        next_url: links.prev,
+        archive,
         hubs: site
             .hubs
             .iter()

@@ -13,7 +13,9 @@ pub use self::json::{render_json, render_json_with};
 pub use self::opml::render_opml;
 pub use self::rss::{render_rss, render_rss_with};
 
-use crate::model::{FeedSnapshot, Release};
+use crate::domain::Month;
+use crate::model::{FeedKind, FeedSnapshot, Release};
+use std::borrow::Cow;
 
 /// Site-wide facts every document needs; absolute URLs come only from here,
 /// never from the request.
@@ -91,24 +93,53 @@ pub struct FeedMeta {
     pub feed_query: String,
 }
 
+/// The archive chain of RFC 5005 a feed document links (its URLs are
+/// documents in the same format as the one linking them).
+pub struct ArchiveLinks {
+    /// Marked `fh:archive`: this document is one month of the feed.
+    pub is_archive: bool,
+    pub current: Option<String>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
 impl FeedMeta {
     pub fn new(site: &Site, snap: &FeedSnapshot) -> Self {
-        match &snap.topic {
-            None => FeedMeta {
-                title: site.title.clone(),
-                description: site.description.clone(),
-                page_url: site.url("/"),
-                feed_stem: "/feed".to_owned(),
-                feed_query: String::new(),
-            },
-            Some(t) => FeedMeta {
-                title: format!("{} — {}", site.title, t.name),
-                description: t
-                    .description
+        let scope_path = scope_path(snap);
+        let (title, description, page_url) = match &snap.topic {
+            None => (site.title.clone(), site.description.clone(), site.url("/")),
+            Some(t) => (
+                format!("{} — {}", site.title, t.name),
+                t.description
                     .clone()
                     .unwrap_or_else(|| format!("Press releases on {}", t.name)),
-                page_url: site.url(&format!("/topics/{}", t.slug)),
-                feed_stem: format!("/topics/{}/feed", t.slug),
+                site.url(&format!("/topics/{}", t.slug)),
+            ),
+        };
+        match &snap.kind {
+            FeedKind::Current | FeedKind::Search => FeedMeta {
+                title,
+                description,
+                page_url,
+                feed_stem: format!("{scope_path}/feed"),
+                feed_query: String::new(),
+            },
+            FeedKind::Archive { month, .. } => FeedMeta {
+                title: format!("{title} — {}", month.label()),
+                description: format!("{description} ({}, every release)", month.label()),
+                page_url: if snap.topic.is_none() {
+                    site.url(&month_page_path(*month))
+                } else {
+                    page_url
+                },
+                feed_stem: format!("{scope_path}{}", archive_stem(*month)),
+                feed_query: String::new(),
+            },
+            FeedKind::Lang(lang) => FeedMeta {
+                title: format!("{title} ({lang})"),
+                description: format!("{description} (in {lang})"),
+                page_url,
+                feed_stem: format!("{scope_path}/lang/{lang}/feed"),
                 feed_query: String::new(),
             },
         }
@@ -121,6 +152,89 @@ impl FeedMeta {
             format.extension(),
             self.feed_query
         ))
+    }
+
+    /// The RFC 5005 links of this document: a current feed's
+    /// `prev-archive` is the month of its newest release (every month with
+    /// releases is an archive document, the current one included); an
+    /// archive links the current feed and the nearest months with
+    /// releases on either side. Language feeds have no archives.
+    pub fn archive_links(&self, site: &Site, snap: &FeedSnapshot, format: Format) -> ArchiveLinks {
+        let scope = scope_path(snap);
+        let archive_url = |month: Month| {
+            site.url(&format!(
+                "{scope}{}.{}",
+                archive_stem(month),
+                format.extension()
+            ))
+        };
+        match &snap.kind {
+            FeedKind::Current => ArchiveLinks {
+                is_archive: false,
+                current: None,
+                prev: snap
+                    .items
+                    .first()
+                    .and_then(|r| Month::of(r.published_at))
+                    .map(archive_url),
+                next: None,
+            },
+            FeedKind::Archive { prev, next, .. } => ArchiveLinks {
+                is_archive: true,
+                current: Some(site.url(&format!("{scope}/feed.{}", format.extension()))),
+                prev: prev.map(archive_url),
+                next: next.map(archive_url),
+            },
+            FeedKind::Lang(_) | FeedKind::Search => ArchiveLinks {
+                is_archive: false,
+                current: None,
+                prev: None,
+                next: None,
+            },
+        }
+    }
+}
+
+/// The path prefix of a snapshot's scope: `` (global) or `/topics/health`.
+fn scope_path(snap: &FeedSnapshot) -> String {
+    snap.topic
+        .as_ref()
+        .map_or_else(String::new, |t| format!("/topics/{}", t.slug))
+}
+
+/// `/archive/YYYY/MM/feed`, under a scope's path.
+fn archive_stem(month: Month) -> String {
+    format!(
+        "/archive/{}/{}/feed",
+        month.year_segment(),
+        month.month_segment()
+    )
+}
+
+/// The HTML page of one month of releases.
+pub fn month_page_path(month: Month) -> String {
+    format!(
+        "/archive/{}/{}/",
+        month.year_segment(),
+        month.month_segment()
+    )
+}
+
+/// The site as one document sees it: a language feed's channel language
+/// is its language (so items are marked and wrapped against it), and only
+/// the current feeds name the WebSub hub (the hub serves those).
+pub(crate) fn channel_site<'a>(site: &'a Site, snap: &FeedSnapshot) -> Cow<'a, Site> {
+    match &snap.kind {
+        FeedKind::Current | FeedKind::Search => Cow::Borrowed(site),
+        FeedKind::Archive { .. } => Cow::Owned(Site {
+            hubs: Vec::new(),
+            ..site.clone()
+        }),
+        FeedKind::Lang(lang) => Cow::Owned(Site {
+            hubs: Vec::new(),
+            lang: lang.to_string(),
+            ..site.clone()
+        }),
     }
 }
 

@@ -1,10 +1,17 @@
 use super::{Site, escape_html};
+use crate::domain::Lang;
 use crate::model::Topic;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
 
-/// OPML 2.0 subscription list: the global feed and one outline per topic.
-pub fn render_opml(site: &Site, topics: &[Topic], changed: DateTime<Utc>) -> Vec<u8> {
+/// OPML 2.0 subscription list: the global feed, one outline per topic,
+/// and one per language the office publishes in.
+pub fn render_opml(
+    site: &Site,
+    topics: &[Topic],
+    languages: &[Lang],
+    changed: DateTime<Utc>,
+) -> Vec<u8> {
     let mut out = String::with_capacity(256 + topics.len() * 200);
     let e = escape_html;
     let _ = write!(
@@ -28,6 +35,17 @@ pub fn render_opml(site: &Site, topics: &[Topic], changed: DateTime<Utc>) -> Vec
             e(&t.name),
             e(&site.url(&format!("/topics/{}/feed.rss", t.slug))),
             e(&site.url(&format!("/topics/{}", t.slug))),
+        );
+    }
+    for lang in languages {
+        let _ = writeln!(
+            out,
+            "<outline type=\"rss\" text=\"{} ({lang})\" title=\"{} ({lang})\" language=\"{lang}\" \
+             xmlUrl=\"{}\" htmlUrl=\"{}\"/>",
+            e(&site.title),
+            e(&site.title),
+            e(&site.url(&format!("/lang/{lang}/feed.rss"))),
+            e(&site.url("/")),
         );
     }
     out.push_str("</body>\n</opml>\n");

@@ -5,7 +5,7 @@
 use super::xml::{
     push_attr, push_cdata, push_element, push_rss_plain, push_rss_text, push_rss_title, push_text,
 };
-use super::{FeedMeta, Format, Site, content_html};
+use super::{FeedMeta, Format, Site, channel_site, content_html};
 use crate::model::{FeedSnapshot, Release};
 
 /// `<name>` holding plain text that readers render as HTML (a description):
@@ -21,18 +21,26 @@ fn push_rss_element(out: &mut String, name: &str, text: &str) {
 }
 
 pub fn render_rss(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
+    let site = &*channel_site(site, snap);
     render_rss_with(site, snap, &FeedMeta::new(site, snap))
 }
 
 /// [`render_rss`] with the titles and links given (a search feed's).
 pub fn render_rss_with(site: &Site, snap: &FeedSnapshot, meta: &FeedMeta) -> Vec<u8> {
+    let archive = meta.archive_links(site, snap, Format::Rss);
     let mut out = String::with_capacity(2048 + snap.items.len() * 4096);
     out.push_str(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" \
          xmlns:atom=\"http://www.w3.org/2005/Atom\" \
          xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
-         xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n<channel>\n",
+         xmlns:dc=\"http://purl.org/dc/elements/1.1/\"",
     );
+    if archive.is_archive {
+        out.push_str(" xmlns:fh=\"");
+        out.push_str(super::atom::HISTORY_NS);
+        out.push('"');
+    }
+    out.push_str(">\n<channel>\n");
     out.push_str("<title>");
     push_rss_title(&mut out, &meta.title);
     out.push_str("</title>");
@@ -46,6 +54,22 @@ pub fn render_rss_with(site: &Site, snap: &FeedSnapshot, meta: &FeedMeta) -> Vec
     out.push_str("<atom:link href=\"");
     push_attr(&mut out, &meta.self_url(site, Format::Rss));
     out.push_str("\" rel=\"self\" type=\"application/rss+xml\"/>");
+    for (rel, href) in [
+        ("current", &archive.current),
+        ("prev-archive", &archive.prev),
+        ("next-archive", &archive.next),
+    ] {
+        if let Some(href) = href {
+            out.push_str("<atom:link href=\"");
+            push_attr(&mut out, href);
+            out.push_str("\" rel=\"");
+            out.push_str(rel);
+            out.push_str("\" type=\"application/rss+xml\"/>");
+        }
+    }
+    if archive.is_archive {
+        out.push_str("<fh:archive/>");
+    }
     for hub in &site.hubs {
         out.push_str("<atom:link href=\"");
         push_attr(&mut out, hub);

@@ -14,7 +14,7 @@ use super::renders::RenderSlots;
 use super::spill::Spill;
 use super::versions::{ScopeMap, Version};
 use crate::feeds::Format;
-use crate::model::FeedScope;
+use crate::model::{FeedScope, Part};
 use chrono::{DateTime, Utc};
 use lru::LruCache;
 use std::collections::HashMap;
@@ -26,6 +26,8 @@ use tokio::sync::watch;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DocKey {
     Feed(FeedScope, Format),
+    /// A month (archive) or a language of a scope's feeds.
+    Part(FeedScope, Part, Format),
     Opml,
 }
 

@@ -4,9 +4,9 @@ use super::conditional::{Encoding, Representation, Validators, negotiate};
 use super::error::AppError;
 use super::polite;
 use super::versions::Version;
-use crate::domain::Slug;
+use crate::domain::{Lang, Month, Slug};
 use crate::feeds::{self, Format};
-use crate::model::FeedScope;
+use crate::model::{FeedScope, Part};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::sync::Arc;
@@ -31,6 +31,93 @@ pub async fn topic_feed(
     serve(&req, &state, DocKey::Feed(FeedScope::Topic(slug), format)).await
 }
 
+/// `/archive/{YYYY}/{MM}/feed.{format}`: one month of the global feeds.
+pub async fn archive_feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (year, month, format) = path.into_inner();
+    let key = part_key(FeedScope::All, &year, &month, &format)?;
+    serve(&req, &state, key).await
+}
+
+/// `/topics/{slug}/archive/{YYYY}/{MM}/feed.{format}`.
+pub async fn topic_archive_feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, year, month, format) = path.into_inner();
+    let slug = Slug::parse(&slug).map_err(|_| AppError::NotFound)?;
+    let key = part_key(FeedScope::Topic(slug), &year, &month, &format)?;
+    serve(&req, &state, key).await
+}
+
+fn part_key(scope: FeedScope, year: &str, month: &str, format: &str) -> Result<DocKey, AppError> {
+    let format = Format::from_extension(format).ok_or(AppError::NotFound)?;
+    let month = Month::parse(year, month).ok_or(AppError::NotFound)?;
+    Ok(DocKey::Part(scope, Part::Month(month), format))
+}
+
+/// `/lang/{tag}/feed.{format}`: the global feeds in one language.
+pub async fn lang_feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (tag, format) = path.into_inner();
+    let format = Format::from_extension(&format).ok_or(AppError::NotFound)?;
+    let lang = match canonical_lang(&req, &state, &tag)? {
+        Ok(lang) => lang,
+        Err(redirect) => return Ok(redirect),
+    };
+    serve(
+        &req,
+        &state,
+        DocKey::Part(FeedScope::All, Part::Lang(lang), format),
+    )
+    .await
+}
+
+/// `/topics/{slug}/lang/{tag}/feed.{format}`.
+pub async fn topic_lang_feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, tag, format) = path.into_inner();
+    let format = Format::from_extension(&format).ok_or(AppError::NotFound)?;
+    let slug = Slug::parse(&slug).map_err(|_| AppError::NotFound)?;
+    let lang = match canonical_lang(&req, &state, &tag)? {
+        Ok(lang) => lang,
+        Err(redirect) => return Ok(redirect),
+    };
+    let key = DocKey::Part(FeedScope::Topic(slug), Part::Lang(lang), format);
+    serve(&req, &state, key).await
+}
+
+/// The language a path names. A tag written in another case (`AR`,
+/// `pt-br`) is the same language: the answer is a permanent redirect to its
+/// one address, so caches and readers keep a single copy. Not a tag: 404.
+fn canonical_lang(
+    req: &HttpRequest,
+    state: &AppState,
+    tag: &str,
+) -> Result<Result<Lang, HttpResponse>, AppError> {
+    let lang = Lang::parse(tag).map_err(|_| AppError::NotFound)?;
+    if lang.as_str() == tag {
+        return Ok(Ok(lang));
+    }
+    let path = req
+        .path()
+        .replacen(&format!("/lang/{tag}/"), &format!("/lang/{lang}/"), 1);
+    Ok(Err(HttpResponse::MovedPermanently()
+        .insert_header((header::LOCATION, state.site.url(&path)))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .finish()))
+}
+
 pub async fn opml(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     serve(&req, &state, DocKey::Opml).await
 }
@@ -48,8 +135,10 @@ async fn serve(
             return Ok(too_many_polls(wait));
         }
     }
+    // The hub serves the current feeds; archives and language feeds name none.
     let is_feed = matches!(key, DocKey::Feed(..));
     let now = state.clock.now();
+    let freshness = freshness_of(state, &key, now);
     let version = scope_version(state, &key)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -59,9 +148,7 @@ async fn serve(
         && meta.answers_not_modified(req)
     {
         wait_for_second(state, meta.last_modified).await;
-        if let Some(mut res) =
-            meta.respond_not_modified(req, &state.feed_freshness, state.clock.now())
-        {
+        if let Some(mut res) = meta.respond_not_modified(req, freshness, state.clock.now()) {
             if is_feed {
                 add_hub_links(&mut res, req, state);
             }
@@ -76,8 +163,7 @@ async fn serve(
             match meta.and_then(|meta| spilled(state, &key, meta, negotiate(req.headers()))) {
                 Some(Spilled::Body(meta, body)) => {
                     wait_for_second(state, meta.last_modified).await;
-                    let mut res =
-                        meta.respond_with(req, &state.feed_freshness, state.clock.now(), |_| body);
+                    let mut res = meta.respond_with(req, freshness, state.clock.now(), |_| body);
                     if is_feed {
                         add_hub_links(&mut res, req, state);
                     }
@@ -114,7 +200,7 @@ async fn serve(
         .await?;
     }
     wait_for_second(state, rep.validators().last_modified).await;
-    let mut res = rep.respond(req, &state.feed_freshness, state.clock.now());
+    let mut res = rep.respond(req, freshness, state.clock.now());
     if is_feed {
         add_hub_links(&mut res, req, state);
     }
@@ -153,6 +239,22 @@ fn spilled(
     Some(Spilled::Identity(Arc::new(Representation::from_identity(
         meta, identity,
     ))))
+}
+
+/// How long caches may keep `key`: a month that has ended changes only
+/// when a release in it is edited or retracted (see README "Archives"), so
+/// it may be kept longer than the current feeds.
+fn freshness_of<'a>(
+    state: &'a AppState,
+    key: &DocKey,
+    now: chrono::DateTime<chrono::Utc>,
+) -> &'a super::freshness::Freshness {
+    match key {
+        DocKey::Part(_, Part::Month(m), _) if m.end_ms() <= now.timestamp_millis() => {
+            &state.archive_freshness
+        }
+        _ => &state.feed_freshness,
+    }
 }
 
 /// WebSub discovery on every feed answer, 304 included.
@@ -303,6 +405,24 @@ impl Drop for Claim {
     }
 }
 
+fn feed_representation(
+    state: &AppState,
+    snap: &crate::model::FeedSnapshot,
+    format: Format,
+) -> Representation {
+    let body = match format {
+        Format::Rss => feeds::render_rss(&state.site, snap),
+        Format::Atom => feeds::render_atom(&state.site, snap),
+        Format::Json => feeds::render_json(&state.site, snap),
+    };
+    Representation::new(
+        format.content_type(),
+        body,
+        snap.last_modified,
+        snap.next_change,
+    )
+}
+
 fn render(
     state: &AppState,
     key: &DocKey,
@@ -312,15 +432,48 @@ fn render(
     let out = match key {
         DocKey::Opml => {
             let list = state.store.public_topics(now)?;
-            let body = feeds::render_opml(&state.site, &list.topics, list.last_modified);
             // It changes by itself when a topic only a scheduled release is
-            // in appears with that release.
+            // in appears with that release, or a language whose first
+            // release is scheduled.
+            let languages = state.store.languages(&FeedScope::All, now)?;
+            let body = feeds::render_opml(
+                &state.site,
+                &list.topics,
+                &languages.tags,
+                list.last_modified,
+            );
+            let last_modified = languages
+                .appeared
+                .map_or(list.last_modified, |t| t.max(list.last_modified));
+            let next_change = match (list.next_change, languages.next_change) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             Some(Representation::new(
                 feeds::OPML_CONTENT_TYPE,
                 body,
-                list.last_modified,
-                list.next_change,
+                last_modified,
+                next_change,
             ))
+        }
+        DocKey::Part(scope, part, format) => {
+            let snap = match part {
+                Part::Month(month) => state.store.archive_snapshot(scope, *month, now)?,
+                Part::Lang(lang) => {
+                    let window = match format {
+                        Format::Atom => state.settings.tombstone_window(),
+                        Format::Rss | Format::Json => None,
+                    };
+                    state.store.lang_snapshot(
+                        scope,
+                        lang,
+                        state.settings.feed_items,
+                        window,
+                        now,
+                    )?
+                }
+            };
+            snap.map(|snap| feed_representation(state, &snap, *format))
         }
         DocKey::Feed(scope, format) => {
             // Only Atom can carry tombstones (RFC 6721); RSS and JSON Feed
@@ -338,17 +491,7 @@ fn render(
             else {
                 return Ok(None);
             };
-            let body = match format {
-                Format::Rss => feeds::render_rss(&state.site, &snap),
-                Format::Atom => feeds::render_atom(&state.site, &snap),
-                Format::Json => feeds::render_json(&state.site, &snap),
-            };
-            Some(Representation::new(
-                format.content_type(),
-                body,
-                snap.last_modified,
-                snap.next_change,
-            ))
+            Some(feed_representation(state, &snap, *format))
         }
     };
     let elapsed = started.elapsed();

@@ -5,16 +5,18 @@ use super::release_view::{ReleaseView, release_ui, site_ui};
 use super::routes::{Name, url};
 use super::{AppState, blocking, css, html_response};
 use crate::domain::Lang;
-use crate::domain::State;
+use crate::domain::{Month, State};
 use crate::i18n::Ui;
 use crate::model::{FeedScope, Release, Topic};
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 
-const HOME_ITEMS: usize = 20;
+/// Releases on one page of the home, a topic or a month, at most.
+pub const PAGE_ITEMS: usize = 20;
 /// `max-age` of public pages; the home and topic pages end sooner when a
 /// scheduled release is about to appear on them.
 pub const PAGE_MAX_AGE: u64 = 60;
@@ -24,6 +26,8 @@ pub struct FeedLink {
     pub mime: &'static str,
     pub title: String,
     pub href: String,
+    /// The language of a language feed (`hreflang`).
+    pub hreflang: Option<String>,
 }
 
 /// A `<link rel="alternate" hreflang>`: the page in another language.
@@ -31,6 +35,18 @@ pub struct Alternate {
     pub lang: String,
     pub href: String,
 }
+
+/// Links to the pages before and after this one (`rel="prev"` / `"next"`).
+pub struct Pager {
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+const FEED_FORMATS: [(&str, &str, &str); 3] = [
+    ("application/atom+xml", "Atom", "atom"),
+    ("application/rss+xml", "RSS", "rss"),
+    ("application/feed+json", "JSON Feed", "json"),
+];
 
 /// What the base layout needs.
 pub struct PageInfo {
@@ -78,6 +94,7 @@ impl PageInfo {
                 Some(slug) => url(Name::TopicFeed, &[slug, ext]),
                 None => url(global, &[]),
             }),
+            hreflang: None,
         })
         .collect();
         Self {
@@ -96,6 +113,32 @@ impl PageInfo {
     /// The search page's: the global feeds until a search has its own.
     pub(super) fn for_search(state: &AppState) -> Self {
         Self::new(state, "Search".to_owned(), None, &state.settings.site_title)
+    }
+
+    /// Adds the language feeds of the page's scope (`topic` or global), one
+    /// `<link rel="alternate" hreflang>` per language and format.
+    fn with_language_feeds(
+        mut self,
+        state: &AppState,
+        topic: Option<&str>,
+        feed_title: &str,
+        languages: &[Lang],
+    ) -> Self {
+        for lang in languages {
+            for (mime, label, ext) in FEED_FORMATS {
+                let path = match topic {
+                    Some(slug) => url(Name::TopicLangFeed, &[slug, lang.as_str(), ext]),
+                    None => url(Name::LangFeed, &[lang.as_str(), ext]),
+                };
+                self.feeds.push(FeedLink {
+                    mime,
+                    title: format!("{feed_title} — {lang} ({label})"),
+                    href: state.site.url(&path),
+                    hreflang: Some(lang.as_str().to_owned()),
+                });
+            }
+        }
+        self
     }
 
     /// A page about one release: in the interface's language, the title is
@@ -119,6 +162,21 @@ struct HomePage {
     page: PageInfo,
     releases: Vec<ReleaseView>,
     topics: Vec<Topic>,
+    pager: Pager,
+    /// The page of the newest month, to browse month by month.
+    newest_month: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "month.html")]
+struct MonthPage {
+    page: PageInfo,
+    label: String,
+    releases: Vec<ReleaseView>,
+    pager: Pager,
+    /// (label, href) of the nearest earlier and later months with releases.
+    earlier: Option<(String, String)>,
+    later: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -165,6 +223,7 @@ struct TopicPage {
     page: PageInfo,
     topic: Topic,
     releases: Vec<ReleaseView>,
+    pager: Pager,
 }
 
 fn html(status: StatusCode, body: String) -> HttpResponse {
@@ -176,37 +235,139 @@ fn html(status: StatusCode, body: String) -> HttpResponse {
     res
 }
 
-pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let (snap, topics) = blocking(&state, move |s| -> Result<_, AppError> {
-        let snap = s.store.feed_snapshot(&FeedScope::All, HOME_ITEMS, now)?;
-        Ok((snap, s.store.public_topics(now)?.topics))
+    let number = page_number(&req)?;
+    let (page, topics, languages, newest) = blocking(&state, move |s| -> Result<_, AppError> {
+        let page = s
+            .store
+            .release_page(&FeedScope::All, None, PAGE_ITEMS, number, now)?;
+        let languages = s.store.languages(&FeedScope::All, now)?.tags;
+        let newest = s.store.newest_month(&FeedScope::All, now)?;
+        Ok((page, s.store.public_topics(now)?.topics, languages, newest))
     })
     .await??;
-    let (items, next_change) = snap.map_or((Vec::new(), None), |s| (s.items, s.next_change));
     let ui = site_ui(&state);
-    let releases = items
+    let page_of = page.ok_or(AppError::NotFound)?;
+    let pager = pager(req.path(), number, page_of.more);
+    let releases = page_of
+        .items
         .into_iter()
         .map(|r| ReleaseView::of(&state, r, ui))
         .collect();
-    let page = PageInfo::new(
-        &state,
-        state.settings.site_title.clone(),
-        None,
-        &state.settings.site_title,
-    );
+    let site_title = &state.settings.site_title;
+    let page = PageInfo::new(&state, site_title.clone(), None, site_title)
+        .with_language_feeds(&state, None, site_title, &languages);
     let body = HomePage {
         page,
         releases,
         topics,
+        pager,
+        newest_month: newest.map(|m| (m.label(), month_href(m))),
     }
     .render()?;
     Ok(until_next_change(
         html(StatusCode::OK, body),
         &state,
-        next_change,
+        page_of.next_change,
         now,
     ))
+}
+
+/// `/archive/{YYYY}/{MM}/`: the releases of one month, page by page, with
+/// links to the nearest months that have releases and its archive feeds.
+pub async fn month(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (year, month) = path.into_inner();
+    let month = Month::parse(&year, &month).ok_or(AppError::NotFound)?;
+    let number = page_number(&req)?;
+    let now = state.clock.now();
+    let page_of = blocking(&state, move |s| {
+        s.store
+            .release_page(&FeedScope::All, Some(month), PAGE_ITEMS, number, now)
+    })
+    .await??
+    .ok_or(AppError::NotFound)?;
+    let site_title = &state.settings.site_title;
+    let label = month.label();
+    let mut page = PageInfo::new(&state, format!("{label} — {site_title}"), None, site_title);
+    page.feeds = FEED_FORMATS
+        .into_iter()
+        .map(|(mime, kind, ext)| FeedLink {
+            mime,
+            title: format!("{site_title} — {label} ({kind})"),
+            href: state.site.url(&url(
+                Name::ArchiveFeed,
+                &[&month.year_segment(), &month.month_segment(), ext],
+            )),
+            hreflang: None,
+        })
+        .collect();
+    let (earlier, later) = page_of.neighbours;
+    let body = MonthPage {
+        page,
+        label,
+        releases: page_of
+            .items
+            .into_iter()
+            .map(|r| ReleaseView::of(&state, r, site_ui(&state)))
+            .collect(),
+        pager: pager(req.path(), number, page_of.more),
+        earlier: earlier.map(|m| (m.label(), month_href(m))),
+        later: later.map(|m| (m.label(), month_href(m))),
+    }
+    .render()?;
+    Ok(until_next_change(
+        html(StatusCode::OK, body),
+        &state,
+        page_of.next_change,
+        now,
+    ))
+}
+
+fn month_href(m: Month) -> String {
+    url(Name::ArchivePage, &[&m.year_segment(), &m.month_segment()])
+}
+
+/// The `page` query parameter: absent is 1; anything but a whole number
+/// from 1 (without leading zeros, so each page has one address) is a 404.
+fn page_number(req: &HttpRequest) -> Result<u32, AppError> {
+    let mut found = None;
+    for pair in req.query_string().split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if name == "page" {
+            if found.is_some() {
+                return Err(AppError::NotFound);
+            }
+            found = Some(value);
+        }
+    }
+    match found {
+        None => Ok(1),
+        Some(v) if !v.starts_with('0') && v.bytes().all(|b| b.is_ascii_digit()) => {
+            v.parse().map_err(|_| AppError::NotFound)
+        }
+        Some(_) => Err(AppError::NotFound),
+    }
+}
+
+/// Links to pages `number - 1` and `number + 1` of the page at `path`
+/// (page 1 is the bare path).
+fn pager(path: &str, number: u32, more: bool) -> Pager {
+    let at = |n: u32| {
+        if n == 1 {
+            path.to_owned()
+        } else {
+            format!("{path}?page={n}")
+        }
+    };
+    Pager {
+        prev: (number > 1).then(|| at(number - 1)),
+        next: more.then(|| at(number + 1)),
+    }
 }
 
 /// A page that changes by itself at `next_change` is cached no longer.
@@ -304,18 +465,23 @@ pub async fn topics(state: web::Data<AppState>) -> Result<HttpResponse, AppError
 }
 
 pub async fn topic(
+    req: HttpRequest,
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = crate::domain::Slug::parse(&slug).map_err(|_| AppError::NotFound)?;
+    let number = page_number(&req)?;
     let now = state.clock.now();
-    let snap = blocking(&state, move |s| {
-        s.store
-            .feed_snapshot(&FeedScope::Topic(slug), HOME_ITEMS, now)
+    let (page_of, languages) = blocking(&state, move |s| -> Result<_, AppError> {
+        let scope = FeedScope::Topic(slug);
+        let page = s
+            .store
+            .release_page(&scope, None, PAGE_ITEMS, number, now)?;
+        Ok((page, s.store.languages(&scope, now)?.tags))
     })
-    .await??
-    .ok_or(AppError::NotFound)?;
-    let topic = snap.topic.ok_or(AppError::NotFound)?;
+    .await??;
+    let page_of = page_of.ok_or(AppError::NotFound)?;
+    let topic = page_of.topic.ok_or(AppError::NotFound)?;
     let site_title = &state.settings.site_title;
     let feed_title = format!("{site_title} — {}", topic.name);
     let page = PageInfo::new(
@@ -323,9 +489,10 @@ pub async fn topic(
         format!("{} — {site_title}", topic.name),
         Some(&topic.slug),
         &feed_title,
-    );
+    )
+    .with_language_feeds(&state, Some(&topic.slug), &feed_title, &languages);
     let ui = site_ui(&state);
-    let releases = snap
+    let releases = page_of
         .items
         .into_iter()
         .map(|r| ReleaseView::of(&state, r, ui))
@@ -334,12 +501,13 @@ pub async fn topic(
         page,
         topic,
         releases,
+        pager: pager(req.path(), number, page_of.more),
     }
     .render()?;
     Ok(until_next_change(
         html(StatusCode::OK, body),
         &state,
-        snap.next_change,
+        page_of.next_change,
         now,
     ))
 }

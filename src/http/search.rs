@@ -232,6 +232,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
                 "{}?{base}",
                 url(Name::SearchFeed, &[f.extension()])
             )),
+            hreflang: None,
         })
         .collect();
     view.page = page;
@@ -458,6 +459,7 @@ fn render_document(site: &Site, search: &Search, key: &FeedKey, results: SearchR
         next_change: results.next_change,
         tombstones: Vec::new(),
         updated_ties: results.updated_ties,
+        kind: crate::model::FeedKind::Search,
     };
     match key.format {
         Format::Rss => feeds::render_rss_with(&site, &snap, &meta),

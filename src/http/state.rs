@@ -10,6 +10,10 @@ use crate::feeds::Site;
 use crate::store::Store;
 use std::sync::Arc;
 
+/// `max-age` of the archive of a month that has ended (never less than
+/// `max_age`): it changes only when a release in it is edited or retracted.
+pub const CLOSED_MONTH_MAX_AGE: u64 = 3600;
+
 /// Everything a request handler can reach.
 pub struct AppState {
     pub store: Arc<Store>,
@@ -19,6 +23,8 @@ pub struct AppState {
     pub clock: Clock,
     /// `Cache-Control` of feeds and the OPML (`max_age`).
     pub feed_freshness: Freshness,
+    /// `Cache-Control` of archive documents of months that have ended.
+    pub archive_freshness: Freshness,
     /// `Cache-Control` of the home and topic pages.
     pub page_freshness: Freshness,
     /// The polite-client policy; `None` when off.
@@ -43,6 +49,9 @@ impl AppState {
         };
         Self {
             feed_freshness: Freshness::new(u64::from(settings.max_age)),
+            archive_freshness: Freshness::new(
+                u64::from(settings.max_age).max(CLOSED_MONTH_MAX_AGE),
+            ),
             page_freshness: Freshness::new(pages::PAGE_MAX_AGE),
             store,
             cache: FeedCache::new(settings.cache_bytes)

@@ -19,6 +19,9 @@ struct Seen {
     global: i64,
     topic_list: i64,
     topics: HashMap<String, i64>,
+    /// Versions of the parts written so far, by (topic slug or '' for the
+    /// global scope, part key); a part not listed has version 0.
+    parts: HashMap<(String, String), i64>,
     /// `Store::foreign_commits`: moved by a write of a program other than
     /// pressfeed (the `sqlite3` shell), which keeps no versions. Every
     /// document's version includes it, so such a write makes every cached
@@ -67,10 +70,16 @@ impl ScopeMap {
         let read = store.scope_versions(since)?;
         let mut seen = self.seen.write().unwrap_or_else(|p| p.into_inner());
         seen.epoch = epoch;
+        let parts = read
+            .parts
+            .into_iter()
+            .map(|(scope, part, v)| ((scope, part), v));
         if read.complete {
             seen.topics = read.topics.into_iter().collect();
+            seen.parts = parts.collect();
         } else {
             seen.topics.extend(read.topics);
+            seen.parts.extend(parts);
         }
         seen.global = read.global;
         seen.topic_list = read.topic_list;
@@ -86,6 +95,21 @@ impl Seen {
             DocKey::Feed(FeedScope::All, _) => Some(self.global),
             DocKey::Feed(FeedScope::Topic(slug), _) => self.topics.get(slug.as_str()).copied(),
             DocKey::Opml => Some(self.topic_list),
+            DocKey::Part(scope, part, _) => {
+                let slug = match scope {
+                    FeedScope::All => "",
+                    FeedScope::Topic(slug) if self.topics.contains_key(slug.as_str()) => {
+                        slug.as_str()
+                    }
+                    FeedScope::Topic(_) => return None,
+                };
+                Some(
+                    self.parts
+                        .get(&(slug.to_owned(), part.key()))
+                        .copied()
+                        .unwrap_or(0),
+                )
+            }
         };
         scope.map(|v| (self.epoch, v))
     }

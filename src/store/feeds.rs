@@ -25,19 +25,22 @@ const ALL_NEXT_SQL: &str =
 const TOPIC_NEXT_SQL: &str =
     "SELECT min(feed_at) FROM release_topics WHERE topic_id = ?2 AND feed_at > ?1";
 /// Releases retracted in (?1, ?2], newest first; ?4 is a topic id or NULL
-/// for the global feed. A release retracted before it was ever visible
+/// for the global feed, ?5 a language or NULL for all. A release retracted before it was ever visible
 /// (scheduled, then withdrawn) was in nobody's feed: no tombstone.
 const TOMBSTONES_SQL: &str = "SELECT r.uid, r.slug, r.lang, r.retracted_at, r.retraction_note \
      FROM releases r WHERE r.status = 'retracted' AND r.retracted_at > ?1 AND r.retracted_at <= ?2 \
      AND r.published_at <= r.retracted_at AND (?4 IS NULL OR EXISTS \
      (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = ?4)) \
+     AND (?5 IS NULL OR r.lang = ?5) \
      ORDER BY r.retracted_at DESC, r.id DESC LIMIT ?3";
 /// The newest retraction at or before ?1 in the scope (?2: topic id or
-/// NULL): its tombstone left the feed at that instant plus the window.
+/// NULL; ?3: a language or NULL): its tombstone left the feed at that
+/// instant plus the window.
 const TOMBSTONE_EXPIRED_SQL: &str = "SELECT r.retracted_at FROM releases r \
      WHERE r.status = 'retracted' AND r.retracted_at <= ?1 AND r.published_at <= r.retracted_at \
      AND (?2 IS NULL OR EXISTS \
      (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = ?2)) \
+     AND (?3 IS NULL OR r.lang = ?3) \
      ORDER BY r.retracted_at DESC LIMIT 1";
 
 impl Store {
@@ -111,7 +114,7 @@ impl Store {
             .map(|r| (to_ms(r.published_at), to_ms(r.changed_at)));
         let topic_id = topic.as_ref().map(|t| t.id);
         let (tombstones, expired, next_expiry) = match tombstone_window {
-            Some(window) => tombstones(&tx, topic_id, limit, window, now)?,
+            Some(window) => tombstones(&tx, topic_id, None, limit, window, now)?,
             None => (Vec::new(), None, None),
         };
         let last_modified =
@@ -127,6 +130,7 @@ impl Store {
             next_change: next_change.map(from_ms),
             tombstones,
             updated_ties,
+            kind: crate::model::FeedKind::Current,
         }))
     }
 }
@@ -151,14 +155,15 @@ pub(super) fn updated_ties(
     Ok(ties)
 }
 
-type TombstoneRead = (Vec<Tombstone>, Option<i64>, Option<i64>);
+pub(super) type TombstoneRead = (Vec<Tombstone>, Option<i64>, Option<i64>);
 
 /// The scope's tombstones at `now`, when the latest one left (ms), and
 /// when the oldest shown one will leave (ms). Older ones leave first, so
 /// that is the next instant the list changes.
-fn tombstones(
+pub(super) fn tombstones(
     conn: &Connection,
     topic_id: Option<i64>,
+    lang: Option<&str>,
     limit: i64,
     window: Duration,
     now: DateTime<Utc>,
@@ -168,19 +173,22 @@ fn tombstones(
     let since = now_ms.saturating_sub(window_ms);
     let list = conn
         .prepare_cached(TOMBSTONES_SQL)?
-        .query_map(rusqlite::params![since, now_ms, limit, topic_id], |row| {
-            Ok(Tombstone {
-                uid: row.get(0)?,
-                slug: row.get(1)?,
-                lang: row.get(2)?,
-                retracted_at: from_ms(row.get(3)?),
-                retraction_note: row.get(4)?,
-            })
-        })?
+        .query_map(
+            rusqlite::params![since, now_ms, limit, topic_id, lang],
+            |row| {
+                Ok(Tombstone {
+                    uid: row.get(0)?,
+                    slug: row.get(1)?,
+                    lang: row.get(2)?,
+                    retracted_at: from_ms(row.get(3)?),
+                    retraction_note: row.get(4)?,
+                })
+            },
+        )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let expired: Option<i64> = conn
         .prepare_cached(TOMBSTONE_EXPIRED_SQL)?
-        .query_row(rusqlite::params![since, topic_id], |r| r.get(0))
+        .query_row(rusqlite::params![since, topic_id, lang], |r| r.get(0))
         .optional()?;
     let next_expiry = list
         .last()
@@ -210,19 +218,25 @@ impl Store {
                 .replace("?1", "0")
                 .replace("?2", "1")
                 .replace("?3", "50")
-                .replace("?4", "NULL"),
+                .replace("?4", "NULL")
+                .replace("?5", "NULL"),
             TOMBSTONES_SQL
                 .replace("?1", "0")
                 .replace("?2", "1")
                 .replace("?3", "50")
-                .replace("?4", "1"),
-            TOMBSTONE_EXPIRED_SQL.replace("?1", "0").replace("?2", "1"),
+                .replace("?4", "1")
+                .replace("?5", "'ar'"),
+            TOMBSTONE_EXPIRED_SQL
+                .replace("?1", "0")
+                .replace("?2", "1")
+                .replace("?3", "NULL"),
             GLOBAL_NEWEST_SQL.replace("?1", "0"),
             TOPIC_NEWEST_SQL.replace("?1", "0").replace("?2", "1"),
             TOPICS_OF_RELEASE_SQL.replace("?1", "1"),
         ];
         queries
             .into_iter()
+            .chain(super::part_feeds::queries_to_explain())
             .map(|q| Ok((q.clone(), self.explain(&q)?)))
             .collect()
     }

@@ -4,6 +4,8 @@ mod admins;
 mod changes;
 mod feeds;
 mod identity;
+mod part_feeds;
+mod parts;
 mod releases;
 mod scopes;
 mod search;
@@ -16,6 +18,7 @@ mod websub;
 
 pub use admins::AdminAccount;
 pub use identity::Detached;
+pub use part_feeds::{Languages, PageOfReleases};
 pub use releases::ReleaseFilter;
 pub use search::{SearchFilter, SearchOutcome, SearchResults};
 pub use sessions::AdminSession;

@@ -16,8 +16,23 @@
 //! A second after the clock is not sent (it would be later than `Date`), so
 //! nobody can hold it yet and a further write in the same second may share
 //! it: the stamp never runs more than a second ahead of the writer's clock.
+//!
+//! The parts of a scope (one month: an archive document; one language: a
+//! language feed; `parts.rs`) have stamps and versions of their own, moved
+//! by the writes that change what that part shows, so an edit in March
+//! leaves every other month's validators alone. A part's stamp moves with
+//! its scope's, to the next second after anything the scope *or any of its
+//! parts* may have been sent with: a part's Last-Modified is never later
+//! than that bound, so this stays later than whatever a client holds,
+//! without reading each part's own history. Archive documents link their
+//! neighbouring months, so a write that makes a month appear or vanish
+//! changes the months on either side too; renaming a topic changes every
+//! part of each scope whose items name it.
 
 use super::Result;
+use super::parts::{self, GLOBAL};
+use crate::domain::{Lang, Month};
+use crate::model::Part;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
 
@@ -72,6 +87,18 @@ pub(super) struct ChangedScopes {
     /// Scopes whose future changes (see [`ChangedScopes::schedule`]).
     scheduled_global: bool,
     scheduled_topics: HashSet<i64>,
+    /// Parts (scope, part) whose content changes, each with whether
+    /// readers saw anything in it before the transaction.
+    parts: HashMap<(i64, Part), bool>,
+    /// Scopes every part of which changes (a topic renamed).
+    every_part: HashSet<i64>,
+    /// Parts whose next change moves (a release scheduled in them), and
+    /// scopes whose newest month's next change moves (its link to the
+    /// next month comes with the release).
+    scheduled_parts: HashSet<(i64, Part)>,
+    scheduled_newest_month: HashSet<i64>,
+    /// The OPML's next change moves (a language scheduled to appear).
+    scheduled_topic_list: bool,
 }
 
 impl ChangedScopes {
@@ -141,14 +168,64 @@ impl ChangedScopes {
         self.scheduled_topics.extend(topic_ids);
     }
 
+    /// A release visible before or after the write, published at
+    /// `published_ms` in `lang`, in the global scope and `topic_ids`: its
+    /// month and its language change in each (call before the write).
+    pub fn release_parts(
+        &mut self,
+        conn: &Connection,
+        topic_ids: &[i64],
+        published_ms: i64,
+        lang: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.global(conn, now_ms)?;
+        for id in topic_ids {
+            self.topic(conn, *id, now_ms)?;
+        }
+        for part in release_parts_of(published_ms, lang) {
+            for scope in std::iter::once(GLOBAL).chain(topic_ids.iter().copied()) {
+                if let std::collections::hash_map::Entry::Vacant(e) =
+                    self.parts.entry((scope, part.clone()))
+                {
+                    e.insert(parts::part_is_shown(conn, scope, &part, now_ms)?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A release scheduled for later, published at `published_ms` in
+    /// `lang`, in the global scope and `topic_ids`: the next change of its
+    /// parts moves ([`ChangedScopes::schedule`] is called too).
+    pub fn schedule_parts(&mut self, topic_ids: &[i64], published_ms: i64, lang: &str) {
+        self.schedule(topic_ids.iter().copied());
+        for scope in std::iter::once(GLOBAL).chain(topic_ids.iter().copied()) {
+            self.scheduled_newest_month.insert(scope);
+            for part in release_parts_of(published_ms, lang) {
+                self.scheduled_parts.insert((scope, part));
+            }
+        }
+    }
+
+    /// Every part of the global scope (when `global`) and of `topic_ids`
+    /// changes: their items show a renamed topic.
+    pub fn every_part(&mut self, global: bool, topic_ids: &[i64]) {
+        if global {
+            self.every_part.insert(GLOBAL);
+        }
+        self.every_part.extend(topic_ids);
+    }
+
     /// Moves the stamp of every changed scope, once, and gives each (and
     /// each scope whose schedule changed) the transaction's new version.
-    pub fn apply(self, conn: &Connection, now_ms: i64) -> Result<()> {
+    pub fn apply(mut self, conn: &Connection, now_ms: i64) -> Result<()> {
         if self.global.is_none()
             && self.topic_list.is_none()
             && self.topics.is_empty()
             && self.created.is_empty()
             && !self.scheduled_global
+            && self.every_part.is_empty()
         {
             return Ok(());
         }
@@ -167,6 +244,7 @@ impl ChangedScopes {
             any
         };
         let version = super::versions::next_version(conn)?;
+        self.apply_parts(conn, version, now_ms)?;
         let topics: HashSet<i64> = self
             .topics
             .keys()
@@ -178,7 +256,7 @@ impl ChangedScopes {
             conn,
             version,
             self.global.is_some() || self.scheduled_global,
-            self.topic_list.is_some() || unlisted_scheduled,
+            self.topic_list.is_some() || unlisted_scheduled || self.scheduled_topic_list,
             topics.iter(),
         )?;
         if let Some(previous) = self.global {
@@ -197,6 +275,109 @@ impl ChangedScopes {
         }
         Ok(())
     }
+}
+
+impl ChangedScopes {
+    /// The Last-Modified second `scope` had before this transaction, as
+    /// recorded by [`ChangedScopes::global`] / [`ChangedScopes::topic`].
+    fn recorded(&self, scope: i64) -> i64 {
+        let recorded = if scope == GLOBAL {
+            self.global
+        } else {
+            self.topics.get(&scope).copied()
+        };
+        recorded.unwrap_or(i64::MIN)
+    }
+
+    /// Moves the stamps and versions of the changed parts (before the
+    /// scopes' own stamps move: their recorded seconds are the bound).
+    fn apply_parts(&mut self, conn: &Connection, version: i64, now_ms: i64) -> Result<()> {
+        // A month that appears or vanishes changes the links of its
+        // neighbours (after the write: those are the ones that now link,
+        // or linked, to it).
+        // A language that appears or vanishes changes the OPML, which
+        // lists the language feeds.
+        let mut neighbours = Vec::new();
+        let mut languages_changed = false;
+        for ((scope, part), shown_before) in &self.parts {
+            if parts::part_is_shown(conn, *scope, part, now_ms)? == *shown_before {
+                continue;
+            }
+            match part {
+                Part::Month(m) => {
+                    let (prev, next) = parts::neighbours(conn, *scope, *m, now_ms)?;
+                    neighbours.extend(
+                        prev.into_iter()
+                            .chain(next)
+                            .map(|n| (*scope, Part::Month(n))),
+                    );
+                }
+                Part::Lang(_) => languages_changed |= *scope == GLOBAL,
+            }
+        }
+        if languages_changed {
+            self.topic_list(conn, now_ms)?;
+        }
+        for key in neighbours {
+            self.parts.entry(key).or_insert(true);
+        }
+        let mut stamps: HashMap<i64, i64> = HashMap::new();
+        let scopes: HashSet<i64> = self
+            .parts
+            .keys()
+            .map(|(scope, _)| *scope)
+            .chain(self.every_part.iter().copied())
+            .collect();
+        for scope in scopes {
+            let bound = self
+                .recorded(scope)
+                .max(parts::newest_part_stamp(conn, scope)?.div_euclid(1000));
+            stamps.insert(scope, next_stamp(bound, now_ms));
+        }
+        let mut upsert = conn.prepare_cached(
+            "INSERT INTO feed_parts (topic_id, part, changed_at, version) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT DO UPDATE SET changed_at = excluded.changed_at, version = excluded.version",
+        )?;
+        for (scope, part) in self.parts.keys() {
+            upsert.execute(params![scope, part.key(), stamps[scope], version])?;
+        }
+        let mut all = conn.prepare_cached(
+            "UPDATE feed_parts SET changed_at = ?2, version = ?3 WHERE topic_id = ?1",
+        )?;
+        for scope in &self.every_part {
+            all.execute(params![scope, stamps[scope], version])?;
+        }
+        // Scheduled: nothing readers see moves, only what caches may keep.
+        for scope in &self.scheduled_newest_month {
+            if let Some((newest, _)) = parts::newest_before(conn, *scope, now_ms.saturating_add(1))?
+                && let Some(m) = Month::of_ms(newest)
+            {
+                self.scheduled_parts.insert((*scope, Part::Month(m)));
+            }
+        }
+        let mut touch = conn.prepare_cached(
+            "INSERT INTO feed_parts (topic_id, part, version) VALUES (?1, ?2, ?3) \
+             ON CONFLICT DO UPDATE SET version = excluded.version",
+        )?;
+        for (scope, part) in &self.scheduled_parts {
+            touch.execute(params![scope, part.key(), version])?;
+            // A language not shown yet will appear in the OPML by itself.
+            if *scope == GLOBAL
+                && matches!(part, Part::Lang(_))
+                && !parts::part_is_shown(conn, *scope, part, now_ms)?
+            {
+                self.scheduled_topic_list = true;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The parts a release published at `published_ms` in `lang` is in.
+fn release_parts_of(published_ms: i64, lang: &str) -> Vec<Part> {
+    let month = Month::of_ms(published_ms).map(Part::Month);
+    let lang = Lang::parse(lang).ok().map(Part::Lang);
+    month.into_iter().chain(lang).collect()
 }
 
 #[cfg(test)]

@@ -218,9 +218,12 @@ fn topic_and_neighbours_change(
     if !neighbours.is_empty() {
         scopes.global(conn, now_ms)?;
     }
-    for id in neighbours {
-        scopes.topic(conn, id, now_ms)?;
+    for id in &neighbours {
+        scopes.topic(conn, *id, now_ms)?;
     }
+    // Every archive and language feed of these scopes names it too.
+    scopes.every_part(!neighbours.is_empty(), &neighbours);
+    scopes.every_part(false, &[topic_id]);
     Ok(())
 }
 
@@ -356,6 +359,8 @@ impl Store {
             scopes.topic_list(&tx, now_ms)?;
         }
         tx.prepare_cached("DELETE FROM topics WHERE id = ?1")?
+            .execute([topic.id])?;
+        tx.prepare_cached("DELETE FROM feed_parts WHERE topic_id = ?1")?
             .execute([topic.id])?;
         scopes.apply(&tx, now_ms)?;
         tx.commit()?;

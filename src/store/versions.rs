@@ -10,6 +10,9 @@
 //! change has come (the cache keeps that instant). A draft or a release
 //! scheduled for later moves no stamp (`scopes.rs`) and so no version.
 //!
+//! The parts of a scope (a month, a language: `parts.rs`) have versions
+//! in `feed_parts`, moved the same way by the writes that change them.
+//!
 //! A server reads only what moved since it last looked: the topics whose
 //! version is above the counter it saw (an index), or every topic when the
 //! topic list changed (a topic created or deleted).
@@ -22,6 +25,11 @@ const READ_SQL: &str = "SELECT \
      (SELECT value FROM site_state WHERE key = 'feed_version'), \
      (SELECT value FROM site_state WHERE key = 'topics_version')";
 const TOPICS_SINCE_SQL: &str = "SELECT slug, version FROM topics WHERE version > ?1";
+/// Parts (by scope: a topic slug, or '' for the global scope) that moved
+/// after ?1; parts of a deleted topic are left out.
+const PARTS_SINCE_SQL: &str = "SELECT coalesce(t.slug, ''), p.part, p.version \
+     FROM feed_parts p LEFT JOIN topics t ON t.id = p.topic_id \
+     WHERE p.version > ?1 AND (p.topic_id = 0 OR t.id IS NOT NULL)";
 
 /// The counter's next value (moves it).
 pub(super) fn next_version(conn: &Connection) -> Result<i64> {
@@ -65,6 +73,10 @@ pub struct ScopeVersions {
     /// Topic slugs and their versions: every topic when `complete`, else
     /// only those changed since the earlier reading.
     pub topics: Vec<(String, i64)>,
+    /// Parts (scope slug or '' for the global scope, part key, version)
+    /// that moved, on the same terms as `topics`; a part never written
+    /// has version 0.
+    pub parts: Vec<(String, String, i64)>,
     pub complete: bool,
 }
 
@@ -87,20 +99,29 @@ impl Store {
         let incremental_from = since
             .filter(|&(_, list)| list == topic_list)
             .map(|(seen, _)| seen);
-        let topics = if incremental_from == Some(seq) {
-            Vec::new()
+        let (topics, parts) = if incremental_from == Some(seq) {
+            (Vec::new(), Vec::new())
         } else {
-            tx.prepare_cached(TOPICS_SINCE_SQL)?
+            let topics = tx
+                .prepare_cached(TOPICS_SINCE_SQL)?
                 .query_map([incremental_from.unwrap_or(i64::MIN)], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let parts = tx
+                .prepare_cached(PARTS_SINCE_SQL)?
+                .query_map([incremental_from.unwrap_or(0).max(0)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            (topics, parts)
         };
         Ok(ScopeVersions {
             seq,
             global,
             topic_list,
             topics,
+            parts,
             complete: incremental_from.is_none(),
         })
     }
@@ -108,7 +129,9 @@ impl Store {
     /// `EXPLAIN QUERY PLAN` of the incremental topic read (tests prove it
     /// uses the index, not a scan of every topic).
     pub fn explain_scope_versions(&self) -> Result<Vec<String>> {
-        self.explain(&TOPICS_SINCE_SQL.replace("?1", "0"))
+        let mut plan = self.explain(&TOPICS_SINCE_SQL.replace("?1", "0"))?;
+        plan.extend(self.explain(&PARTS_SINCE_SQL.replace("?1", "0"))?);
+        Ok(plan)
     }
 }
 

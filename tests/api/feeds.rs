@@ -5,7 +5,7 @@ use crate::helpers::{header, html_text, release, spawn_app, spawn_app_with, t0};
 use chrono::Duration;
 use pressfeed::domain::Status;
 use pressfeed::feeds::{Site, render_atom, render_json, render_rss};
-use pressfeed::model::{FeedSnapshot, Release, TopicRef};
+use pressfeed::model::{FeedKind, FeedSnapshot, Release, TopicRef};
 use proptest::prelude::*;
 
 fn atom(body: &str) -> atom_syndication::Feed {
@@ -285,6 +285,7 @@ fn snapshot(title: &str, summary: &str, body: &str, org: &str) -> FeedSnapshot {
         next_change: None,
         tombstones: Vec::new(),
         updated_ties: Default::default(),
+        kind: FeedKind::Current,
     }
 }
 

@@ -432,7 +432,12 @@ async fn translations_readers_cannot_see_appear_nowhere_until_they_can() {
         "Draft title",
         "Embargoed title",
         "Retracted title",
-        "hreflang",
+        // No hreflang link names a hidden translation's language (the
+        // pages' language-feed links name only languages readers can see:
+        // here English).
+        "hreflang=\"fr\"",
+        "hreflang=\"ar\"",
+        "hreflang=\"de\"",
     ];
     for path in [
         "/releases/visible",

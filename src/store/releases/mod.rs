@@ -120,16 +120,22 @@ pub(super) fn feeds_of_release_change(
     now: i64,
     scopes: &mut ChangedScopes,
 ) -> Result<()> {
-    scopes.global(conn, now)?;
+    let (topic_ids, published, lang) = placement(conn, release_id)?;
+    super::topics::list_topics(conn, &topic_ids, now, scopes)?;
+    scopes.release_parts(conn, &topic_ids, published, &lang, now)
+}
+
+/// Where release `release_id` is now: its topics, when it is published
+/// (ms) and its language (what decides the parts it is in).
+fn placement(conn: &Connection, release_id: i64) -> Result<(Vec<i64>, i64, String)> {
     let topic_ids = conn
         .prepare_cached("SELECT topic_id FROM release_topics WHERE release_id = ?1")?
         .query_map([release_id], |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<i64>>>()?;
-    super::topics::list_topics(conn, &topic_ids, now, scopes)?;
-    for id in topic_ids {
-        scopes.topic(conn, id, now)?;
-    }
-    Ok(())
+    let (published, lang) = conn
+        .prepare_cached("SELECT published_at, lang FROM releases WHERE id = ?1")?
+        .query_row([release_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok((topic_ids, published, lang))
 }
 
 /// A release's lifecycle and whether its address was noted as fixed.
@@ -161,11 +167,8 @@ pub(super) fn schedule_of_release_changes(
     release_id: i64,
     scopes: &mut ChangedScopes,
 ) -> Result<()> {
-    let topic_ids = conn
-        .prepare_cached("SELECT topic_id FROM release_topics WHERE release_id = ?1")?
-        .query_map([release_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<i64>>>()?;
-    scopes.schedule(topic_ids);
+    let (topic_ids, published, lang) = placement(conn, release_id)?;
+    scopes.schedule_parts(&topic_ids, published, &lang);
     Ok(())
 }
 

@@ -95,10 +95,7 @@ pub(super) fn save_one(
     }
     if visible {
         list_topics(conn, &topic_ids, now_ms, scopes)?;
-        scopes.global(conn, now_ms)?;
-        for id in &topic_ids {
-            scopes.topic(conn, *id, now_ms)?;
-        }
+        scopes.release_parts(conn, &topic_ids, published_ms, draft.lang.as_str(), now_ms)?;
     }
     // Scheduled before or after: the feeds' next change moves.
     if let Some(e) = &existing
@@ -107,7 +104,7 @@ pub(super) fn save_one(
         schedule_of_release_changes(conn, e.id, scopes)?;
     }
     if draft.lifecycle().state(now) == State::Scheduled {
-        scopes.schedule(topic_ids.iter().copied());
+        scopes.schedule_parts(&topic_ids, published_ms, draft.lang.as_str());
     }
     let updated_ms = to_ms(updated_at);
     // ?3 to ?15 of both statements below (?1 and ?2 name the row).
