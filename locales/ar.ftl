@@ -44,3 +44,10 @@ search-subscribe = اشترك في هذا البحث:
 search-no-match = لا يوجد بيان مطابق.
 page-newer = الأحدث
 page-older = الأقدم
+
+# الصفحات والأشهر
+month-year-pattern = %B %Y
+pager-newer = بيانات أحدث
+pager-older = بيانات أقدم
+browse-by-month = تصفّح حسب الشهر: { $month }
+month-feeds = هذا الشهر كخلاصة:

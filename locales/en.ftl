@@ -47,3 +47,10 @@ search-subscribe = Subscribe to this search:
 search-no-match = No release matches.
 page-newer = Newer
 page-older = Older
+
+# Pages by page and by month
+month-year-pattern = %B %Y
+pager-newer = Newer releases
+pager-older = Older releases
+browse-by-month = Browse by month: { $month }
+month-feeds = This month as a feed:

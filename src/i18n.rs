@@ -123,6 +123,16 @@ impl Ui {
         quick_xml::escape::escape(text.as_str()).replace(SLOT, html)
     }
 
+    /// A month of a year in this language ("March 2026", "مارس 2026").
+    pub fn month_year(&self, year: i32, month: u32) -> String {
+        match chrono::NaiveDate::from_ymd_opt(year, month, 1) {
+            Some(d) => d
+                .format_localized(&self.t("month-year-pattern"), self.date_locale)
+                .to_string(),
+            None => format!("{year:04}-{month:02}"),
+        }
+    }
+
     /// A date and time in this language (month names, order, punctuation),
     /// in the zone `t` carries.
     pub fn date_time<Tz: TimeZone>(&self, t: &DateTime<Tz>) -> String
@@ -191,6 +201,8 @@ mod tests {
         assert_eq!(ar.dir(), "rtl");
         let en = Ui::for_lang("en-GB", "en");
         assert_eq!(en.date_time(&t), "2 December 2026, 09:05 UTC");
+        assert_eq!(ar.month_year(2026, 3), "مارس 2026");
+        assert_eq!(en.month_year(2026, 3), "March 2026");
         assert_eq!(en.dir(), "ltr");
     }
 

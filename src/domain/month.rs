@@ -79,24 +79,11 @@ impl Month {
         format!("{:04}-{:02}", self.year, self.month)
     }
 
-    /// `May 2024`, for titles.
+    /// `May 2024`, for feed titles (English, chrono's month names; pages
+    /// write it in their language, `i18n::Ui::month_year`).
     pub fn label(self) -> String {
-        const NAMES: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        let name = NAMES.get(self.month as usize - 1).copied().unwrap_or("");
-        format!("{name} {}", self.year)
+        chrono::NaiveDate::from_ymd_opt(self.year, self.month, 1)
+            .map_or_else(|| self.to_string(), |d| d.format("%B %Y").to_string())
     }
 }
 

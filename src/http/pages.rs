@@ -263,7 +263,7 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         releases,
         topics,
         pager,
-        newest_month: newest.map(|m| (m.label(), month_href(m))),
+        newest_month: newest.map(|m| (ui.month_year(m.year(), m.month()), month_href(m))),
     }
     .render()?;
     Ok(until_next_change(
@@ -292,7 +292,8 @@ pub async fn month(
     .await??
     .ok_or(AppError::NotFound)?;
     let site_title = &state.settings.site_title;
-    let label = month.label();
+    let ui = site_ui(&state);
+    let label = ui.month_year(month.year(), month.month());
     let mut page = PageInfo::new(&state, format!("{label} — {site_title}"), None, site_title);
     page.feeds = FEED_FORMATS
         .into_iter()
@@ -313,11 +314,11 @@ pub async fn month(
         releases: page_of
             .items
             .into_iter()
-            .map(|r| ReleaseView::of(&state, r, site_ui(&state)))
+            .map(|r| ReleaseView::of(&state, r, ui))
             .collect(),
         pager: pager(req.path(), number, page_of.more),
-        earlier: earlier.map(|m| (m.label(), month_href(m))),
-        later: later.map(|m| (m.label(), month_href(m))),
+        earlier: earlier.map(|m| (ui.month_year(m.year(), m.month()), month_href(m))),
+        later: later.map(|m| (ui.month_year(m.year(), m.month()), month_href(m))),
     }
     .render()?;
     Ok(until_next_change(

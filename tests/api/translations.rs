@@ -379,6 +379,12 @@ async fn the_site_pages_speak_the_sites_language() {
     let home = app.text("/").await;
     assert!(home.contains("<html lang=\"ar\" dir=\"rtl\">"), "{home}");
     assert!(home.contains("<h2>أحدث البيانات</h2>"), "{home}");
+    assert!(home.contains("تصفّح حسب الشهر: مارس 2026"), "{home}");
+    let month = app.text("/archive/2026/03/").await;
+    assert!(
+        month.contains("<h1>مارس 2026</h1>") && month.contains("هذا الشهر كخلاصة:"),
+        "{month}"
+    );
     assert!(app.text("/topics").await.contains("<h1>المواضيع</h1>"));
     let search = app.text("/search?q=one").await;
     assert!(
