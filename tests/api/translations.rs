@@ -120,17 +120,12 @@ async fn the_api_stores_a_translation_with_its_originals_topics_and_refuses_bad_
     .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["topics"], json!(["europe"]));
-    let list = app
-        .client
-        .get(app.url("/api/v1/releases?lang=ar"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(list.contains("\"translation_of\":\"budget\""), "{list}");
+    let (status, list) = api(&app, &token, "GET", "/api/v1/releases?lang=ar", Value::Null).await;
+    assert_eq!(status, 200, "{list}");
+    assert!(
+        list.to_string().contains("\"translation_of\":\"budget\""),
+        "{list}"
+    );
 
     let before = exported(&app);
     let cases = [
