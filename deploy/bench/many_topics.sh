@@ -13,6 +13,7 @@
 # Knobs (env): SIZES (topics:releases pairs), DURATION (s per wrk row, default 5), SEED,
 # PRESSFEED_BIN (default: build target/release/pressfeed), KEEP_TMP=1.
 # pressfeed runs with its access log off (PRESSFEED_ACCESS_LOG=false), as nginx does.
+# Each scenario notes the load average (1, 5, 15 min) before and after it: the box is shared.
 # Everything started here is stopped by PID on exit.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -83,8 +84,9 @@ for size in $SIZES; do
             TOKEN=$TOKEN python3 "$HERE/many_topics_writer.py" "$BASE" "$topics" 100000 > "$TMP/writer.log" 2>&1 &
             WRITER_PID=$!
         fi
+        LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
         python3 "$SHARED/bench/many_topics.py" run "$BASE" "${args[@]}" > "$TMP/run.log" 2>&1
-        say "### $scenario"
+        say "### $scenario (load before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg))"
         tee -a "$OUT" < "$TMP/run.log"
         if [ -n "$WRITER_PID" ]; then
             kill "$WRITER_PID"; wait "$WRITER_PID" 2>/dev/null || true; WRITER_PID=
@@ -94,7 +96,7 @@ for size in $SIZES; do
         record "$topics" "$scenario" "$TMP/run.log"
     done
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
-    rm -f "$db" "$db"-*
+    rm -rf "$db" "$db"-*
 done
 cp "$OUT" "$RESULTS/many-topics-latest.txt"
 cp "$TSV" "$RESULTS/many-topics-latest.tsv"
