@@ -89,35 +89,40 @@ fn fold_letter(c: char, out: &mut String) {
     }
 }
 
-/// The words of `text`: where each is in `text`, and its folded form.
-pub fn words(text: &str) -> Vec<(Range<usize>, String)> {
+/// Calls `f` with each word of `text`: where it is, and its folded form
+/// (several folded words, space-separated, when a compatibility form
+/// decomposes into more than one: ½ → `1 2`). One buffer for all words:
+/// indexing folds every release's text.
+fn scan(text: &str, mut f: impl FnMut(Range<usize>, &str)) {
     let nfkd = DecomposingNormalizerBorrowed::new_nfkd();
-    let mut out = Vec::new();
-    let mut current: Option<(usize, String)> = None;
+    let mut word = String::new();
+    let mut start = None;
     let mut end = 0;
-    let flush = |current: &mut Option<(usize, String)>, end: usize, out: &mut Vec<_>| {
-        if let Some((start, word)) = current.take()
-            && !word.is_empty()
-        {
-            out.push((start..end, word));
+    let mut flush = |start: &mut Option<usize>, word: &mut String, end: usize| {
+        if let Some(s) = start.take() {
+            let w = word.trim_matches(' ');
+            if !w.is_empty() {
+                f(s..end, w);
+            }
         }
+        word.clear();
     };
     for (i, c) in text.char_indices() {
         match class(c) {
-            Class::Separator => flush(&mut current, end, &mut out),
+            Class::Separator => flush(&mut start, &mut word, end),
             Class::Silent => {
-                if current.is_some() {
+                if start.is_some() {
                     end = i + c.len_utf8();
                 }
             }
             Class::Word => {
-                let word = &mut current.get_or_insert_with(|| (i, String::new())).1;
+                start.get_or_insert(i);
                 if c.is_ascii() {
                     word.push(c.to_ascii_lowercase());
                 } else {
                     for d in nfkd.normalize_iter(std::iter::once(c)) {
                         match class(d) {
-                            Class::Word => fold_letter(d, word),
+                            Class::Word => fold_letter(d, &mut word),
                             Class::Silent => {}
                             // A compatibility form that decomposes into
                             // several words (½ → 1⁄2): they stay apart.
@@ -129,20 +134,17 @@ pub fn words(text: &str) -> Vec<(Range<usize>, String)> {
             }
         }
     }
-    flush(&mut current, end, &mut out);
-    // A decomposition that split a word gives two folded words for one
-    // stretch of the text.
-    if out.iter().any(|(_, w)| w.contains(' ')) {
-        out = out
-            .into_iter()
-            .flat_map(|(range, w)| {
-                w.split(' ')
-                    .filter(|p| !p.is_empty())
-                    .map(|p| (range.clone(), p.to_owned()))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-    }
+    flush(&mut start, &mut word, end);
+}
+
+/// The words of `text`: where each is in `text`, and its folded form.
+pub fn words(text: &str) -> Vec<(Range<usize>, String)> {
+    let mut out = Vec::new();
+    scan(text, |range, folded| {
+        for w in folded.split(' ').filter(|w| !w.is_empty()) {
+            out.push((range.clone(), w.to_owned()));
+        }
+    });
     out
 }
 
@@ -150,12 +152,14 @@ pub fn words(text: &str) -> Vec<(Range<usize>, String)> {
 /// and what queries are made of.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for (_, w) in words(text) {
-        if !out.is_empty() {
-            out.push(' ');
+    scan(text, |_, folded| {
+        for w in folded.split(' ').filter(|w| !w.is_empty()) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(w);
         }
-        out.push_str(&w);
-    }
+    });
     out
 }
 

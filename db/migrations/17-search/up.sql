@@ -17,3 +17,6 @@ UPDATE releases SET search_key = published_at * 1048576 + (id % 1048576) WHERE s
 INSERT INTO release_search (rowid, doc)
     SELECT search_key, pressfeed_search_text(title, summary, body_html)
       FROM releases WHERE search_key IS NOT NULL;
+-- Terms held in memory before a segment is written (default 1 MB): bulk
+-- imports write fewer, larger segments and merge less.
+INSERT INTO release_search (release_search, rank) VALUES ('hashsize', 8388608);

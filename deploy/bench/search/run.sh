@@ -20,7 +20,7 @@ ROUNDS=${ROUNDS:-200}
 WORK=${WORK:-/tmp/search/bench}
 GEN=${GEN:-$ROOT/../shared/bench/gen_releases.py}
 HERE=$ROOT/deploy/bench/search
-BIN=$ROOT/target/release/pressfeed
+BIN=${BIN:-$ROOT/target/release/pressfeed}
 PORT=${PORT:-18570}
 SERVER_PID=""
 cleanup() {
@@ -29,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --quiet
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
 rm -rf "$WORK" && mkdir -p "$WORK"
 DB=$WORK/search.db
 echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
