@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use pressfeed::domain::Status;
 use pressfeed::domain::{Lang, Title, clean_optional, sanitize_html};
 use pressfeed::feeds::{Site, render_atom, render_json, render_rss};
-use pressfeed::model::{FeedSnapshot, Release, Topic, TopicRef};
+use pressfeed::model::{FeedKind, FeedSnapshot, Release, Topic, TopicRef};
 
 #[derive(Debug, Arbitrary)]
 struct Input {
@@ -82,6 +82,7 @@ fuzz_target!(|input: Input| {
         next_change: None,
         tombstones: Vec::new(),
         updated_ties: Default::default(),
+        kind: FeedKind::Current,
     };
     let site = Site {
         base_url: "http://press.test".to_owned(),
