@@ -298,7 +298,7 @@ def check_failover(seconds=6.0, kill_after=2.0, clients=16):
     stop = threading.Event()
     lock = threading.Lock()
     counts = {"total": 0, "after_kill": 0, "errors": 0, "bad_status": 0}
-    statuses, errors = {}, []
+    statuses, errors, durations = {}, [], []
     killed_at = [None]
     paths = ["/feed.atom", "/feed.rss", "/topics.opml", "/healthz", None]
 
@@ -310,10 +310,13 @@ def check_failover(seconds=6.0, kill_after=2.0, clients=16):
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection(tier.hostname, tier.port, timeout=15)
+                t0 = time.monotonic()
                 conn.request("GET", path, headers={"Accept-Encoding": "gzip"})
                 r = conn.getresponse()
                 r.read()
+                took = time.monotonic() - t0
                 with lock:
+                    durations.append(took)
                     counts["total"] += 1
                     counts["after_kill"] += killed_at[0] is not None
                     statuses[r.status] = statuses.get(r.status, 0) + 1
@@ -345,12 +348,15 @@ def check_failover(seconds=6.0, kill_after=2.0, clients=16):
             if m and m.group(1) != "-":
                 upstream += 1
                 retried += "," in m.group(1)
+    durations.sort()
+    p99 = durations[int(len(durations) * 0.99)] if durations else 0
     ok = (counts["errors"] == 0 and counts["bad_status"] == 0 and counts["after_kill"] > 0
           and retried > 0)
     record(ok, "failover",
            f"{clients} clients, {seconds:.0f} s, process a SIGKILLed after {kill_after:.0f} s: "
            f"{counts['total']} requests ({counts['after_kill']} after the kill), statuses {statuses}, "
-           f"client errors {counts['errors']} {errors[:3]}; nginx log: {upstream} answers from a "
+           f"client errors {counts['errors']} {errors[:3]}; latency p99 {p99 * 1000:.0f} ms, "
+           f"max {max(durations, default=0) * 1000:.0f} ms; nginx log: {upstream} answers from a "
            f"process, {retried} of them failed over to the other")
 
 
