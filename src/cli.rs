@@ -87,6 +87,18 @@ pub enum Command {
     ListTokens,
     /// Revoke an API token by name.
     RevokeToken { name: String },
+    /// Accredit a journalist for embargoed early access; prints their
+    /// private base URL (shown once: only a hash of its token is kept).
+    Accredit {
+        /// The journalist's name (one active accreditation per name).
+        name: String,
+        #[arg(long)]
+        outlet: String,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Revoke a journalist's accreditation: their private URLs stop working.
+    RevokeAccreditation { name: String },
 }
 
 impl Cli {
@@ -187,6 +199,39 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 other => account_error(other),
             })?;
             eprintln!("token {name:?} revoked");
+            Ok(())
+        }
+        Command::Accredit {
+            name,
+            outlet,
+            email,
+        } => {
+            let store = open_existing(&settings)?;
+            let new = service::NewAccreditation::parse(&name, &outlet, email.as_deref())
+                .map_err(account_error)?;
+            let token =
+                service::accredit(&store, &new, chrono::Utc::now()).map_err(account_error)?;
+            eprintln!(
+                "{:?} ({}) accredited; their private base URL is shown only this once:",
+                new.name, new.outlet
+            );
+            println!(
+                "{}",
+                service::private_base_url(&settings.base_url(), &token)
+            );
+            Ok(())
+        }
+        Command::RevokeAccreditation { name } => {
+            let store = open_existing(&settings)?;
+            service::revoke_accreditation(&store, &name, chrono::Utc::now()).map_err(
+                |e| match e {
+                    service::WriteError::NotFound => {
+                        anyhow::anyhow!("nobody called {name:?} is accredited")
+                    }
+                    other => account_error(other),
+                },
+            )?;
+            eprintln!("the accreditation of {name:?} is revoked; their private URLs answer 404");
             Ok(())
         }
         Command::Backup { file } => {

@@ -9,6 +9,7 @@
 //! state-changing request without the session's CSRF token, before any
 //! handler runs. Only the sign-in form is public.
 
+pub(crate) mod accreditations;
 mod error;
 mod forms;
 mod kept_draft;

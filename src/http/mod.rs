@@ -14,6 +14,7 @@ pub mod list_filter;
 pub mod observe;
 pub mod pages;
 pub mod polite;
+pub mod private;
 pub mod release_view;
 pub mod renders;
 pub mod respond;

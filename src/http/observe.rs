@@ -115,13 +115,25 @@ pub async fn observe(
             target: "pressfeed::access",
             method = %res.request().method(),
             route,
-            path = %res.request().path(),
+            path = %logged_path(res.request().path()),
             status,
             ms = millis(elapsed),
             bytes,
         );
     }
     Ok(res)
+}
+
+/// The path as the access log shows it: a private feed's token is a
+/// credential, and logs travel further than the database.
+fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path
+        .strip_prefix("/private/")
+        .and_then(|rest| rest.split_once('/'))
+    {
+        Some((_, rest)) => std::borrow::Cow::Owned(format!("/private/…/{rest}")),
+        None => std::borrow::Cow::Borrowed(path),
+    }
 }
 
 /// A duration for a log line: milliseconds to the microsecond (`0.085`),

@@ -2,12 +2,14 @@
 //! go through here, so validation, sanitising and ids live in one place.
 
 mod accounts;
+mod accreditations;
 mod horizon;
 mod import;
 mod releases;
 mod topics;
 
 pub use accounts::{MAX_TOKEN_DAYS, create_admin, create_token, reset_password, revoke_token};
+pub use accreditations::{NewAccreditation, accredit, private_base_url, revoke_accreditation};
 pub use horizon::{SCHEDULE_HORIZON_YEARS, schedule_horizon};
 pub use import::{ImportError, ImportReport, LineError, import, parse_jsonl, parse_line};
 pub use releases::{

@@ -1,5 +1,6 @@
 //! The SQLite store: the only code that knows SQL or rusqlite.
 
+mod accreditations;
 mod admins;
 mod changes;
 mod feeds;
@@ -16,6 +17,7 @@ mod topics;
 mod versions;
 mod websub;
 
+pub use accreditations::{AccreditationRecord, Accredited, EmbargoReach};
 pub use admins::AdminAccount;
 pub use identity::Detached;
 pub use part_feeds::{Languages, PageOfReleases};
@@ -135,6 +137,8 @@ pub enum Conflict {
     UsernameTaken(String),
     #[error("the token name {0:?} is already taken")]
     TokenNameTaken(String),
+    #[error("{0:?} is already accredited (revoke that accreditation first)")]
+    AccreditationTaken(String),
     #[error("translation_of {of:?} names no release (no release has that slug)")]
     UnknownOriginal { slug: String, of: String },
     #[error(

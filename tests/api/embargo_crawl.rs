@@ -148,10 +148,25 @@ fn traces<'a>(pages: &'a [(String, String)], needles: &[&str]) -> Vec<(&'a str, 
 async fn no_public_url_shows_an_embargoed_release_or_a_draft_before_its_time() {
     let app = seeded().await;
     app.save(&[embargoed(&app), drafted()]);
+    // An accredited journalist has the release already: their private
+    // feeds must leave nothing behind in what the public gets.
+    let out = app.run_cli(&["accredit", "Ana Ruiz", "--outlet", "Wire"]);
+    assert!(out.status.success());
+    let url = String::from_utf8(out.stdout).unwrap();
+    let private = &url[url.find("/private/").expect("a private URL")..];
+    for doc in ["feed.atom", "feed.rss", "topics/tidal-survey/feed.json"] {
+        let body = app.text(&format!("{}{doc}", private.trim())).await;
+        assert!(body.contains("zanzibarquake"), "{doc} has it early");
+    }
     let pages = crawl(&app).await;
     assert!(pages.len() >= 10, "the crawl reached {} pages", pages.len());
     let leaks = traces(&pages, &[EMBARGOED, DRAFTED].concat());
     assert!(leaks.is_empty(), "seen before the embargo: {leaks:?}");
+    let linked: Vec<_> = traces(&pages, &["/private/"]);
+    assert!(
+        linked.is_empty(),
+        "a public page links a private feed: {linked:?}"
+    );
 
     app.clock.advance(Duration::hours(1));
     let pages = crawl(&app).await;

@@ -25,6 +25,7 @@ mod operate;
 mod overload;
 mod pages;
 mod pagination;
+mod private_feeds;
 mod same_second;
 mod search;
 mod security;

@@ -24,6 +24,8 @@ pub struct ListRow {
     pub dir: &'static str,
     pub topics: String,
     pub public_url: Option<String>,
+    /// "seen by 3 of 12 accredited journalists before the embargo".
+    pub embargo_reach: Option<String>,
 }
 
 #[derive(Template)]
@@ -77,15 +79,23 @@ pub async fn list(
     let filter = q.with_status(State::parse(&q.status));
     let page_no = query.page.unwrap_or(1).max(1);
     let f = filter.clone();
-    let ((items, total), topics, langs) = blocking(&state, move |st| -> Result<_, AdminError> {
-        Ok((
-            st.store
-                .list_releases(&f, now, PAGE_SIZE, (page_no - 1).saturating_mul(PAGE_SIZE))?,
-            st.store.topics()?,
-            st.store.release_languages()?,
-        ))
-    })
-    .await??;
+    let ((items, total), topics, langs, reach) =
+        blocking(&state, move |st| -> Result<_, AdminError> {
+            let (items, total) = st.store.list_releases(
+                &f,
+                now,
+                PAGE_SIZE,
+                (page_no - 1).saturating_mul(PAGE_SIZE),
+            )?;
+            let ids: Vec<i64> = items.iter().map(|r| r.id).collect();
+            Ok((
+                (items, total),
+                st.store.topics()?,
+                st.store.release_languages()?,
+                st.store.embargo_reach(&ids)?,
+            ))
+        })
+        .await??;
     let rows = items
         .into_iter()
         .map(|r| {
@@ -105,7 +115,17 @@ pub async fn list(
                 _ => views::office_time(&state, r.published_at),
             };
             let lang = r.lang_tag();
+            let embargo_reach = reach
+                .get(&r.id)
+                .filter(|e| e.accredited > 0 && (status == State::Scheduled || e.seen_before > 0))
+                .map(|e| {
+                    format!(
+                        "seen by {} of {} accredited journalists before the embargo",
+                        e.seen_before, e.accredited
+                    )
+                });
             ListRow {
+                embargo_reach,
                 id: r.id,
                 public_url: (status == State::Public).then(|| url(Name::Release, &[&r.slug])),
                 title: r.title,

@@ -1,6 +1,7 @@
 //! The newsroom over HTTP, by concern.
 
 mod access;
+mod accreditations;
 mod kept_draft;
 mod releases;
 mod topics;
