@@ -94,6 +94,14 @@ pub struct Settings {
     /// Every outbound hub request (verification, delivery, ping) ends
     /// within this many seconds; no answer by then is a failure.
     pub websub_timeout_seconds: u32,
+    /// Where attachments are stored, by SHA-256; default `<db>-media`
+    /// beside the database. Back it up with the database (`backup` does).
+    pub media_dir: Option<PathBuf>,
+    /// Largest attachment accepted, in bytes (enforced while receiving).
+    pub media_max_bytes: u64,
+    /// Largest image accepted, in pixels (width × height from its header):
+    /// a small file can decode to gigabytes.
+    pub media_max_pixels: u64,
 }
 
 impl Default for Settings {
@@ -139,6 +147,9 @@ impl Default for Settings {
             websub_concurrency: 64,
             websub_host_rate: 200,
             websub_timeout_seconds: 10,
+            media_dir: None,
+            media_max_bytes: 25 * 1024 * 1024,
+            media_max_pixels: 50_000_000,
         }
     }
 }
@@ -201,6 +212,9 @@ const KEYS: &[&str] = &[
     "websub_concurrency",
     "websub_host_rate",
     "websub_timeout_seconds",
+    "media_dir",
+    "media_max_bytes",
+    "media_max_pixels",
 ];
 
 impl Settings {
@@ -427,6 +441,15 @@ impl Settings {
         self.cache_dir.clone().unwrap_or_else(|| {
             let mut name = self.db.as_os_str().to_owned();
             name.push("-cache");
+            PathBuf::from(name)
+        })
+    }
+
+    /// The media directory: configured, or `<db>-media` beside the database.
+    pub fn media_dir_path(&self) -> PathBuf {
+        self.media_dir.clone().unwrap_or_else(|| {
+            let mut name = self.db.as_os_str().to_owned();
+            name.push("-media");
             PathBuf::from(name)
         })
     }

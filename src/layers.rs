@@ -6,7 +6,7 @@
 const LAYERS: &[&[&str]] = &[
     &["domain", "clock", "wording"],
     &["model", "authentication", "config", "i18n"],
-    &["store", "feeds"],
+    &["store", "feeds", "media"],
     &["service", "http", "websub", "demo"],
     &["admin", "api"],
     &["startup", "cli", "telemetry", "router"],

@@ -14,6 +14,7 @@ pub mod http;
 pub mod i18n;
 #[cfg(test)]
 mod layers;
+pub mod media;
 pub mod model;
 pub mod router;
 pub mod service;

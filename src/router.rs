@@ -57,6 +57,8 @@ fn attach(name: Name, r: Route) -> Route {
         ApiCreate => r.to(api::create),
         ApiShow => r.to(api::show),
         ApiPut => r.to(api::put),
+        Media => r.to(http::media::serve),
+        ApiMedia => r.to(api::media::upload),
     }
 }
 

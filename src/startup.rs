@@ -24,6 +24,11 @@ pub enum StartupError {
     SessionKey(#[from] crate::admin::session::KeyError),
     #[error("websub: {0}")]
     Hub(#[from] crate::websub::HubError),
+    #[error("media folder {path}: {source}")]
+    Media {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 pub struct Application {
@@ -79,7 +84,13 @@ impl Application {
         let hub = crate::websub::Hub::new(&store, &settings)?;
         let hub_data = web::Data::from(Arc::clone(&hub));
         let builtin_hub = settings.websub_builtin;
-        let state = web::Data::new(AppState::new(store, settings, clock, tag_authority));
+        let media_dir = settings.media_dir_path();
+        let media =
+            crate::media::MediaFiles::open(&media_dir).map_err(|source| StartupError::Media {
+                path: media_dir,
+                source,
+            })?;
+        let state = web::Data::new(AppState::new(store, settings, clock, tag_authority, media));
         let app_state = state.clone();
         let admin = admin_state.clone();
         let server = HttpServer::new(move || {

@@ -4,6 +4,8 @@
 //! whole scope refuses every request without a valid token (401), unknown
 //! paths included, before any handler runs.
 
+pub mod media;
+
 use crate::domain::ReleaseInput;
 use crate::domain::State;
 use crate::http::AppState;

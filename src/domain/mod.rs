@@ -1,6 +1,7 @@
 //! Domain types that validate on construction: once a value has the type,
 //! it is valid, and nothing downstream checks it again.
 
+pub mod attachment;
 mod cleaned_markdown;
 mod html;
 mod lang;

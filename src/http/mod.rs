@@ -11,6 +11,7 @@ pub(crate) mod feeds;
 pub mod freshness;
 pub mod limits;
 pub mod list_filter;
+pub mod media;
 pub mod observe;
 pub mod pages;
 pub mod polite;

@@ -59,6 +59,8 @@ pub enum Name {
     ApiCreate,
     ApiShow,
     ApiPut,
+    Media,
+    ApiMedia,
 }
 
 /// Which methods a route answers.
@@ -224,6 +226,7 @@ pub const ROUTES: &[Route] = {
             "/private/{token}/topics/{slug}/feed.{format}",
         ),
         site(Healthz, "/healthz", "/healthz"),
+        site(Media, "/media/{sha256}/{filename}", "/media"),
         site(Stylesheet, "/static/style.css", "/static"),
         site(AdminStylesheet, "/static/admin.css", "/static"),
         Route {
@@ -280,6 +283,7 @@ pub const ROUTES: &[Route] = {
         api(ApiCreate, Post, "/api/v1/releases"),
         api(ApiShow, Get, "/api/v1/releases/{slug}"),
         api(ApiPut, Put, "/api/v1/releases/{slug}"),
+        api(ApiMedia, Post, "/api/v1/media"),
     ]
 };
 

@@ -36,10 +36,18 @@ pub struct AppState {
     pub body_budget: Arc<limits::BodyBudget>,
     /// The search feeds' documents and validators.
     pub search: search::SearchCache,
+    /// The media folder (attachments).
+    pub media: crate::media::MediaFiles,
 }
 
 impl AppState {
-    pub fn new(store: Arc<Store>, settings: Settings, clock: Clock, tag_authority: String) -> Self {
+    pub fn new(
+        store: Arc<Store>,
+        settings: Settings,
+        clock: Clock,
+        tag_authority: String,
+        media: crate::media::MediaFiles,
+    ) -> Self {
         let site = Site {
             base_url: settings.base_url(),
             title: settings.site_title.clone(),
@@ -66,6 +74,7 @@ impl AppState {
             polite: polite::PoliteLimiter::new(settings.min_poll_interval),
             body_budget: Arc::new(limits::BodyBudget::new(settings.body_memory_bytes)),
             search: search::SearchCache::default(),
+            media,
             site,
             settings,
             clock,

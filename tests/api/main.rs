@@ -20,6 +20,7 @@ mod invisible_writes;
 mod lang_feeds;
 mod large_bodies;
 mod many_feeds;
+mod media;
 mod newsroom_form;
 mod operate;
 mod overload;

@@ -1,0 +1,254 @@
+//! The media folder: attachment bytes, one file per SHA-256 (README
+//! "Attachments"). An upload is written to a temporary file in the same
+//! folder while it arrives (hashed and counted on the way, never held in
+//! memory), inspected, then renamed to its hash: a reader sees a whole file
+//! or none, and a file used by several releases is stored once. A dropped
+//! [`Upload`] (too big, refused, the client went away) removes its
+//! temporary file.
+
+use crate::domain::attachment::{MediaType, PdfVerdict, Sha256Hex, pdf_has_script};
+use sha2::{Digest, Sha256};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// Temporary files start with this (a stored file's name is 64 hex digits).
+const TEMP_PREFIX: &str = ".upload-";
+
+/// A temporary file this old was left by a process that died mid-upload
+/// (another process sharing the folder may be writing a younger one).
+const STALE_TEMP: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("the file is larger than the limit of {max} bytes")]
+    TooBig { max: u64 },
+    #[error(
+        "the file is not one of the accepted types (JPEG, PNG, WebP, PDF), judged from its contents"
+    )]
+    Unsupported,
+    #[error("the PDF contains JavaScript or a Launch action, which are not accepted")]
+    PdfScript,
+    #[error("the PDF's compressed streams expand beyond what is checked for JavaScript")]
+    PdfTooDeep,
+    #[error("the image is {width}×{height} pixels, more than the limit of {max} pixels")]
+    TooManyPixels { width: u32, height: u32, max: u64 },
+    #[error("the image cannot be read: {0}")]
+    BadImage(String),
+    #[error("media folder: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// What was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub sha256: Sha256Hex,
+    pub media_type: MediaType,
+    pub length: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+/// The media folder.
+#[derive(Debug, Clone)]
+pub struct MediaFiles {
+    dir: PathBuf,
+}
+
+impl MediaFiles {
+    /// Opens (creating) the folder and removes stale temporary files.
+    pub fn open(dir: &Path) -> io::Result<Self> {
+        fs::create_dir_all(dir)?;
+        let files = Self {
+            dir: dir.to_owned(),
+        };
+        files.remove_stale_temps(STALE_TEMP)?;
+        Ok(files)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where the file with this hash is (or would be).
+    pub fn path_of(&self, sha256: &Sha256Hex) -> PathBuf {
+        self.dir.join(sha256.as_str())
+    }
+
+    /// Starts receiving a file of at most `max` bytes.
+    pub fn begin(&self, max: u64) -> io::Result<Upload> {
+        let name = format!("{TEMP_PREFIX}{:016x}", rand::random::<u64>());
+        let path = self.dir.join(name);
+        let file = OpenOptions::new()
+            .write(true)
+            .read(true)
+            .create_new(true)
+            .open(&path)?;
+        Ok(Upload {
+            path: Some(path),
+            file,
+            hasher: Sha256::new(),
+            length: 0,
+            max,
+            dir: self.dir.clone(),
+        })
+    }
+
+    /// Every stored file's hash (for orphan collection).
+    pub fn list(&self) -> io::Result<Vec<Sha256Hex>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            if let Some(sha) = entry.file_name().to_str().and_then(Sha256Hex::parse) {
+                out.push(sha);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Removes a stored file (orphan collection).
+    pub fn remove(&self, sha256: &Sha256Hex) -> io::Result<()> {
+        match fs::remove_file(self.path_of(sha256)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    fn remove_stale_temps(&self, age: Duration) -> io::Result<()> {
+        let now = SystemTime::now();
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let is_temp = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(TEMP_PREFIX));
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| now.duration_since(t).is_ok_and(|d| d > age));
+            if is_temp && old {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A file being received. Dropped before [`Upload::finish`] stores it, it
+/// removes its temporary file.
+#[derive(Debug)]
+pub struct Upload {
+    path: Option<PathBuf>,
+    file: File,
+    hasher: Sha256,
+    length: u64,
+    max: u64,
+    dir: PathBuf,
+}
+
+impl Upload {
+    /// Appends a chunk; `TooBig` as soon as the file would pass the limit
+    /// (the rest is never written).
+    pub fn write(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
+        let len = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
+        if self.length.saturating_add(len) > self.max {
+            return Err(UploadError::TooBig { max: self.max });
+        }
+        self.file.write_all(chunk)?;
+        self.hasher.update(chunk);
+        self.length += len;
+        Ok(())
+    }
+
+    pub fn length(&self) -> u64 {
+        self.length
+    }
+
+    /// Inspects the received bytes and, if they are accepted, stores them
+    /// under their hash (durably: the file, then the folder, are synced).
+    /// Blocking: call off the async workers.
+    pub fn finish(mut self, max_pixels: u64) -> Result<Stored, UploadError> {
+        self.file.sync_all()?;
+        let temp = self.path.clone().ok_or(UploadError::Unsupported)?;
+        let mut head = [0u8; 16];
+        let n = read_head(&temp, &mut head)?;
+        let media_type = MediaType::sniff(&head[..n]).ok_or(UploadError::Unsupported)?;
+        let (mut width, mut height) = (None, None);
+        match media_type {
+            MediaType::Pdf => {
+                let file = File::open(&temp)?;
+                // SAFETY: the temporary file is ours alone (create_new, a
+                // random name) and nothing writes it any more.
+                let map = unsafe { memmap2::Mmap::map(&file)? };
+                match pdf_has_script(&map) {
+                    PdfVerdict::Clean => {}
+                    PdfVerdict::Script => return Err(UploadError::PdfScript),
+                    PdfVerdict::TooDeep => return Err(UploadError::PdfTooDeep),
+                }
+            }
+            image_type => {
+                let format = match image_type {
+                    MediaType::Jpeg => image::ImageFormat::Jpeg,
+                    MediaType::Png => image::ImageFormat::Png,
+                    _ => image::ImageFormat::WebP,
+                };
+                // Only the header is read: the pixel count is known before
+                // anything is decoded.
+                let reader = io::BufReader::new(File::open(&temp)?);
+                let (w, h) = image::ImageReader::with_format(reader, format)
+                    .into_dimensions()
+                    .map_err(|e| UploadError::BadImage(e.to_string()))?;
+                if u64::from(w) * u64::from(h) > max_pixels {
+                    return Err(UploadError::TooManyPixels {
+                        width: w,
+                        height: h,
+                        max: max_pixels,
+                    });
+                }
+                (width, height) = (Some(w), Some(h));
+            }
+        }
+        let sha256 = Sha256Hex::from_digest(&self.hasher.clone().finalize());
+        let dest = self.dir.join(sha256.as_str());
+        if dest.exists() {
+            // Already stored (the same bytes uploaded before, or by a
+            // concurrent request that got there first): keep that one;
+            // the temporary file goes on drop.
+        } else {
+            // Atomic: a reader sees no file or the whole one. Two uploads of
+            // the same bytes racing here rename identical files.
+            fs::rename(&temp, &dest)?;
+            self.path = None;
+            File::open(&self.dir)?.sync_all()?;
+        }
+        Ok(Stored {
+            sha256,
+            media_type,
+            length: self.length,
+            width,
+            height,
+        })
+    }
+}
+
+fn read_head(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
+    let mut f = File::open(path)?;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            let _ = fs::remove_file(path);
+        }
+    }
+}

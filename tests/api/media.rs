@@ -1,0 +1,377 @@
+//! Attachments: `POST /api/v1/media` and `GET /media/{sha256}/{filename}`
+//! (README "Attachments").
+
+use crate::helpers::{TestApp, header, spawn_app, spawn_app_with};
+use serde_json::Value;
+use std::io::Write;
+use tokio::io::AsyncWriteExt;
+
+/// A token stored as `create-token` stores it (without a process per test).
+pub fn token(app: &TestApp) -> String {
+    let token = pressfeed::authentication::new_token();
+    let digest = pressfeed::authentication::token_digest(&token);
+    app.store()
+        .create_token("media-test", &digest, None, app.clock.now())
+        .unwrap();
+    token
+}
+
+/// One part of a multipart body: field name, file name, Content-Type, bytes.
+pub type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+
+const BOUNDARY: &str = "----pressfeed-test-boundary-7d1f";
+
+pub fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, filename, ctype, bytes) in parts {
+        write!(
+            body,
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\""
+        )
+        .unwrap();
+        if let Some(f) = filename {
+            write!(body, "; filename=\"{f}\"").unwrap();
+        }
+        body.extend_from_slice(b"\r\n");
+        if let Some(t) = ctype {
+            write!(body, "Content-Type: {t}\r\n").unwrap();
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    write!(body, "--{BOUNDARY}--\r\n").unwrap();
+    body
+}
+
+pub async fn upload(app: &TestApp, token: &str, parts: &[Part<'_>]) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/media"))
+        .bearer_auth(token)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(multipart(parts))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A small PDF without script, padded to `len` bytes with a comment.
+pub fn pdf(len: usize) -> Vec<u8> {
+    let mut v = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n%".to_vec();
+    while v.len() + 6 < len {
+        v.push(b'x');
+    }
+    v.extend_from_slice(b"\n%%EOF");
+    v
+}
+
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+    let mut crc = flate2::Crc::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    out.extend_from_slice(&crc.sum().to_be_bytes());
+}
+
+/// A PNG whose header says `w`×`h` (RGB, 8 bits); its pixel data is one
+/// grey row, enough for a 1×1 image to be whole.
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    png_chunk(&mut out, b"IHDR", &ihdr);
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&[0, 128, 128, 128]).unwrap();
+    png_chunk(&mut out, b"IDAT", &z.finish().unwrap());
+    png_chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn media_files(app: &TestApp) -> Vec<String> {
+    let mut dir = app.db_path.as_os_str().to_owned();
+    dir.push("-media");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn json(res: reqwest::Response) -> Value {
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_uploaded_pdf_is_served_with_its_type_hash_ranges_and_head() {
+    let app = spawn_app().await;
+    let token = token(&app);
+    let bytes = pdf(5000);
+    let res = upload(
+        &app,
+        &token,
+        &[
+            (
+                "file",
+                Some("Annual report 2026.pdf"),
+                Some("application/pdf"),
+                &bytes,
+            ),
+            ("caption", None, None, b"The annual report"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let body = json(res).await;
+    let sha = body["sha256"].as_str().unwrap().to_owned();
+    assert_eq!(sha.len(), 64);
+    assert_eq!(body["type"], "application/pdf");
+    assert_eq!(body["length"], 5000);
+    let url = body["url"].as_str().unwrap();
+    let path = url.strip_prefix("http://press.test").unwrap();
+    assert_eq!(path, format!("/media/{sha}/Annual-report-2026.pdf"));
+
+    let res = app.get(path).await;
+    assert_eq!(res.status(), 200);
+    let h = res.headers().clone();
+    assert_eq!(header(&h, "content-type"), "application/pdf");
+    assert_eq!(header(&h, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&h, "etag"), format!("\"{sha}\""));
+    assert_eq!(
+        header(&h, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert!(header(&h, "content-disposition").starts_with("inline"));
+    assert_eq!(header(&h, "accept-ranges"), "bytes");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
+
+    let res = app.get_with(path, &[("range", "bytes=100-199")]).await;
+    assert_eq!(res.status(), 206);
+    assert_eq!(header(res.headers(), "content-range"), "bytes 100-199/5000");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &bytes[100..200]);
+
+    let res = app.client.head(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(res.headers(), "content-length"), "5000");
+    assert_eq!(header(res.headers(), "etag"), format!("\"{sha}\""));
+    assert!(res.bytes().await.unwrap().is_empty());
+
+    let res = app
+        .get_with(path, &[("if-none-match", &format!("\"{sha}\""))])
+        .await;
+    assert_eq!(res.status(), 304);
+
+    // Another hash, or a name we never wrote, is not a file.
+    let other = "0".repeat(64);
+    assert_eq!(
+        app.get(&format!("/media/{other}/x.pdf")).await.status(),
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/media/{sha}/..%2Fetc%2Fpasswd"))
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn the_same_file_uploaded_at_once_is_stored_once() {
+    let app = spawn_app().await;
+    let token = token(&app);
+    let bytes = pdf(300_000);
+    let uploads = (0..6).map(|i| {
+        let (app, token, bytes) = (&app, &token, &bytes);
+        async move {
+            let name = format!("copy-{i}.pdf");
+            let res = upload(app, token, &[("file", Some(&name), None, bytes)]).await;
+            assert_eq!(res.status(), 201);
+            json(res).await["sha256"].as_str().unwrap().to_owned()
+        }
+    });
+    let hashes = futures_util::future::join_all(uploads).await;
+    assert!(hashes.iter().all(|h| *h == hashes[0]), "{hashes:?}");
+    assert_eq!(media_files(&app), vec![hashes[0].clone()]);
+}
+
+#[tokio::test]
+async fn an_upload_cut_off_halfway_leaves_no_file() {
+    let app = spawn_app().await;
+    let token = token(&app);
+    let body = multipart(&[("file", Some("big.pdf"), None, &pdf(2_000_000))]);
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", app.port()))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/media HTTP/1.1\r\nHost: press.test\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(&body[..body.len() / 2]).await.unwrap();
+    conn.flush().await.unwrap();
+    // The server has begun writing the temporary file.
+    let mut began = false;
+    for _ in 0..100 {
+        if !media_files(&app).is_empty() {
+            began = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(began, "the upload never started");
+    drop(conn);
+    for _ in 0..200 {
+        if media_files(&app).is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(media_files(&app), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_file_over_the_limit_is_refused_while_it_arrives() {
+    let app = spawn_app_with(|s| s.media_max_bytes = 10_000).await;
+    let token = token(&app);
+    // Within the limit plus multipart's allowance, so the Content-Length
+    // does not give it away: the count while receiving does.
+    let res = upload(
+        &app,
+        &token,
+        &[("file", Some("big.pdf"), None, &pdf(30_000))],
+    )
+    .await;
+    assert_eq!(res.status(), 413);
+    let body = json(res).await;
+    assert!(body["error"].as_str().unwrap().contains("10000"), "{body}");
+    // Far over: refused from the Content-Length alone.
+    let res = upload(
+        &app,
+        &token,
+        &[("file", Some("big.pdf"), None, &pdf(200_000))],
+    )
+    .await;
+    assert_eq!(res.status(), 413);
+    assert_eq!(media_files(&app), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn the_type_comes_from_the_bytes_not_the_name_or_content_type() {
+    let app = spawn_app().await;
+    let token = token(&app);
+    let html = b"<html><script>alert(1)</script></html>";
+    let res = upload(
+        &app,
+        &token,
+        &[("file", Some("report.pdf"), Some("application/pdf"), html)],
+    )
+    .await;
+    assert_eq!(res.status(), 415);
+    let body = json(res).await;
+    assert!(body["error"].as_str().unwrap().contains("PDF"), "{body}");
+
+    // A PNG called .pdf and sent as a PDF is a PNG, with its size known.
+    let res = upload(
+        &app,
+        &token,
+        &[
+            (
+                "file",
+                Some("photo.pdf"),
+                Some("application/pdf"),
+                &png(1, 1),
+            ),
+            ("alt", None, None, b"A grey dot"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let body = json(res).await;
+    assert_eq!(body["type"], "image/png");
+    assert_eq!(
+        (body["width"].as_u64(), body["height"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let path = body["url"]
+        .as_str()
+        .unwrap()
+        .replace("http://press.test", "");
+    let res = app.get(&path).await;
+    assert_eq!(header(res.headers(), "content-type"), "image/png");
+
+    // Not multipart at all.
+    let res = app
+        .client
+        .post(app.url("/api/v1/media"))
+        .bearer_auth(&token)
+        .header("content-type", "application/pdf")
+        .body(pdf(100))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 415);
+}
+
+#[tokio::test]
+async fn pdfs_with_script_and_image_bombs_are_refused() {
+    let app = spawn_app().await;
+    let token = token(&app);
+    for script in [
+        &b"%PDF-1.4\n1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj"[..],
+        b"%PDF-1.4\n1 0 obj << /OpenAction << /S /J#61vaScript >> >> endobj",
+        b"%PDF-1.4\n1 0 obj << /OpenAction << /S /Launch /F (calc.exe) >> >> endobj",
+    ] {
+        let res = upload(&app, &token, &[("file", Some("doc.pdf"), None, script)]).await;
+        assert_eq!(res.status(), 422);
+        let body = json(res).await;
+        assert_eq!(body["errors"][0]["field"], "file");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("JavaScript"),
+            "{body}"
+        );
+    }
+    // 100 000 × 100 000 pixels in a few hundred bytes.
+    let res = upload(
+        &app,
+        &token,
+        &[
+            ("file", Some("bomb.png"), None, &png(100_000, 100_000)),
+            ("alt", None, None, b"x"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let body = json(res).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pixels"),
+        "{body}"
+    );
+    assert_eq!(media_files(&app), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn file_names_with_separators_or_control_characters_are_refused() {
+    let app = spawn_app().await;
+    let token = token(&app);
+    for name in ["../../etc/passwd.pdf", "a\\\\b.pdf", "a\tb.pdf"] {
+        let res = upload(&app, &token, &[("file", Some(name), None, &pdf(100))]).await;
+        assert_eq!(res.status(), 422, "{name:?}");
+        let body = json(res).await;
+        assert_eq!(body["errors"][0]["field"], "file", "{name:?}");
+    }
+    assert_eq!(media_files(&app), Vec::<String>::new());
+}
