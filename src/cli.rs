@@ -60,8 +60,15 @@ pub enum Command {
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Copy the database consistently, even while the server runs.
+    /// Copy the database consistently, even while the server runs, and the
+    /// attachments into FILE-media beside it (where `--db FILE` looks).
     Backup { file: PathBuf },
+    /// Remove attachments no release uses (uploaded over an hour ago).
+    MediaGc {
+        /// Only list them (their SHA-256, one a line).
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Create a newsroom account (asks for the password twice).
     CreateAdmin {
         username: String,
@@ -239,13 +246,19 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             store
                 .backup(&file)
                 .with_context(|| format!("backing up to {}", file.display()))?;
+            // The media after the database: every file the copy names was
+            // stored before its row was written, so it is there to copy.
+            let media = backup_media(&settings, &file)?;
             eprintln!(
-                "backup of {} written to {}",
+                "backup of {} written to {} (attachments: {} files in {})",
                 settings.db.display(),
-                file.display()
+                file.display(),
+                media.0,
+                media.1.display()
             );
             Ok(())
         }
+        Command::MediaGc { dry_run } => media_gc(&settings, dry_run),
     }
 }
 
@@ -335,6 +348,93 @@ fn database_exists(db: &Path) -> bool {
 
 /// For commands that only read or change what is stored: a missing
 /// database is a mistake (a wrong path), never a reason to make one.
+/// Copies the media folder to `<file>-media` (the default media folder of
+/// a database at `file`) and checks every file the copied database names
+/// is in it.
+fn backup_media(settings: &Settings, file: &Path) -> anyhow::Result<(usize, PathBuf)> {
+    let files = crate::media::MediaFiles::open(&settings.media_dir_path())
+        .with_context(|| format!("media folder {}", settings.media_dir_path().display()))?;
+    let copy = Settings {
+        db: file.to_owned(),
+        media_dir: None,
+        ..settings.clone()
+    };
+    let dest = copy.media_dir_path();
+    let n = files
+        .copy_to(&dest)
+        .with_context(|| format!("copying attachments to {}", dest.display()))?;
+    let backup = Store::open_existing(file, 1).context("reading the backup back")?;
+    let missing: Vec<String> = backup
+        .media_hashes()?
+        .into_iter()
+        .filter(|sha| !dest.join(sha.as_str()).is_file())
+        .map(|sha| sha.to_string())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "the backup names attachments that were not in {} (removed meanwhile?): {}",
+            settings.media_dir_path().display(),
+            missing.join(", ")
+        );
+    }
+    Ok((n, dest))
+}
+
+/// `media-gc`: forgets and removes files no release uses, sparing those
+/// uploaded (or uploaded again) within the last hour, which a release being
+/// written may be about to use.
+fn media_gc(settings: &Settings, dry_run: bool) -> anyhow::Result<()> {
+    let store = open_existing(settings)?;
+    let files = crate::media::MediaFiles::open(&settings.media_dir_path())
+        .with_context(|| format!("media folder {}", settings.media_dir_path().display()))?;
+    let now = chrono::Utc::now();
+    let grace = crate::store::ORPHAN_GRACE
+        .to_std()
+        .unwrap_or(std::time::Duration::from_secs(3600));
+    let old = |sha: &crate::domain::attachment::Sha256Hex| {
+        files
+            .modified(sha)
+            .map_or(true, |t| t.elapsed().is_ok_and(|age| age > grace))
+    };
+    let mut count = 0usize;
+    let mut bytes = 0u64;
+    for sha in store.orphan_media(now)? {
+        if !old(&sha) {
+            continue;
+        }
+        let size = std::fs::metadata(files.path_of(&sha)).map_or(0, |m| m.len());
+        if dry_run {
+            println!("{sha}");
+        } else if store.forget_orphan_media(&sha)? {
+            files.remove(&sha)?;
+        } else {
+            continue;
+        }
+        count += 1;
+        bytes += size;
+    }
+    // Files the database does not know (an upload refused after storing,
+    // a crash between the file and its row).
+    for sha in files.list()? {
+        if store.media_known(&sha)? || !old(&sha) {
+            continue;
+        }
+        let size = std::fs::metadata(files.path_of(&sha)).map_or(0, |m| m.len());
+        if dry_run {
+            println!("{sha}");
+        } else {
+            files.remove(&sha)?;
+        }
+        count += 1;
+        bytes += size;
+    }
+    eprintln!(
+        "{} {count} attachment files ({bytes} bytes) no release uses",
+        if dry_run { "would remove" } else { "removed" }
+    );
+    Ok(())
+}
+
 fn open_existing(settings: &Settings) -> anyhow::Result<Store> {
     if !database_exists(&settings.db) {
         bail!(

@@ -116,6 +116,36 @@ impl MediaFiles {
         }
     }
 
+    /// When a stored file was last written or uploaded again.
+    pub fn modified(&self, sha256: &Sha256Hex) -> io::Result<SystemTime> {
+        fs::metadata(self.path_of(sha256))?.modified()
+    }
+
+    /// Copies every stored file into `dest` (created), hard-linked when it
+    /// is on the same file system (stored files never change, so a link is
+    /// a copy), each synced. Returns how many.
+    pub fn copy_to(&self, dest: &Path) -> io::Result<usize> {
+        fs::create_dir_all(dest)?;
+        let mut n = 0;
+        for sha in self.list()? {
+            let from = self.path_of(&sha);
+            let to = dest.join(sha.as_str());
+            if to.exists() {
+                n += 1;
+                continue;
+            }
+            if fs::hard_link(&from, &to).is_err() {
+                let temp = dest.join(format!("{TEMP_PREFIX}{sha}"));
+                fs::copy(&from, &temp)?;
+                File::open(&temp)?.sync_all()?;
+                fs::rename(&temp, &to)?;
+            }
+            n += 1;
+        }
+        File::open(dest)?.sync_all()?;
+        Ok(n)
+    }
+
     fn remove_stale_temps(&self, age: Duration) -> io::Result<()> {
         let now = SystemTime::now();
         for entry in fs::read_dir(&self.dir)? {
@@ -215,7 +245,13 @@ impl Upload {
         if dest.exists() {
             // Already stored (the same bytes uploaded before, or by a
             // concurrent request that got there first): keep that one;
-            // the temporary file goes on drop.
+            // the temporary file goes on drop. Touched, so orphan
+            // collection (which spares young files) leaves it to the
+            // release this upload is for.
+            OpenOptions::new()
+                .write(true)
+                .open(&dest)?
+                .set_modified(SystemTime::now())?;
         } else {
             // Atomic: a reader sees no file or the whole one. Two uploads of
             // the same bytes racing here rename identical files.

@@ -57,6 +57,35 @@ pub struct Release {
     /// Its translations readers can see now, by language (filled in where
     /// pages and feeds need them).
     pub translations: Vec<Translation>,
+    /// Its files, in order (filled in wherever its topics are).
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a release, with what is known about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    pub sha256: String,
+    pub mime: String,
+    pub length: u64,
+    /// The last part of its URL.
+    pub filename: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub caption: Option<String>,
+    /// The release's alt text, else the one given at upload.
+    pub alt: Option<String>,
+    pub lead: bool,
+}
+
+impl Attachment {
+    /// Its URL path (`/media/{sha256}/{filename}`).
+    pub fn path(&self) -> String {
+        format!("/media/{}/{}", self.sha256, self.filename)
+    }
+
+    pub fn is_image(&self) -> bool {
+        self.mime.starts_with("image/")
+    }
 }
 
 impl Release {
@@ -97,6 +126,16 @@ impl Release {
             correction_note: self.correction_note,
             retraction_note: self.retraction_note,
             translation_of: self.translation_of,
+            attachments: self
+                .attachments
+                .into_iter()
+                .map(|a| crate::domain::attachment::AttachmentInput {
+                    sha256: a.sha256,
+                    caption: a.caption,
+                    alt: a.alt,
+                    lead: a.lead,
+                })
+                .collect(),
         }
     }
 

@@ -74,6 +74,7 @@ fuzz_target!(|input: Input| {
         }],
         translation_of: None,
         translations: Vec::new(),
+        attachments: Vec::new(),
     };
     let snap = FeedSnapshot {
         topic: input.in_topic_feed.then_some(topic),

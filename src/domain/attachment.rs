@@ -3,7 +3,75 @@
 //! script, the file name it is offered under, and its SHA-256 address.
 //! Pure functions, so the proptests and the fuzz target reach them.
 
+use super::{ValidationError, clean_optional};
+use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// Most attachments on one release.
+pub const MAX_ATTACHMENTS: usize = 50;
+
+/// An attachment as a release names it in the API and the import format.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentInput {
+    pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// Required for images (here or given at upload).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt: Option<String>,
+    /// The release's lead image (at most one, an image).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lead: bool,
+}
+
+/// A validated attachment of a release (whether the file exists, and is an
+/// image with alt text, is the store's to check: it knows the files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRef {
+    pub sha256: Sha256Hex,
+    pub caption: Option<String>,
+    pub alt: Option<String>,
+    pub lead: bool,
+}
+
+/// Checks a release's attachments: hashes well-formed, none twice, at most
+/// one lead, not too many.
+pub fn validate_attachments(
+    inputs: &[AttachmentInput],
+) -> Result<Vec<AttachmentRef>, ValidationError> {
+    let bad = |m: String| ValidationError::new("attachments", m);
+    if inputs.len() > MAX_ATTACHMENTS {
+        return Err(bad(format!(
+            "{} attachments; a release has at most {MAX_ATTACHMENTS}",
+            inputs.len()
+        )));
+    }
+    let mut out: Vec<AttachmentRef> = Vec::with_capacity(inputs.len());
+    for (i, a) in inputs.iter().enumerate() {
+        let sha = Sha256Hex::parse(a.sha256.trim()).ok_or_else(|| {
+            bad(format!(
+                "[{i}].sha256 {:?} is not a SHA-256 in lower-case hex (64 characters), as POST /api/v1/media answers",
+                a.sha256
+            ))
+        })?;
+        if out.iter().any(|o| o.sha256 == sha) {
+            return Err(bad(format!("[{i}] names {sha} a second time")));
+        }
+        out.push(AttachmentRef {
+            sha256: sha,
+            caption: clean_optional(a.caption.as_deref()),
+            alt: clean_optional(a.alt.as_deref()),
+            lead: a.lead,
+        });
+    }
+    if out.iter().filter(|a| a.lead).count() > 1 {
+        return Err(bad(
+            "more than one is marked lead; a release has one lead image".into(),
+        ));
+    }
+    Ok(out)
+}
 
 /// The types accepted (README "Attachments").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -78,6 +78,9 @@ pub struct ReleaseInput {
     /// over when `topics` is empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub translation_of: Option<String>,
+    /// Files uploaded with `POST /api/v1/media`, by hash, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<super::attachment::AttachmentInput>,
 }
 
 /// A validated release, ready to store.
@@ -102,6 +105,7 @@ pub struct ReleaseDraft {
     pub retraction_note: Option<String>,
     /// The release this one translates (its slug); never its own.
     pub translation_of: Option<Slug>,
+    pub attachments: Vec<super::attachment::AttachmentRef>,
 }
 
 impl ReleaseDraft {
@@ -222,6 +226,10 @@ impl ReleaseInput {
                 "is earlier than published_at",
             ));
         }
+        let attachments = keep(
+            &mut errors,
+            super::attachment::validate_attachments(&self.attachments),
+        );
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -264,6 +272,7 @@ impl ReleaseInput {
                 correction_note: clean_optional(self.correction_note.as_deref()),
                 retraction_note: clean_optional(self.retraction_note.as_deref()),
                 translation_of,
+                attachments: attachments.unwrap_or_default(),
             }),
             _ => Err(errors),
         }

@@ -23,7 +23,8 @@ pub fn media_path(sha256: &Sha256Hex, filename: &str) -> String {
     format!("/media/{sha256}/{filename}")
 }
 
-/// `GET /media/{sha256}/{filename}`.
+/// `GET /media/{sha256}/{filename}`: a file some public release uses;
+/// 404 otherwise (a draft's, a scheduled or retracted release's, unused).
 pub async fn serve(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -33,7 +34,8 @@ pub async fn serve(
     let Some(sha) = Sha256Hex::parse(&sha).filter(|_| is_served_filename(&name)) else {
         return not_found();
     };
-    let found = blocking(&state, move |st| st.store.media(&sha)).await;
+    let now = state.clock.now();
+    let found = blocking(&state, move |st| st.store.public_media(&sha, now)).await;
     match found {
         Ok(Ok(Some(record))) => serve_stored(&req, &state.media, &record, IMMUTABLE),
         Ok(Ok(None)) => not_found(),

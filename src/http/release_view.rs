@@ -137,6 +137,7 @@ impl ReleaseView {
             topics,
             translation_of: draft.translation_of.as_ref().map(ToString::to_string),
             translations: Vec::new(),
+            attachments: Vec::new(),
         };
         let ui = release_ui(state, &unsaved.lang);
         Self::of(state, unsaved, ui)

@@ -209,6 +209,9 @@ pub fn edit_input(
         correction_note: Some(edit.correction_note.clone()),
         retraction_note,
         translation_of: Some(edit.translation_of.clone()),
+        // The form does not carry them yet: prepare_release_edit keeps the
+        // stored ones.
+        attachments: Vec::new(),
     };
     EditInput {
         input,
@@ -321,6 +324,12 @@ pub fn prepare_release_edit(
             return Err(WriteError::Invalid(errors));
         }
     };
+    // The form does not edit attachments (the API and imports do): a save
+    // from it keeps the stored ones.
+    draft.attachments = match existing {
+        Some(r) => store.attachment_refs(r.id).map_err(WriteError::Store)?,
+        None => Vec::new(),
+    };
     let named: Vec<&Slug> = new_topics.iter().map(|t| &t.slug).collect();
     check_new_topics(store, &draft, |slug| named.contains(&slug))?;
     // A correction of something readers have seen shows as updated now;
@@ -358,6 +367,11 @@ fn slug_errors(e: StoreError) -> WriteError {
             | Conflict::TranslationCycle { .. }
             | Conflict::TranslationLangTaken { .. }),
         ) => WriteError::invalid("translation_of", c.to_string()),
+        StoreError::Conflict(
+            c @ (Conflict::UnknownAttachment(_)
+            | Conflict::AttachmentNeedsAlt(_)
+            | Conflict::LeadNotImage(_)),
+        ) => WriteError::invalid("attachments", c.to_string()),
         other => WriteError::Store(other),
     }
 }

@@ -1,10 +1,11 @@
 //! What is known about stored attachments (the bytes are in the media
 //! folder, `crate::media`).
 
-use super::{Result, Store, to_ms};
-use crate::domain::attachment::{MediaType, Sha256Hex};
-use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use super::{Conflict, Result, Store, to_ms};
+use crate::domain::attachment::{AttachmentRef, MediaType, Sha256Hex};
+use crate::model::{Attachment, Release};
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 /// One stored file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,5 +79,172 @@ impl Store {
             .prepare_cached(&format!("SELECT {COLUMNS} FROM media WHERE sha256 = ?1"))?
             .query_row([sha256.as_str()], record)
             .optional()?)
+    }
+}
+
+/// Fills in each release's attachments, in order.
+pub(super) fn attach_files(conn: &Connection, releases: &mut [Release]) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT ra.sha256, m.mime, m.length, m.filename, m.width, m.height, \
+         coalesce(nullif(ra.caption, ''), m.caption), coalesce(ra.alt, m.alt), ra.lead \
+         FROM release_attachments ra JOIN media m ON m.sha256 = ra.sha256 \
+         WHERE ra.release_id = ?1 ORDER BY ra.position",
+    )?;
+    for r in releases.iter_mut() {
+        r.attachments = stmt
+            .query_map([r.id], |row| {
+                Ok(Attachment {
+                    sha256: row.get(0)?,
+                    mime: row.get(1)?,
+                    length: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+                    filename: row.get(3)?,
+                    width: row.get(4)?,
+                    height: row.get(5)?,
+                    caption: row.get(6)?,
+                    alt: row.get(7)?,
+                    lead: row.get(8)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(())
+}
+
+/// A release's attachments as stored (its own caption and alt, not the
+/// upload's).
+pub(super) fn stored_refs(conn: &Connection, release_id: i64) -> Result<Vec<AttachmentRef>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT sha256, nullif(caption, ''), alt, lead FROM release_attachments \
+             WHERE release_id = ?1 ORDER BY position",
+        )?
+        .query_map([release_id], |row| {
+            let sha: String = row.get(0)?;
+            Ok((sha, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?
+        .collect::<rusqlite::Result<Vec<(String, Option<String>, Option<String>, bool)>>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(sha, caption, alt, lead)| {
+            Some(AttachmentRef {
+                sha256: Sha256Hex::parse(&sha)?,
+                caption,
+                alt,
+                lead,
+            })
+        })
+        .collect())
+}
+
+/// Replaces a release's attachments, checking each names a stored file,
+/// that images have alt text (the release's or the upload's) and that the
+/// lead is an image.
+pub(super) fn set_attachments(
+    conn: &Connection,
+    release_id: i64,
+    refs: &[AttachmentRef],
+) -> Result<()> {
+    let mut known = conn.prepare_cached("SELECT mime, alt FROM media WHERE sha256 = ?1")?;
+    for a in refs {
+        let found: Option<(String, Option<String>)> = known
+            .query_row([a.sha256.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((mime, upload_alt)) = found else {
+            return Err(Conflict::UnknownAttachment(a.sha256.to_string()).into());
+        };
+        let image = MediaType::from_mime(&mime).is_some_and(MediaType::is_image);
+        if image && a.alt.is_none() && upload_alt.is_none() {
+            return Err(Conflict::AttachmentNeedsAlt(a.sha256.to_string()).into());
+        }
+        if a.lead && !image {
+            return Err(Conflict::LeadNotImage(a.sha256.to_string()).into());
+        }
+    }
+    conn.prepare_cached("DELETE FROM release_attachments WHERE release_id = ?1")?
+        .execute([release_id])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO release_attachments (release_id, position, sha256, caption, alt, lead) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (pos, a) in refs.iter().enumerate() {
+        insert.execute(params![
+            release_id,
+            i64::try_from(pos).unwrap_or(i64::MAX),
+            a.sha256.as_str(),
+            a.caption.as_deref().unwrap_or(""),
+            a.alt,
+            a.lead
+        ])?;
+    }
+    Ok(())
+}
+
+/// Files older than this are collected when no release uses them; younger
+/// ones were probably uploaded for a release still being written.
+pub const ORPHAN_GRACE: Duration = Duration::hours(1);
+
+impl Store {
+    /// A stored file readers may fetch at `now`: one attached to at least
+    /// one release that is public (published and its time come). Files of
+    /// drafts, scheduled and retracted releases only are not.
+    pub fn public_media(
+        &self,
+        sha256: &Sha256Hex,
+        now: DateTime<Utc>,
+    ) -> Result<Option<MediaRecord>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM media m WHERE sha256 = ?1 AND EXISTS (\
+                 SELECT 1 FROM release_attachments ra JOIN releases r ON r.id = ra.release_id \
+                 WHERE ra.sha256 = m.sha256 AND r.status = 'published' AND r.published_at <= ?2)"
+            ))?
+            .query_row(params![sha256.as_str(), to_ms(now)], record)
+            .optional()?)
+    }
+
+    /// A release's attachments as stored (for a save that keeps them).
+    pub fn attachment_refs(&self, release_id: i64) -> Result<Vec<AttachmentRef>> {
+        stored_refs(&*self.conn()?, release_id)
+    }
+
+    /// Files no release uses, recorded before `now - ORPHAN_GRACE`.
+    pub fn orphan_media(&self, now: DateTime<Utc>) -> Result<Vec<Sha256Hex>> {
+        let conn = self.conn()?;
+        let rows = conn
+            .prepare_cached(
+                "SELECT sha256 FROM media m WHERE created_at < ?1 AND NOT EXISTS \
+                 (SELECT 1 FROM release_attachments ra WHERE ra.sha256 = m.sha256) ORDER BY sha256",
+            )?
+            .query_map([to_ms(now - ORPHAN_GRACE)], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(rows.iter().filter_map(|s| Sha256Hex::parse(s)).collect())
+    }
+
+    /// Forgets a file if still no release uses it; true when it did.
+    pub fn forget_orphan_media(&self, sha256: &Sha256Hex) -> Result<bool> {
+        let conn = self.conn()?;
+        let n = conn
+            .prepare_cached(
+                "DELETE FROM media WHERE sha256 = ?1 AND NOT EXISTS \
+                 (SELECT 1 FROM release_attachments ra WHERE ra.sha256 = media.sha256)",
+            )?
+            .execute([sha256.as_str()])?;
+        Ok(n > 0)
+    }
+
+    /// Every file the database knows.
+    pub fn media_hashes(&self) -> Result<Vec<Sha256Hex>> {
+        let conn = self.conn()?;
+        let rows = conn
+            .prepare_cached("SELECT sha256 FROM media ORDER BY sha256")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(rows.iter().filter_map(|s| Sha256Hex::parse(s)).collect())
+    }
+
+    /// Whether the database knows this file.
+    pub fn media_known(&self, sha256: &Sha256Hex) -> Result<bool> {
+        Ok(self.media(sha256)?.is_some())
     }
 }

@@ -21,7 +21,7 @@ mod websub;
 pub use accreditations::{AccreditationRecord, Accredited, EmbargoReach};
 pub use admins::AdminAccount;
 pub use identity::Detached;
-pub use media::MediaRecord;
+pub use media::{MediaRecord, ORPHAN_GRACE};
 pub use part_feeds::{Languages, PageOfReleases};
 pub use releases::ReleaseFilter;
 pub use search::{SearchFilter, SearchOutcome, SearchResults};
@@ -133,6 +133,12 @@ pub enum Conflict {
     },
     #[error("release {0} does not exist")]
     NoSuchRelease(i64),
+    #[error("{0} is not an uploaded file (POST /api/v1/media first)")]
+    UnknownAttachment(String),
+    #[error("{0} is an image and needs alt text (give `alt`)")]
+    AttachmentNeedsAlt(String),
+    #[error("{0} is marked lead but is not an image")]
+    LeadNotImage(String),
     #[error("the topic {0:?} already exists")]
     TopicTaken(String),
     #[error("the username {0:?} is already taken")]

@@ -280,6 +280,7 @@ fn snapshot(title: &str, summary: &str, body: &str, org: &str) -> FeedSnapshot {
             }],
             translation_of: None,
             translations: Vec::new(),
+            attachments: Vec::new(),
         }],
         last_modified: t0(),
         next_change: None,

@@ -2,7 +2,7 @@
 //! (README "Attachments").
 
 use crate::helpers::{TestApp, header, spawn_app, spawn_app_with};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::io::Write;
 use tokio::io::AsyncWriteExt;
 
@@ -137,6 +137,13 @@ async fn an_uploaded_pdf_is_served_with_its_type_hash_ranges_and_head() {
     let url = body["url"].as_str().unwrap();
     let path = url.strip_prefix("http://press.test").unwrap();
     assert_eq!(path, format!("/media/{sha}/Annual-report-2026.pdf"));
+    let res = put_release(
+        &app,
+        &token,
+        with_attachments("r", 1, json!([{"sha256": sha}])),
+    )
+    .await;
+    assert!(res.status().is_success());
 
     let res = app.get(path).await;
     assert_eq!(res.status(), 200);
@@ -304,6 +311,13 @@ async fn the_type_comes_from_the_bytes_not_the_name_or_content_type() {
         .as_str()
         .unwrap()
         .replace("http://press.test", "");
+    let res = put_release(
+        &app,
+        &token,
+        with_attachments("r", 1, json!([{"sha256": body["sha256"]}])),
+    )
+    .await;
+    assert!(res.status().is_success());
     let res = app.get(&path).await;
     assert_eq!(header(res.headers(), "content-type"), "image/png");
 
@@ -374,4 +388,259 @@ async fn file_names_with_separators_or_control_characters_are_refused() {
         assert_eq!(body["errors"][0]["field"], "file", "{name:?}");
     }
     assert_eq!(media_files(&app), Vec::<String>::new());
+}
+
+/// Uploads and returns the answer's JSON (asserting 201).
+pub async fn uploaded(app: &TestApp, token: &str, parts: &[Part<'_>]) -> Value {
+    let res = upload(app, token, parts).await;
+    assert_eq!(res.status(), 201);
+    json(res).await
+}
+
+fn path_of(upload: &Value) -> String {
+    upload["url"]
+        .as_str()
+        .unwrap()
+        .replace("http://press.test", "")
+}
+
+async fn put_release(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    let slug = body["slug"].as_str().unwrap().to_owned();
+    app.client
+        .put(app.url(&format!("/api/v1/releases/{slug}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn with_attachments(slug: &str, hours_ago: i64, attachments: Value) -> Value {
+    let mut v = serde_json::to_value(crate::helpers::release(slug, hours_ago, &[])).unwrap();
+    v["attachments"] = attachments;
+    v
+}
+
+#[tokio::test]
+async fn releases_name_their_attachments_and_only_visible_ones_are_served() {
+    let app = spawn_app().await;
+    let token = token(&app);
+    let doc = uploaded(
+        &app,
+        &token,
+        &[("file", Some("report.pdf"), None, &pdf(2000))],
+    )
+    .await;
+    let photo = uploaded(
+        &app,
+        &token,
+        &[
+            ("file", Some("photo.png"), None, &png(1, 1)),
+            ("alt", None, None, b"A grey dot"),
+        ],
+    )
+    .await;
+    let bare = uploaded(
+        &app,
+        &token,
+        &[("file", Some("bare.png"), None, &png(2, 1))],
+    )
+    .await;
+    let (doc_sha, photo_sha) = (
+        doc["sha256"].as_str().unwrap(),
+        photo["sha256"].as_str().unwrap(),
+    );
+    // Uploaded but used by no release yet: not public.
+    assert_eq!(app.get(&path_of(&doc)).await.status(), 404);
+
+    // An unknown hash and an image without alt are field errors.
+    let unknown = "ab".repeat(32);
+    let res = put_release(
+        &app,
+        &token,
+        with_attachments("a", 1, json!([{"sha256": unknown}])),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let body = json(res).await;
+    assert_eq!(body["errors"][0]["field"], "attachments", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&unknown)
+    );
+    let res = put_release(
+        &app,
+        &token,
+        with_attachments("a", 1, json!([{"sha256": bare["sha256"]}])),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        json(res).await["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("alt")
+    );
+
+    let res = put_release(
+        &app,
+        &token,
+        with_attachments(
+            "a",
+            1,
+            json!([
+                {"sha256": photo_sha, "caption": "The dot", "lead": true},
+                {"sha256": doc_sha, "caption": "Full report"}
+            ]),
+        ),
+    )
+    .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let shown: Value = app
+        .client
+        .get(app.url("/api/v1/releases/a"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        shown["attachments"],
+        json!([
+            {"sha256": photo_sha, "caption": "The dot", "alt": "A grey dot", "lead": true},
+            {"sha256": doc_sha, "caption": "Full report"}
+        ])
+    );
+    assert_eq!(app.get(&path_of(&doc)).await.status(), 200);
+    assert_eq!(app.get(&path_of(&photo)).await.status(), 200);
+
+    // The same PDF on a scheduled release too; then the public one is
+    // retracted: the PDF goes, as the release does.
+    let scheduled = json!({"sha256": doc_sha});
+    let res = put_release(
+        &app,
+        &token,
+        with_attachments("later", -5, json!([scheduled])),
+    )
+    .await;
+    assert!(res.status().is_success());
+    let mut retracted = with_attachments("a", 1, shown["attachments"].clone());
+    retracted["status"] = json!("retracted");
+    let res = put_release(&app, &token, retracted).await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    assert_eq!(app.get(&path_of(&doc)).await.status(), 404);
+    assert_eq!(app.get(&path_of(&photo)).await.status(), 404);
+
+    // Shared with a public release, it is served again.
+    let res = put_release(
+        &app,
+        &token,
+        with_attachments("b", 2, json!([{"sha256": doc_sha}])),
+    )
+    .await;
+    assert!(res.status().is_success());
+    assert_eq!(app.get(&path_of(&doc)).await.status(), 200);
+}
+
+fn set_old(app: &TestApp) {
+    let mut dir = app.db_path.as_os_str().to_owned();
+    dir.push("-media");
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    for e in std::fs::read_dir(dir).unwrap() {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(e.unwrap().path())
+            .unwrap();
+        f.set_modified(old).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn media_gc_collects_files_no_release_uses_and_dry_run_only_lists_them() {
+    let app = spawn_app().await;
+    let token = token(&app);
+    let used = uploaded(
+        &app,
+        &token,
+        &[("file", Some("used.pdf"), None, &pdf(1000))],
+    )
+    .await;
+    let orphan = uploaded(
+        &app,
+        &token,
+        &[("file", Some("orphan.pdf"), None, &pdf(1001))],
+    )
+    .await;
+    let res = put_release(
+        &app,
+        &token,
+        with_attachments("a", 1, json!([{"sha256": used["sha256"]}])),
+    )
+    .await;
+    assert!(res.status().is_success());
+    set_old(&app);
+    let orphan_sha = orphan["sha256"].as_str().unwrap().to_owned();
+    let used_sha = used["sha256"].as_str().unwrap().to_owned();
+
+    let out = app.run_cli(&["media-gc", "--dry-run"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        listed.contains(&orphan_sha) && !listed.contains(&used_sha),
+        "{listed}"
+    );
+    assert_eq!(media_files(&app).len(), 2);
+
+    let out = app.run_cli(&["media-gc"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(media_files(&app), vec![used_sha]);
+    assert_eq!(app.get(&path_of(&used)).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_backup_holds_the_media_and_a_restore_serves_the_same_bytes() {
+    let app = spawn_app().await;
+    let token = token(&app);
+    let bytes = pdf(70_000);
+    let doc = uploaded(&app, &token, &[("file", Some("report.pdf"), None, &bytes)]).await;
+    let res = put_release(
+        &app,
+        &token,
+        with_attachments("a", 1, json!([{"sha256": doc["sha256"]}])),
+    )
+    .await;
+    assert!(res.status().is_success());
+
+    let restore = tempfile::tempdir().unwrap();
+    let backup = restore.path().join("press.db");
+    let out = app.run_cli(&["backup", backup.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        restore
+            .path()
+            .join("press.db-media")
+            .join(doc["sha256"].as_str().unwrap())
+            .is_file()
+    );
+
+    let restored = spawn_app_with(|s| s.db = backup.clone()).await;
+    let res = restored.get(&path_of(&doc)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
 }

@@ -57,11 +57,14 @@ pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
         topics: Vec::new(),
         translation_of: None,
         translations: Vec::new(),
+        attachments: Vec::new(),
     })
 }
 
-/// Fills in each release's topics, in the order they were given.
+/// Fills in each release's topics, in the order they were given, and its
+/// attachments.
 pub(super) fn attach_topics(conn: &Connection, releases: &mut [Release]) -> rusqlite::Result<()> {
+    super::media::attach_files(conn, releases)?;
     let mut stmt = conn.prepare_cached(TOPICS_OF_RELEASE_SQL)?;
     for r in releases.iter_mut() {
         r.topics = stmt

@@ -75,6 +75,7 @@ pub(super) fn save_one(
     }
     if let Some(e) = &existing
         && same_content(e, draft, updated_at)
+        && super::super::media::stored_refs(conn, e.id)? == draft.attachments
     {
         return Ok((SaveOutcome::Unchanged, false));
     }
@@ -177,6 +178,7 @@ pub(super) fn save_one(
     for (pos, topic_id) in topic_ids.iter().enumerate() {
         link.execute(params![release_id, topic_id, pos as i64])?;
     }
+    super::super::media::set_attachments(conn, release_id, &draft.attachments)?;
     if let Some(source) = &draft.body_source {
         conn.prepare_cached("UPDATE releases SET body_source = ?2 WHERE id = ?1")?
             .execute(params![release_id, source])?;
