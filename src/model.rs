@@ -86,6 +86,11 @@ impl Attachment {
     pub fn is_image(&self) -> bool {
         self.mime.starts_with("image/")
     }
+
+    /// What a feed calls it: the caption, else the file name.
+    pub fn title(&self) -> &str {
+        self.caption.as_deref().unwrap_or(&self.filename)
+    }
 }
 
 impl Release {
@@ -137,6 +142,15 @@ impl Release {
                 })
                 .collect(),
         }
+    }
+
+    /// The one attachment RSS's `<enclosure>` carries: the lead image, else
+    /// the first attachment.
+    pub fn enclosure(&self) -> Option<&Attachment> {
+        self.attachments
+            .iter()
+            .find(|a| a.lead)
+            .or(self.attachments.first())
     }
 
     /// Shown as updated when edited after publication.

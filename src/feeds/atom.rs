@@ -156,6 +156,17 @@ fn push_entry(out: &mut String, site: &Site, r: &Release, updated: DateTime<Utc>
         push_attr(out, &t.lang);
         out.push_str("\" type=\"text/html\"/>");
     }
+    for a in &r.attachments {
+        out.push_str("<link rel=\"enclosure\" href=\"");
+        push_attr(out, &site.url(&a.path()));
+        out.push_str("\" length=\"");
+        out.push_str(&a.length.to_string());
+        out.push_str("\" type=\"");
+        push_attr(out, &a.mime);
+        out.push_str("\" title=\"");
+        push_attr(out, a.title());
+        out.push_str("\"/>");
+    }
     if let Some(summary) = &r.summary {
         push_html_text(out, "summary", summary);
     }

@@ -60,6 +60,19 @@ struct JsonItem<'a> {
     authors: [Author<'a>; 1],
     tags: Vec<&'a str>,
     language: &'a str,
+    /// The lead image, else the first image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<JsonAttachment<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonAttachment<'a> {
+    url: String,
+    mime_type: &'a str,
+    title: &'a str,
+    size_in_bytes: u64,
 }
 
 pub fn render_json(site: &Site, snap: &FeedSnapshot) -> Vec<u8> {
@@ -111,6 +124,22 @@ pub fn render_json_with(site: &Site, snap: &FeedSnapshot, meta: &FeedMeta) -> Ve
                 }],
                 tags: r.topics.iter().map(|t| t.name.as_str()).collect(),
                 language: &r.lang,
+                image: r
+                    .attachments
+                    .iter()
+                    .find(|a| a.lead)
+                    .or_else(|| r.attachments.iter().find(|a| a.is_image()))
+                    .map(|a| site.url(&a.path())),
+                attachments: r
+                    .attachments
+                    .iter()
+                    .map(|a| JsonAttachment {
+                        url: site.url(&a.path()),
+                        mime_type: &a.mime,
+                        title: a.title(),
+                        size_in_bytes: a.length,
+                    })
+                    .collect(),
             })
             .collect(),
     };

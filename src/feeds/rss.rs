@@ -33,7 +33,8 @@ pub fn render_rss_with(site: &Site, snap: &FeedSnapshot, meta: &FeedMeta) -> Vec
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" \
          xmlns:atom=\"http://www.w3.org/2005/Atom\" \
          xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
-         xmlns:dc=\"http://purl.org/dc/elements/1.1/\"",
+         xmlns:dc=\"http://purl.org/dc/elements/1.1/\" \
+         xmlns:media=\"http://search.yahoo.com/mrss/\"",
     );
     if archive.is_archive {
         out.push_str(" xmlns:fh=\"");
@@ -82,6 +83,49 @@ pub fn render_rss_with(site: &Site, snap: &FeedSnapshot, meta: &FeedMeta) -> Vec
     out.into_bytes()
 }
 
+/// RSS allows one `<enclosure>` an item: the lead image, else the first
+/// attachment (README "Attachments" says why). Media RSS lists them all.
+fn push_attachments(out: &mut String, site: &Site, r: &Release) {
+    if let Some(a) = r.enclosure() {
+        out.push_str("\n<enclosure url=\"");
+        push_attr(out, &site.url(&a.path()));
+        out.push_str("\" length=\"");
+        out.push_str(&a.length.to_string());
+        out.push_str("\" type=\"");
+        push_attr(out, &a.mime);
+        out.push_str("\"/>");
+    }
+    for a in &r.attachments {
+        out.push_str("\n<media:content url=\"");
+        push_attr(out, &site.url(&a.path()));
+        out.push_str("\" fileSize=\"");
+        out.push_str(&a.length.to_string());
+        out.push_str("\" type=\"");
+        push_attr(out, &a.mime);
+        out.push_str("\" medium=\"");
+        out.push_str(if a.is_image() { "image" } else { "document" });
+        if let (Some(w), Some(h)) = (a.width, a.height) {
+            out.push_str("\" width=\"");
+            out.push_str(&w.to_string());
+            out.push_str("\" height=\"");
+            out.push_str(&h.to_string());
+        }
+        if a.lead {
+            out.push_str("\" isDefault=\"true");
+        }
+        out.push_str("\">");
+        out.push_str("<media:title type=\"plain\">");
+        push_text(out, a.title());
+        out.push_str("</media:title>");
+        if let Some(alt) = a.alt.as_deref().filter(|_| a.is_image()) {
+            out.push_str("<media:description type=\"plain\">");
+            push_text(out, alt);
+            out.push_str("</media:description>");
+        }
+        out.push_str("</media:content>");
+    }
+}
+
 fn push_item(out: &mut String, site: &Site, r: &Release) {
     // Each text element on its own line: validators judge the encoding of
     // plain text line by line.
@@ -105,6 +149,7 @@ fn push_item(out: &mut String, site: &Site, r: &Release) {
         push_rss_plain(out, &t.name);
         out.push_str("</category>");
     }
+    push_attachments(out, site, r);
     // RSS items have no language of their own; Dublin Core says so when
     // it differs from the channel's.
     if r.lang != site.lang {

@@ -644,3 +644,103 @@ async fn a_backup_holds_the_media_and_a_restore_serves_the_same_bytes() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
 }
+
+#[tokio::test]
+async fn feeds_list_attachments_as_enclosures_and_change_with_them() {
+    let app = spawn_app().await;
+    let token = token(&app);
+    let doc = uploaded(
+        &app,
+        &token,
+        &[("file", Some("report.pdf"), None, &pdf(3000))],
+    )
+    .await;
+    let photo = uploaded(
+        &app,
+        &token,
+        &[
+            ("file", Some("depot.png"), None, &png(1, 1)),
+            ("alt", None, None, b"The depot"),
+        ],
+    )
+    .await;
+    let res = put_release(
+        &app,
+        &token,
+        with_attachments("a", 1, json!([{"sha256": doc["sha256"]}])),
+    )
+    .await;
+    assert!(res.status().is_success());
+    let etag_before = header(app.get("/feed.atom").await.headers(), "etag").to_owned();
+    let res = put_release(
+        &app,
+        &token,
+        with_attachments(
+            "a",
+            1,
+            json!([
+                {"sha256": doc["sha256"], "caption": "Full report"},
+                {"sha256": photo["sha256"], "caption": "The new depot", "lead": true}
+            ]),
+        ),
+    )
+    .await;
+    assert!(res.status().is_success());
+    let res = app.get("/feed.atom").await;
+    assert_ne!(
+        header(res.headers(), "etag"),
+        etag_before,
+        "validators change"
+    );
+
+    let (doc_url, photo_url) = (doc["url"].as_str().unwrap(), photo["url"].as_str().unwrap());
+    // Atom: one enclosure link each.
+    let atom = atom_syndication::Feed::read_from(&res.bytes().await.unwrap()[..]).unwrap();
+    let links: Vec<_> = atom.entries()[0]
+        .links()
+        .iter()
+        .filter(|l| l.rel() == "enclosure")
+        .map(|l| {
+            (
+                l.href().to_owned(),
+                l.mime_type().map(str::to_owned),
+                l.length().map(str::to_owned),
+                l.title().map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        links,
+        vec![
+            (
+                doc_url.to_owned(),
+                Some("application/pdf".into()),
+                Some("3000".into()),
+                Some("Full report".into())
+            ),
+            (
+                photo_url.to_owned(),
+                Some("image/png".into()),
+                Some(photo["length"].to_string()),
+                Some("The new depot".into())
+            ),
+        ]
+    );
+    // RSS: the lead image is the enclosure; Media RSS lists both.
+    let text = app.text("/feed.rss").await;
+    let rss = rss::Channel::read_from(text.as_bytes()).unwrap();
+    let enclosure = rss.items()[0].enclosure().unwrap();
+    assert_eq!(enclosure.url(), photo_url);
+    assert_eq!(enclosure.mime_type(), "image/png");
+    assert_eq!(enclosure.length(), photo["length"].to_string());
+    assert_eq!(text.matches("<media:content ").count(), 2, "{text}");
+    assert!(text.contains("xmlns:media=\"http://search.yahoo.com/mrss/\""));
+    // JSON Feed: attachments and the image.
+    let feed: Value = app.get("/feed.json").await.json().await.unwrap();
+    let item = &feed["items"][0];
+    assert_eq!(item["image"], photo_url);
+    assert_eq!(item["attachments"][0]["url"], doc_url);
+    assert_eq!(item["attachments"][0]["mime_type"], "application/pdf");
+    assert_eq!(item["attachments"][0]["size_in_bytes"], 3000);
+    assert_eq!(item["attachments"][1]["title"], "The new depot");
+}
