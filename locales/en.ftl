@@ -45,6 +45,7 @@ search-button = Search
 search-help = Every word must appear; put a phrase in "double quotes". Accents, Arabic short vowels and letter forms do not matter. Newest first.
 search-subscribe = Subscribe to this search:
 search-no-match = No release matches.
+search-partial = This phrase's words are in very many releases: only releases published since { $since } were searched. Older matches may exist; add a word, a topic or a language to search further back.
 page-newer = Newer
 page-older = Older
 

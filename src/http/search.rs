@@ -164,6 +164,9 @@ struct SearchPage {
     message: Option<String>,
     hits: Vec<Hit>,
     searched: bool,
+    /// When a phrase search stopped at its cost limit: the instant it
+    /// searched back to, as shown.
+    partial: Option<String>,
     prev: Option<String>,
     next: Option<String>,
 }
@@ -179,6 +182,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         message: None,
         hits: Vec::new(),
         searched: false,
+        partial: None,
         prev: None,
         next: None,
     };
@@ -241,6 +245,9 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     view.prev = (search.page > 1).then(|| at(search.page - 1));
     view.next = (results.more && search.page < MAX_PAGES).then(|| at(search.page + 1));
     let next_change = results.next_change;
+    view.partial = results.searched_since.map(|t| {
+        super::release_view::display_time(&state, super::release_view::site_ui(&state), t)
+    });
     view.hits = results
         .items
         .into_iter()

@@ -57,52 +57,138 @@ fn search_text(title: &str, summary: &str, body_html: &str) -> String {
     text
 }
 
+/// Releases in one batch from which the search index is fed in larger
+/// pieces ([`BulkIndex`]).
+const BULK_MIN_RELEASES: usize = 1_000;
+/// FTS5's in-memory term table for a bulk batch (bytes of index data held
+/// before a segment is written): at the table's 8 MB, 100,000 releases
+/// make dozens of small segments that FTS5 then merges again and again.
+const BULK_HASH_BYTES: i64 = 64 << 20;
+
+/// A larger FTS5 `hashsize` for the span of one bulk transaction, set
+/// back before it commits (so the table's setting, and every other
+/// writer's memory, is as before): the pending index data is written as
+/// a few large segments, so far less is merged.
+pub(super) struct BulkIndex {
+    previous: Option<i64>,
+}
+
+impl BulkIndex {
+    pub(super) fn begin(conn: &Connection, releases: usize) -> Result<Self> {
+        if releases < BULK_MIN_RELEASES {
+            return Ok(Self { previous: None });
+        }
+        let previous: Option<i64> = conn
+            .prepare_cached("SELECT v FROM release_search_config WHERE k = 'hashsize'")?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        // FTS5's own default when the table never set one.
+        let previous = previous.unwrap_or(1 << 20);
+        set_hash_size(conn, BULK_HASH_BYTES.max(previous))?;
+        Ok(Self {
+            previous: Some(previous),
+        })
+    }
+
+    /// Sets the table's own `hashsize` again (inside the transaction).
+    pub(super) fn end(self, conn: &Connection) -> Result<()> {
+        if let Some(previous) = self.previous {
+            set_hash_size(conn, previous)?;
+        }
+        Ok(())
+    }
+}
+
+fn set_hash_size(conn: &Connection, bytes: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO release_search (release_search, rank) VALUES ('hashsize', ?1)",
+    )?
+    .execute([bytes])?;
+    Ok(())
+}
+
 /// Brings release `id`'s index row in step with the release as stored now
 /// (inside the caller's transaction): removed unless published, written
 /// again under its key otherwise.
 pub(super) fn index_release(conn: &Connection, id: i64) -> Result<()> {
-    let Some((old_key, status, published_ms)) = conn
-        .prepare_cached("SELECT search_key, status, published_at FROM releases WHERE id = ?1")?
-        .query_row([id], |r| {
-            Ok((
-                r.get::<_, Option<i64>>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })
-        .optional()?
-    else {
-        return Ok(());
-    };
-    if let Some(key) = old_key {
-        conn.prepare_cached("DELETE FROM release_search WHERE rowid = ?1")?
-            .execute([key])?;
-    }
-    if status != "published" && status != "retracted" {
-        if old_key.is_some() {
-            conn.prepare_cached("UPDATE releases SET search_key = NULL WHERE id = ?1")?
-                .execute([id])?;
-        }
-        return Ok(());
-    }
-    let mut key = published_ms
-        .saturating_mul(KEY_SPREAD)
-        .saturating_add(id.rem_euclid(KEY_SPREAD));
+    index_releases(conn, &[id])
+}
+
+/// [`index_release`] for each of `ids`, with the index written in rowid
+/// order: FTS5 writes out its pending terms as a new segment whenever a
+/// row's rowid is lower than the one before (and merges those segments
+/// later), so a batch fed in the file's order (dates at random) made a
+/// segment of one or two releases at a time. Sorted, a batch makes one
+/// segment per `hashsize` of data.
+pub(super) fn index_releases(conn: &Connection, ids: &[i64]) -> Result<()> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut removed = Vec::new();
+    let mut written = Vec::with_capacity(ids.len());
+    let mut current =
+        conn.prepare_cached("SELECT search_key, status, published_at FROM releases WHERE id = ?1")?;
     let mut taken = conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM releases WHERE search_key = ?1 AND id != ?2)",
     )?;
-    while taken.query_row(params![key, id], |r| r.get::<_, bool>(0))? {
-        key = key.saturating_add(1);
+    let mut set_key = conn.prepare_cached("UPDATE releases SET search_key = ?2 WHERE id = ?1")?;
+    for id in ids {
+        let Some((old_key, status, published_ms)) = current
+            .query_row([id], |r| {
+                Ok((
+                    r.get::<_, Option<i64>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .optional()?
+        else {
+            continue;
+        };
+        removed.extend(old_key);
+        if status != "published" && status != "retracted" {
+            if old_key.is_some() {
+                set_key.execute(params![id, None::<i64>])?;
+            }
+            continue;
+        }
+        let mut key = published_ms
+            .saturating_mul(KEY_SPREAD)
+            .saturating_add(id.rem_euclid(KEY_SPREAD));
+        while taken.query_row(params![key, id], |r| r.get::<_, bool>(0))? {
+            key = key.saturating_add(1);
+        }
+        if old_key != Some(key) {
+            set_key.execute(params![id, key])?;
+        }
+        written.push((key, id));
     }
-    if old_key != Some(key) {
-        conn.prepare_cached("UPDATE releases SET search_key = ?2 WHERE id = ?1")?
-            .execute(params![id, key])?;
+    removed.sort_unstable();
+    let mut delete = conn.prepare_cached("DELETE FROM release_search WHERE rowid = ?1")?;
+    for key in removed {
+        delete.execute([key])?;
     }
-    conn.prepare_cached(
-        "INSERT INTO release_search (rowid, doc) SELECT search_key, \
-         pressfeed_search_text(title, summary, body_html) FROM releases WHERE id = ?1",
-    )?
-    .execute([id])?;
+    written.sort_unstable();
+    // One row per statement, the text folded here: an `INSERT … SELECT`
+    // may write several rows, so SQLite opens a statement savepoint for
+    // it, and FTS5 writes its pending terms out as a segment at every
+    // savepoint, which is once per release.
+    let mut text = conn.prepare_cached(
+        "SELECT coalesce(title, ''), coalesce(summary, ''), coalesce(body_html, '') \
+         FROM releases WHERE id = ?1",
+    )?;
+    let mut insert =
+        conn.prepare_cached("INSERT INTO release_search (rowid, doc) VALUES (?1, ?2)")?;
+    for (key, id) in written {
+        let doc = text.query_row([id], |r| {
+            Ok(search_text(
+                r.get_ref(0)?.as_str()?,
+                r.get_ref(1)?.as_str()?,
+                r.get_ref(2)?.as_str()?,
+            ))
+        })?;
+        insert.execute(params![key, doc])?;
+    }
     Ok(())
 }
 
@@ -116,6 +202,30 @@ fn fts_expression(query: &SearchQuery) -> String {
         .map(|t| format!("\"{}\"", t.join(" ").replace('"', "")))
         .collect();
     terms.join(" ")
+}
+
+/// The lowest key of a stretch of keys ending at `high` that holds at
+/// most `n` releases having every one of `words`: the key of the `n`-th
+/// newest release at or below `high` with the rarest of the words (the
+/// one whose `n`-th is furthest back), so the stretch holds `n` releases
+/// with that word, and no more with all of them. `None` when a word is in fewer than `n`
+/// releases at or below `high`: everything below is one stretch.
+fn stretch_floor(conn: &Connection, words: &[String], high: i64, n: usize) -> Result<Option<i64>> {
+    let mut nth = conn.prepare_cached(NTH_KEY_SQL)?;
+    let mut floor = i64::MAX;
+    for w in words {
+        let key: Option<i64> = nth
+            .query_row(
+                params![format!("\"{w}\""), high, n.saturating_sub(1) as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match key {
+            Some(k) => floor = floor.min(k),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(floor))
 }
 
 /// Restricts a search to a topic (by slug) and/or a language tag.
@@ -141,7 +251,26 @@ pub struct SearchResults {
     /// As in a feed snapshot: so an entry's Atom `updated` is the same in
     /// a search feed as in every other feed.
     pub updated_ties: std::collections::HashMap<i64, i64>,
+    /// Set when a phrase search stopped at its cost limit
+    /// ([`PHRASE_BUDGET`]) before it had a full page: every release
+    /// published at or after this instant was searched, older ones were
+    /// not, so older matches may exist that are not shown.
+    pub searched_since: Option<DateTime<Utc>>,
 }
+
+/// The most releases holding every word of a query with a phrase that
+/// one search reads, newest first. A phrase costs a look at each such
+/// release's word positions; two common words that are never side by side
+/// would otherwise have the positions of nearly every release read (over
+/// 400 ms at a million releases). Past the limit the search returns the
+/// matches it found, newest first, and says from when it searched
+/// ([`SearchResults::searched_since`]). A query with a rarer word is exact
+/// however old its matches: the limit counts releases with every word.
+pub const PHRASE_BUDGET: usize = 100_000;
+/// The releases with every word read in the first stretch of a phrase
+/// search: enough for a page of a phrase that is often used, cheap to
+/// find the end of.
+const FIRST_STRETCH: usize = 2_000;
 
 /// What a search found, or which filter names nothing.
 #[derive(Debug, Clone)]
@@ -151,17 +280,39 @@ pub enum SearchOutcome {
     NoSuchLanguage,
 }
 
+// CROSS JOIN: the index first, always. SQLite carries the key range over
+// to `r.search_key` through the join's equality, and with a range bounded
+// on both sides it would rather walk the releases by key and look each up
+// in the index: a million lookups for a phrase search.
 const SEARCH_SQL: &str = "SELECT {COLUMNS} FROM release_search \
-     JOIN releases r ON r.search_key = release_search.rowid \
+     CROSS JOIN releases r ON r.search_key = release_search.rowid \
      WHERE release_search MATCH ?1 AND release_search.rowid <= ?2 \
+     AND release_search.rowid >= ?8 \
      AND r.status = 'published' AND r.published_at <= ?3 \
      AND (?4 IS NULL OR r.lang = ?4) \
      AND (?5 IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
           WHERE rt.release_id = r.id AND rt.topic_id = ?5)) \
      ORDER BY release_search.rowid DESC LIMIT ?6 OFFSET ?7";
 
+/// The keys in [?2, ?3] that match ?1, oldest first.
+const PHRASE_KEYS_SQL: &str = "SELECT rowid FROM release_search \
+     WHERE release_search MATCH ?1 AND rowid >= ?2 AND rowid <= ?3 ORDER BY rowid ASC";
+
+/// The release with key ?1 if it is a result at ?2 for language ?3 and
+/// topic ?4 (either NULL for any).
+const BY_KEY_SQL: &str = "SELECT {COLUMNS} FROM releases r WHERE r.search_key = ?1 \
+     AND r.status = 'published' AND r.published_at <= ?2 \
+     AND (?3 IS NULL OR r.lang = ?3) \
+     AND (?4 IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
+          WHERE rt.release_id = r.id AND rt.topic_id = ?4))";
+
+/// The key of the ?3-th newest release (from 0) at or below key ?2 that
+/// has word ?1: a walk of one word's index entries, no positions read.
+const NTH_KEY_SQL: &str = "SELECT rowid FROM release_search \
+     WHERE release_search MATCH ?1 AND rowid <= ?2 ORDER BY rowid DESC LIMIT 1 OFFSET ?3";
+
 const SEARCH_NEXT_SQL: &str = "SELECT r.published_at FROM release_search \
-     JOIN releases r ON r.search_key = release_search.rowid \
+     CROSS JOIN releases r ON r.search_key = release_search.rowid \
      WHERE release_search MATCH ?1 AND release_search.rowid > ?2 \
      AND r.status = 'published' AND r.published_at > ?3 \
      AND (?4 IS NULL OR r.lang = ?4) \
@@ -173,7 +324,7 @@ const SEARCH_NEXT_SQL: &str = "SELECT r.published_at FROM release_search \
 /// before it, keyed between ?2 and ?6: those a results page reaching down
 /// to ?2 would show had they not been retracted.
 const SEARCH_RETRACTED_SQL: &str = "SELECT max(r.retracted_at) FROM release_search \
-     JOIN releases r ON r.search_key = release_search.rowid \
+     CROSS JOIN releases r ON r.search_key = release_search.rowid \
      WHERE release_search MATCH ?1 AND release_search.rowid >= ?2 \
      AND release_search.rowid <= ?6 AND r.status = 'retracted' \
      AND r.published_at <= r.retracted_at AND r.published_at <= ?3 \
@@ -183,7 +334,9 @@ const SEARCH_RETRACTED_SQL: &str = "SELECT max(r.retracted_at) FROM release_sear
 
 impl Store {
     /// The releases visible at `now` that match `query` (and `filter`),
-    /// newest first: `limit` of them after skipping `offset`.
+    /// newest first: `limit` of them after skipping `offset`. A query with
+    /// a phrase reads at most [`PHRASE_BUDGET`] releases that have all its
+    /// words.
     pub fn search(
         &self,
         query: &SearchQuery,
@@ -191,6 +344,20 @@ impl Store {
         offset: usize,
         limit: usize,
         now: DateTime<Utc>,
+    ) -> Result<SearchOutcome> {
+        let budget = (FIRST_STRETCH, PHRASE_BUDGET);
+        self.search_within(query, filter, (offset, limit), now, budget)
+    }
+
+    /// [`Store::search`] with the phrase budget given: the first stretch's
+    /// releases and the most in all.
+    fn search_within(
+        &self,
+        query: &SearchQuery,
+        filter: &SearchFilter,
+        (offset, limit): (usize, usize),
+        now: DateTime<Utc>,
+        (first, budget): (usize, usize),
     ) -> Result<SearchOutcome> {
         let conn = self.conn()?;
         let tx = conn.unchecked_transaction()?;
@@ -215,31 +382,100 @@ impl Store {
             .saturating_add(1)
             .saturating_mul(KEY_SPREAD)
             .saturating_add(KEY_SPREAD);
-        let mut items = tx
-            .prepare_cached(&SEARCH_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?
-            .query_map(
+        let mut sql = tx.prepare_cached(&SEARCH_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?;
+        let mut run = |high: i64, low: i64, limit: usize, offset: usize| {
+            sql.query_map(
                 params![
                     expression,
-                    newest_key,
+                    high,
                     now_ms,
                     filter.lang,
                     topic_id,
-                    limit as i64 + 1,
-                    offset as i64
+                    i64::try_from(limit).unwrap_or(i64::MAX),
+                    i64::try_from(offset).unwrap_or(i64::MAX),
+                    low
                 ],
                 release_from_row,
             )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<rusqlite::Result<Vec<_>>>()
+        };
+        let mut searched_from = None;
+        let mut items = if query.terms().iter().all(|t| t.len() == 1) {
+            // Every release with all the words matches: the walk stops at
+            // the page's end however common they are.
+            run(newest_key, i64::MIN, limit.saturating_add(1), offset)?
+        } else {
+            // A phrase: newest first, a stretch of keys at a time, each
+            // holding at most `stretch` releases with every word (4 times
+            // more each time), until the page is full, the keys run out,
+            // or `budget` such releases have been read.
+            let words: Vec<String> = {
+                let mut w: Vec<String> = query.terms().iter().flatten().cloned().collect();
+                w.sort();
+                w.dedup();
+                w
+            };
+            let wanted = offset.saturating_add(limit).saturating_add(1);
+            let mut phrase_keys = tx.prepare_cached(PHRASE_KEYS_SQL)?;
+            let mut by_key =
+                tx.prepare_cached(&BY_KEY_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?;
+            let mut found = Vec::new();
+            let mut high = newest_key;
+            let mut stretch = first.min(budget).max(1);
+            let mut read = 0usize;
+            loop {
+                let low = stretch_floor(&tx, &words, high, stretch)?;
+                // The stretch's matches oldest first: FTS5 stops a phrase
+                // at a bound only once it finds a match past it, so read
+                // newest first from `high` a phrase that never occurs
+                // would be sought through every older release; read
+                // upwards, it is sought only through newer ones, which
+                // earlier stretches have already bounded.
+                let keys = phrase_keys
+                    .query_map(params![expression, low.unwrap_or(i64::MIN), high], |r| {
+                        r.get::<_, i64>(0)
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                for key in keys.into_iter().rev() {
+                    if found.len() >= wanted {
+                        break;
+                    }
+                    found.extend(
+                        by_key
+                            .query_row(
+                                params![key, now_ms, filter.lang, topic_id],
+                                release_from_row,
+                            )
+                            .optional()?,
+                    );
+                }
+                let Some(low) = low else { break };
+                read = read.saturating_add(stretch);
+                if found.len() >= wanted {
+                    break;
+                }
+                if read >= budget {
+                    // Unless the budget ran out on the oldest of them.
+                    if stretch_floor(&tx, &words, low.saturating_sub(1), 1)?.is_some() {
+                        searched_from = Some(low);
+                    }
+                    break;
+                }
+                high = low.saturating_sub(1);
+                stretch = stretch.saturating_mul(4).min(budget - read);
+            }
+            found.into_iter().skip(offset).collect()
+        };
         let more = items.len() > limit;
         items.truncate(limit);
         // A full page reaches down to its last item; otherwise every
-        // match is on it or before it.
+        // match is on it or before it, down to where the search stopped.
         let lowest_key = match (more, items.last()) {
             (true, Some(last)) => tx
                 .prepare_cached("SELECT search_key FROM releases WHERE id = ?1")?
                 .query_row([last.id], |r| r.get::<_, Option<i64>>(0))?
                 .unwrap_or(i64::MIN),
-            _ => i64::MIN,
+            _ => searched_from.unwrap_or(i64::MIN),
         };
         let retracted: Option<i64> = tx.prepare_cached(SEARCH_RETRACTED_SQL)?.query_row(
             params![
@@ -278,6 +514,8 @@ impl Store {
             last_modified: from_ms(last_modified.saturating_mul(1000)),
             next_change: next.map(from_ms),
             updated_ties,
+            searched_since: searched_from
+                .map(|key: i64| from_ms(key.div_euclid(KEY_SPREAD).saturating_add(1))),
         }))
     }
 
@@ -293,7 +531,8 @@ impl Store {
                 .replace("?4", "NULL")
                 .replace("?5", "NULL")
                 .replace("?6", "50")
-                .replace("?7", "0"),
+                .replace("?7", "0")
+                .replace("?8", "0"),
         )
     }
 }
@@ -494,11 +733,80 @@ mod tests {
         assert_eq!(slugs(&store, "cafe detenus", now), ["old"]);
     }
 
+    /// A phrase whose words are in more releases than the budget: the
+    /// newest matches within it, newest first, and the instant it searched
+    /// back to; exact when a word of the query is rarer than the budget
+    /// or the budget covers everything, in stretches of any size.
+    #[test]
+    fn a_phrase_search_stops_at_its_budget_and_says_so() {
+        let (_dir, store, now) = test_store();
+        let at = |i: i64| now - Duration::hours(30 - i);
+        // r0 … r19, r19 the newest; all have both words, two as the phrase.
+        let drafts: Vec<_> = (0..20)
+            .map(|i| {
+                let body = match i {
+                    2 | 17 => "<p>alpha beta</p>",
+                    3 => "<p>beta alpha zeta</p>",
+                    _ => "<p>beta and alpha</p>",
+                };
+                input(&format!("r{i}"), "T", body, at(i))
+                    .validate()
+                    .unwrap()
+            })
+            .collect();
+        store
+            .save_releases(&drafts, now, "e.org", &mut |_| {})
+            .unwrap();
+        let found = |q: &str, page: (usize, usize), budget: (usize, usize)| {
+            let q = SearchQuery::parse(q).unwrap();
+            match store
+                .search_within(&q, &SearchFilter::default(), page, now, budget)
+                .unwrap()
+            {
+                SearchOutcome::Found(r) => r,
+                other => panic!("{other:?}"),
+            }
+        };
+        let slugs = |r: &SearchResults| r.items.iter().map(|r| r.slug.clone()).collect::<Vec<_>>();
+        for budget in [(2000, 2000), (1, 1000), (2, 40), (3, 20)] {
+            let all = found("\"alpha beta\"", (0, 50), budget);
+            assert_eq!(slugs(&all), ["r17", "r2"], "{budget:?}");
+            assert_eq!(all.searched_since, None, "{budget:?}");
+            let second = found("\"alpha beta\"", (1, 1), budget);
+            assert_eq!(slugs(&second), ["r2"], "{budget:?}");
+            assert!(!second.more);
+            let first = found("\"alpha beta\"", (0, 1), budget);
+            assert_eq!((slugs(&first), first.more), (vec!["r17".into()], true));
+        }
+        // Five releases with both words read (r19 … r15, in stretches of 1
+        // and 4): r17, and everything since r15 was searched.
+        for budget in [(5, 5), (1, 5)] {
+            let partial = found("\"alpha beta\"", (0, 50), budget);
+            assert_eq!(slugs(&partial), ["r17"]);
+            let since = partial.searched_since.expect("stopped at the budget");
+            assert!(since > at(15) && since <= at(16), "{since}");
+            assert!(!partial.more);
+        }
+        // A word of the query in fewer releases than the budget: exact.
+        let rare = found("\"beta alpha\" zeta", (0, 50), (1, 1));
+        assert_eq!(
+            (slugs(&rare), rare.searched_since),
+            (vec!["r3".into()], None)
+        );
+        // Words without a phrase: every release with them matches.
+        assert_eq!(found("alpha beta", (0, 50), (1, 1)).items.len(), 20);
+    }
+
     #[test]
     fn a_common_word_is_walked_newest_first_not_sorted() {
         let (_dir, store, _now) = test_store();
         let plan = store.explain_search().unwrap().join("\n");
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
         assert!(plan.contains("VIRTUAL TABLE INDEX"), "{plan}");
+        // The index is the outer loop, the releases looked up by key: not
+        // every release in the key range looked up in the index.
+        let index = plan.find("VIRTUAL TABLE INDEX").unwrap();
+        let releases = plan.find("releases_search_key").expect("releases by key");
+        assert!(index < releases, "{plan}");
     }
 }

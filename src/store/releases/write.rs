@@ -51,13 +51,16 @@ fn same_content(existing: &Release, draft: &ReleaseDraft, updated_at: DateTime<U
 /// for later changes none.
 /// Returns what it did, and whether readers' view of the release changed
 /// (it appeared, left, or changed language), which its translations' feed
-/// entries show.
+/// entries show. A release it wrote is added to `to_index`: the caller
+/// brings the search index in step (`search::index_releases`), for a
+/// whole batch at once.
 pub(super) fn save_one(
     conn: &Connection,
     draft: &ReleaseDraft,
     now: DateTime<Utc>,
     authority: &str,
     scopes: &mut ChangedScopes,
+    to_index: &mut Vec<i64>,
 ) -> Result<(SaveOutcome, bool)> {
     let now_ms = to_ms(now);
     let published_ms = to_ms(draft.published_at);
@@ -183,7 +186,7 @@ pub(super) fn save_one(
         conn.prepare_cached("UPDATE releases SET body_source = ?2 WHERE id = ?1")?
             .execute(params![release_id, source])?;
     }
-    super::super::search::index_release(conn, release_id)?;
+    to_index.push(release_id);
     Ok((outcome, seen_changed))
 }
 
@@ -197,12 +200,70 @@ fn save_linked(
     scopes: &mut ChangedScopes,
 ) -> Result<SaveOutcome> {
     let draft = translations::with_inherited_topics(conn, draft, &Default::default())?;
-    let (outcome, seen_changed) = save_one(conn, &draft, now, authority, scopes)?;
+    let mut to_index = Vec::new();
+    let (outcome, seen_changed) = save_one(conn, &draft, now, authority, scopes, &mut to_index)?;
+    super::super::search::index_releases(conn, &to_index)?;
     let linked = translations::link(conn, &draft, seen_changed, now, scopes)?;
     Ok(match outcome {
         SaveOutcome::Unchanged if linked => SaveOutcome::Updated,
         other => other,
     })
+}
+
+/// Cache for a batch of releases (KiB per release): a release's row, its
+/// index entries and its share of the search index, about 4 KB.
+const BULK_CACHE_KIB_PER_RELEASE: i64 = 4;
+/// At most this much cache (KiB) for one batch.
+const BULK_CACHE_MAX_KIB: i64 = 512 * 1024;
+
+/// [`Store::save_releases`] on `conn`.
+fn save_batch(
+    conn: &mut Connection,
+    drafts: &[ReleaseDraft],
+    now: DateTime<Utc>,
+    authority: &str,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Vec<SaveOutcome>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let bulk = super::super::search::BulkIndex::begin(&tx, drafts.len())?;
+    let mut outcomes = Vec::with_capacity(drafts.len());
+    let mut scopes = ChangedScopes::default();
+    let in_batch = |index: usize| {
+        move |e: StoreError| StoreError::InBatch {
+            index,
+            source: Box::new(e),
+        }
+    };
+    let mut seen = Vec::with_capacity(drafts.len());
+    let mut to_index = Vec::with_capacity(drafts.len());
+    let batch = translations::Batch::of(drafts);
+    for (index, draft) in drafts.iter().enumerate() {
+        let draft =
+            translations::with_inherited_topics(&tx, draft, &batch).map_err(in_batch(index))?;
+        let (outcome, seen_changed) =
+            save_one(&tx, &draft, now, authority, &mut scopes, &mut to_index)
+                .map_err(in_batch(index))?;
+        outcomes.push(outcome);
+        seen.push(seen_changed);
+        if index % 1000 == 999 {
+            progress(index + 1);
+        }
+    }
+    // Links after every release is stored: a translation may come
+    // before its original in the file.
+    for (index, draft) in drafts.iter().enumerate() {
+        if translations::link(&tx, draft, seen[index], now, &mut scopes).map_err(in_batch(index))?
+            && outcomes[index] == SaveOutcome::Unchanged
+        {
+            outcomes[index] = SaveOutcome::Updated;
+        }
+    }
+    super::super::search::index_releases(&tx, &to_index)?;
+    scopes.apply(&tx, to_ms(now))?;
+    bulk.end(&tx)?;
+    tx.commit()?;
+    progress(drafts.len());
+    Ok(outcomes)
 }
 
 impl Store {
@@ -216,42 +277,26 @@ impl Store {
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<SaveOutcome>> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut outcomes = Vec::with_capacity(drafts.len());
-        let mut scopes = ChangedScopes::default();
-        let in_batch = |index: usize| {
-            move |e: StoreError| StoreError::InBatch {
-                index,
-                source: Box::new(e),
-            }
-        };
-        let mut seen = Vec::with_capacity(drafts.len());
-        let batch = translations::Batch::of(drafts);
-        for (index, draft) in drafts.iter().enumerate() {
-            let draft =
-                translations::with_inherited_topics(&tx, draft, &batch).map_err(in_batch(index))?;
-            let (outcome, seen_changed) =
-                save_one(&tx, &draft, now, authority, &mut scopes).map_err(in_batch(index))?;
-            outcomes.push(outcome);
-            seen.push(seen_changed);
-            if index % 1000 == 999 {
-                progress(index + 1);
-            }
+        // A large batch writes far more pages than the connection's cache
+        // (SQLite's default, 2 MB) holds: the cache would spill dirty pages
+        // to the WAL mid-transaction, write many of them again and again,
+        // and read them back through the WAL's index. A cache sized to the
+        // batch keeps them in memory until the commit; the connection
+        // returns to the pool with its cache as it was.
+        let previous: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+        let wanted_kib = i64::try_from(drafts.len())
+            .unwrap_or(i64::MAX)
+            .saturating_mul(BULK_CACHE_KIB_PER_RELEASE)
+            .min(BULK_CACHE_MAX_KIB);
+        let bigger = previous < 0 && wanted_kib > -previous;
+        if bigger {
+            conn.pragma_update(None, "cache_size", -wanted_kib)?;
         }
-        // Links after every release is stored: a translation may come
-        // before its original in the file.
-        for (index, draft) in drafts.iter().enumerate() {
-            if translations::link(&tx, draft, seen[index], now, &mut scopes)
-                .map_err(in_batch(index))?
-                && outcomes[index] == SaveOutcome::Unchanged
-            {
-                outcomes[index] = SaveOutcome::Updated;
-            }
+        let saved = save_batch(&mut conn, drafts, now, authority, progress);
+        if bigger {
+            conn.pragma_update(None, "cache_size", previous)?;
         }
-        scopes.apply(&tx, to_ms(now))?;
-        tx.commit()?;
-        progress(drafts.len());
-        Ok(outcomes)
+        saved
     }
 
     /// Saves one release (create or update by slug).
