@@ -137,13 +137,65 @@ impl Store {
 
 /// Each item's rank among releases created before it with the same
 /// `updated_at` (see [`FeedSnapshot::entry_updated`]); only ranks above 0.
+///
+/// One ordered scan of the `(updated_at, id)` index over the items' span
+/// when that span holds not many more rows than the items (an archive
+/// month, a feed of recent releases): a row's rank is its place in its
+/// run of equal instants. Items spread thinly over a long span (a search
+/// feed over years) are counted one index lookup each instead, so neither
+/// way reads more than a few rows per item.
 pub(super) fn updated_ties(
     conn: &Connection,
     items: &[crate::model::Release],
 ) -> rusqlite::Result<HashMap<i64, i64>> {
+    ties_within(
+        conn,
+        items,
+        items.len().saturating_mul(4).saturating_add(256),
+    )
+}
+
+/// [`updated_ties`], scanning the span only if it holds fewer than
+/// `budget` rows.
+fn ties_within(
+    conn: &Connection,
+    items: &[crate::model::Release],
+    budget: usize,
+) -> rusqlite::Result<HashMap<i64, i64>> {
+    let mut ties = HashMap::new();
+    let (Some(low), Some(high)) = (
+        items.iter().map(|r| to_ms(r.updated_at)).min(),
+        items.iter().map(|r| to_ms(r.updated_at)).max(),
+    ) else {
+        return Ok(ties);
+    };
+    let mut scan = conn.prepare_cached(
+        "SELECT updated_at, id FROM releases WHERE updated_at >= ?1 AND updated_at <= ?2 \
+         ORDER BY updated_at, id LIMIT ?3",
+    )?;
+    let rows = scan
+        .query_map(
+            rusqlite::params![low, high, i64::try_from(budget).unwrap_or(i64::MAX)],
+            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if rows.len() < budget {
+        let wanted: std::collections::HashSet<i64> = items.iter().map(|r| r.id).collect();
+        let mut run = (i64::MIN, 0);
+        for (at, id) in rows {
+            run = if at == run.0 {
+                (at, run.1 + 1)
+            } else {
+                (at, 0)
+            };
+            if run.1 > 0 && wanted.contains(&id) {
+                ties.insert(id, run.1);
+            }
+        }
+        return Ok(ties);
+    }
     let mut rank =
         conn.prepare_cached("SELECT count(*) FROM releases WHERE updated_at = ?1 AND id < ?2")?;
-    let mut ties = HashMap::new();
     for r in items {
         let n: i64 = rank.query_row(rusqlite::params![to_ms(r.updated_at), r.id], |row| {
             row.get(0)
@@ -250,5 +302,56 @@ impl Store {
             conn.prepare_cached("SELECT status, count(*) FROM releases GROUP BY status")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::releases::test_store;
+    use super::*;
+    use crate::domain::ReleaseInput;
+
+    /// The scan of the span and the lookup per item rank the same
+    /// releases the same: each release's place among those created before
+    /// it at its `updated_at`, counting releases outside the items too.
+    #[test]
+    fn both_ways_of_ranking_ties_agree() {
+        let (_dir, store, now) = test_store();
+        let at = |h: i64| (now - Duration::hours(h)).to_rfc3339();
+        let drafts: Vec<_> = [(1, 3), (2, 1), (3, 4), (4, 2), (5, 1), (6, 3), (7, 3)]
+            .into_iter()
+            .map(|(i, h)| {
+                ReleaseInput {
+                    slug: format!("r{i}"),
+                    title: format!("R{i}"),
+                    body_html: "<p>x</p>".into(),
+                    organization: "O".into(),
+                    lang: "en".into(),
+                    published_at: at(h),
+                    topics: vec!["t".into()],
+                    ..Default::default()
+                }
+                .validate()
+                .unwrap()
+            })
+            .collect();
+        store
+            .save_releases(&drafts, now, "e.org", &mut |_| {})
+            .unwrap();
+        let mut all = store
+            .feed_snapshot(&FeedScope::All, 50, now)
+            .unwrap()
+            .unwrap()
+            .items;
+        let conn = store.conn().unwrap();
+        let id = |slug: &str| all.iter().find(|r| r.slug == slug).unwrap().id;
+        let expected = HashMap::from([(id("r6"), 1), (id("r7"), 2), (id("r5"), 1)]);
+        // Not every release at an instant is among the items: r1 and r2
+        // are not, and still count for r6, r7 and r5.
+        all.retain(|r| r.slug != "r1" && r.slug != "r2");
+        assert_eq!(ties_within(&conn, &all, 1000).unwrap(), expected);
+        assert_eq!(ties_within(&conn, &all, 0).unwrap(), expected);
+        assert_eq!(updated_ties(&conn, &all).unwrap(), expected);
+        assert!(updated_ties(&conn, &[]).unwrap().is_empty());
     }
 }
