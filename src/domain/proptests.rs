@@ -182,3 +182,34 @@ proptest! {
         }
     }
 }
+
+// Hostile uploads (README "Attachments"): whatever the bytes or the name,
+// the checks answer without panicking, and what they accept is safe.
+proptest! {
+    #[test]
+    fn sniffing_never_panics_and_only_names_accepted_types(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        if let Some(t) = super::attachment::MediaType::sniff(&bytes) {
+            prop_assert!(matches!(t.mime(), "image/jpeg" | "image/png" | "image/webp" | "application/pdf"));
+        }
+    }
+
+    #[test]
+    fn an_accepted_file_name_has_no_separator_or_control_character(name in "\\PC{0,40}|[a-z/\\\\\\x00-\\x1f.]{0,20}") {
+        if let Ok(clean) = super::attachment::clean_filename(&name) {
+            prop_assert!(!clean.contains(['/', '\\']));
+            prop_assert!(!clean.chars().any(char::is_control));
+            prop_assert!(!clean.starts_with('.'));
+            prop_assert!(super::attachment::is_served_filename(&clean));
+        }
+    }
+
+    #[test]
+    fn a_javascript_action_is_found_however_its_name_is_escaped(mask in any::<u16>(), pad in "[ a-z0-9]{0,30}") {
+        // Each letter of JavaScript written as #xx where the mask says so.
+        let name: String = "JavaScript".chars().enumerate().map(|(i, c)| {
+            if mask & (1 << i) != 0 { format!("#{:02X}", c as u32) } else { c.to_string() }
+        }).collect();
+        let pdf = format!("%PDF-1.4\n{pad}<< /S /{name} >>");
+        prop_assert_eq!(super::attachment::pdf_has_script(pdf.as_bytes()), super::attachment::PdfVerdict::Script);
+    }
+}
