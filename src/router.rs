@@ -27,6 +27,7 @@ fn attach(name: Name, r: Route) -> Route {
         SearchFeed => r.to(http::search::feed),
         PrivateFeed => r.to(http::private::global_feed),
         PrivateTopicFeed => r.to(http::private::topic_feed),
+        PrivateMedia => r.to(http::private::media),
         Healthz => r.to(http::pages::healthz),
         Stylesheet => r.to(http::pages::stylesheet),
         AdminStylesheet => r.to(admin::views::stylesheet),

@@ -206,10 +206,13 @@ pub fn clean_filename(raw: &str) -> Result<String, FileNameError> {
             out.push('-');
         }
     }
-    if out.trim_matches(['-', '.']).is_empty() {
+    // Transliteration can start the name with a dot (a hidden file, or
+    // `..` once joined) even when the raw name did not.
+    let out = out.trim_start_matches(['-', '.']);
+    if out.trim_end_matches(['-', '.']).is_empty() {
         return Err(FileNameError::Empty);
     }
-    Ok(out)
+    Ok(out.to_owned())
 }
 
 /// Bidirectional overrides and zero-width characters: not control

@@ -225,11 +225,57 @@ fn render(site: &Site, who: &Accredited, token: &str, snap: &FeedSnapshot, f: Fo
         feed_stem: format!("/private/{token}{scope}/feed"),
         feed_query: String::new(),
     };
-    match f {
+    let doc = match f {
         Format::Rss => render_rss_with(&site, snap, &meta),
         Format::Atom => render_atom_with(&site, snap, &meta),
         Format::Json => render_json_with(&site, snap, &meta),
+    };
+    // Attachments through the journalist's own URLs: the public ones 404
+    // until the embargo lifts (and stop working for nobody when revoked).
+    // Every document names them as `{base}/media/…` (escaping leaves the
+    // ASCII of a URL as it is), so one replacement moves all of them.
+    let public = format!("{}/media/", site.base_url);
+    let private = format!("{}/private/{token}/media/", site.base_url);
+    match String::from_utf8(doc) {
+        Ok(text) => text.replace(&public, &private).into_bytes(),
+        Err(e) => e.into_bytes(),
     }
+}
+
+/// `GET /private/{token}/media/{sha256}/{filename}`: an attachment of a
+/// published release, scheduled ones included, for an accredited
+/// journalist; 404 for an unknown or revoked token, as the feeds.
+pub async fn media(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (token, sha, name) = path.into_inner();
+    let sha = crate::domain::attachment::Sha256Hex::parse(&sha)
+        .filter(|_| crate::domain::attachment::is_served_filename(&name))
+        .ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let document = private_document(req.path());
+    let record = blocking(&state, move |st| -> Result<_, AppError> {
+        let digest = crate::authentication::token_digest(&token);
+        let Some(who) = st.store.accredited(&digest)? else {
+            return Ok(None);
+        };
+        let record = st.store.published_media(&sha)?;
+        if record.is_some() {
+            st.store
+                .record_private_fetch(who.id, &document, 200, &[], now)?;
+        }
+        Ok(record)
+    })
+    .await??
+    .ok_or(AppError::NotFound)?;
+    let mut res = super::media::serve_stored(&req, &state.media, &record, CACHE_CONTROL);
+    res.headers_mut().insert(
+        header::HeaderName::from_static("x-robots-tag"),
+        HeaderValue::from_static(ROBOTS),
+    );
+    Ok(res)
 }
 
 #[cfg(test)]

@@ -203,6 +203,21 @@ impl Store {
             .optional()?)
     }
 
+    /// A stored file an accredited journalist may fetch: one attached to
+    /// a published release, scheduled ones included (their private feeds
+    /// show those before the embargo lifts).
+    pub fn published_media(&self, sha256: &Sha256Hex) -> Result<Option<MediaRecord>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM media m WHERE sha256 = ?1 AND EXISTS (\
+                 SELECT 1 FROM release_attachments ra JOIN releases r ON r.id = ra.release_id \
+                 WHERE ra.sha256 = m.sha256 AND r.status = 'published')"
+            ))?
+            .query_row(params![sha256.as_str()], record)
+            .optional()?)
+    }
+
     /// A release's attachments as stored (for a save that keeps them).
     pub fn attachment_refs(&self, release_id: i64) -> Result<Vec<AttachmentRef>> {
         stored_refs(&*self.conn()?, release_id)

@@ -215,3 +215,55 @@ async fn the_newsroom_learns_who_saw_a_release_before_its_embargo() {
     let documents: Vec<&str> = fetches.iter().map(|(_, d, _)| d.as_str()).collect();
     assert_eq!(documents, ["/feed.rss", "/feed.atom"]);
 }
+
+#[tokio::test]
+async fn embargoed_attachments_reach_journalists_through_their_own_urls_only() {
+    let app = seeded().await;
+    let api = crate::media::token(&app);
+    let pdf = crate::media::pdf(2000);
+    let up = crate::media::uploaded(
+        &app,
+        &api,
+        &[("file", Some("statement.pdf"), Some("application/pdf"), &pdf)],
+    )
+    .await;
+    let sha = up["sha256"].as_str().unwrap().to_owned();
+    let public = up["url"].as_str().unwrap().replace("http://press.test", "");
+    let mut release = serde_json::to_value(embargoed(&app)).unwrap();
+    release["attachments"] = serde_json::json!([{"sha256": sha, "caption": "Signed statement"}]);
+    app.save(&[serde_json::from_value(release).unwrap()]);
+    let base = accredit(&app, "Ana Ruiz");
+
+    assert_eq!(app.get(&public).await.status(), 404, "not public yet");
+    for path in ["/feed.atom", "/feed.rss", "/feed.json", "/", "/topics.opml"] {
+        assert!(
+            !app.text(path).await.contains(&sha),
+            "{path} names the file"
+        );
+    }
+    let feed = app.text(&format!("{base}feed.atom")).await;
+    let private = public.replacen("/media/", &format!("{base}media/"), 1);
+    assert!(
+        feed.contains(&format!("http://press.test{private}")),
+        "{feed}"
+    );
+    assert!(!feed.contains(&format!("http://press.test{public}")));
+    let r = app.get(&private).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(r.headers(), "cache-control"), "private, no-store");
+    assert!(header(r.headers(), "x-robots-tag").contains("noindex"));
+    assert_eq!(r.bytes().await.unwrap().as_ref(), pdf.as_slice());
+    // A hash no published release uses is not served, even privately.
+    let other = format!("{base}media/{}/statement.pdf", "a".repeat(64));
+    assert_eq!(app.get(&other).await.status(), 404);
+
+    assert!(
+        app.run_cli(&["revoke-accreditation", "Ana Ruiz"])
+            .status
+            .success()
+    );
+    assert_eq!(app.get(&private).await.status(), 404, "revoked");
+
+    app.clock.advance(Duration::hours(1));
+    assert_eq!(app.get(&public).await.status(), 200, "public once lifted");
+}
