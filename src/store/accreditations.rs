@@ -206,20 +206,33 @@ impl Store {
         let accredited: i64 = conn
             .prepare_cached("SELECT count(*) FROM accreditations WHERE revoked_at IS NULL")?
             .query_row([], |r| r.get(0))?;
-        let mut count = conn.prepare_cached(
-            "SELECT count(*) FROM accreditation_sightings WHERE release_id = ?1 AND before_embargo",
-        )?;
-        let mut out = HashMap::with_capacity(release_ids.len());
-        for &id in release_ids {
-            let seen_before: i64 = count.query_row([id], |r| r.get(0))?;
-            out.insert(
-                id,
-                EmbargoReach {
-                    seen_before,
+        // One grouped read over the listed ids, not a count per release.
+        let ids = format!(
+            "[{}]",
+            release_ids
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let mut seen: HashMap<i64, i64> = conn
+            .prepare_cached(
+                "SELECT release_id, count(*) FROM accreditation_sightings \
+                 WHERE release_id IN (SELECT value FROM json_each(?1)) AND before_embargo \
+                 GROUP BY release_id",
+            )?
+            .query_map([ids], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let out = release_ids
+            .iter()
+            .map(|&id| {
+                let reach = EmbargoReach {
+                    seen_before: seen.remove(&id).unwrap_or(0),
                     accredited,
-                },
-            );
-        }
+                };
+                (id, reach)
+            })
+            .collect();
         Ok(out)
     }
 

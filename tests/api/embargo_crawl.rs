@@ -2,8 +2,8 @@
 //! time: a crawler starts at every entry point a reader or a robot has
 //! (pages, feeds, OPML, search, archives, language feeds), follows every
 //! link of this site it finds, and looks for any trace of them — title,
-//! slug, body, topic, language. After the embargo the same crawl must find
-//! the release, or the crawl proves nothing.
+//! slug, body, topic, language, attachment hash. After the embargo the same
+//! crawl must find the release, or the crawl proves nothing.
 
 use crate::conditional::seeded;
 use crate::helpers::{TestApp, release, scheduled};
@@ -147,7 +147,26 @@ fn traces<'a>(pages: &'a [(String, String)], needles: &[&str]) -> Vec<(&'a str, 
 #[tokio::test]
 async fn no_public_url_shows_an_embargoed_release_or_a_draft_before_its_time() {
     let app = seeded().await;
-    app.save(&[embargoed(&app), drafted()]);
+    // The embargoed release carries a signed statement: its hash names it
+    // in every feed once public, so it is a trace like the title.
+    let api = crate::media::token(&app);
+    let pdf = crate::media::pdf(3000);
+    let up = crate::media::uploaded(
+        &app,
+        &api,
+        &[("file", Some("statement.pdf"), Some("application/pdf"), &pdf)],
+    )
+    .await;
+    let sha = up["sha256"].as_str().expect("an uploaded hash").to_owned();
+    let media = up["url"]
+        .as_str()
+        .expect("a media URL")
+        .replace("http://press.test", "");
+    let mut release = serde_json::to_value(embargoed(&app)).expect("a release as JSON");
+    release["attachments"] = serde_json::json!([{"sha256": sha, "caption": "Signed statement"}]);
+    let release: ReleaseInput = serde_json::from_value(release).expect("a release");
+    app.save(&[release, drafted()]);
+    let embargoed_traces: Vec<&str> = EMBARGOED.iter().copied().chain([sha.as_str()]).collect();
     // An accredited journalist has the release already: their private
     // feeds must leave nothing behind in what the public gets.
     let out = app.run_cli(&["accredit", "Ana Ruiz", "--outlet", "Wire"]);
@@ -160,8 +179,9 @@ async fn no_public_url_shows_an_embargoed_release_or_a_draft_before_its_time() {
     }
     let pages = crawl(&app).await;
     assert!(pages.len() >= 10, "the crawl reached {} pages", pages.len());
-    let leaks = traces(&pages, &[EMBARGOED, DRAFTED].concat());
+    let leaks = traces(&pages, &[&embargoed_traces[..], DRAFTED].concat());
     assert!(leaks.is_empty(), "seen before the embargo: {leaks:?}");
+    assert_eq!(app.get(&media).await.status(), 404, "{media} served early");
     let linked: Vec<_> = traces(&pages, &["/private/"]);
     assert!(
         linked.is_empty(),
@@ -170,13 +190,14 @@ async fn no_public_url_shows_an_embargoed_release_or_a_draft_before_its_time() {
 
     app.clock.advance(Duration::hours(1));
     let pages = crawl(&app).await;
-    let found: BTreeSet<String> = traces(&pages, EMBARGOED)
+    let found: BTreeSet<String> = traces(&pages, &embargoed_traces)
         .into_iter()
         .map(|(_, n)| n)
         .collect();
+    assert_eq!(app.get(&media).await.status(), 200, "{media} once lifted");
     assert_eq!(
         found.len(),
-        EMBARGOED.len(),
+        embargoed_traces.len(),
         "after the embargo the crawl finds every trace: {found:?}"
     );
     let leaks = traces(&pages, DRAFTED);
