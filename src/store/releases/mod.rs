@@ -64,7 +64,7 @@ pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
 /// Fills in each release's topics, in the order they were given, and its
 /// attachments.
 pub(super) fn attach_topics(conn: &Connection, releases: &mut [Release]) -> rusqlite::Result<()> {
-    super::media::attach_files(conn, releases)?;
+    super::media::attach_files(conn, releases, 64)?;
     attach_topics_from(conn, releases, 64)
 }
 
