@@ -190,6 +190,18 @@ impl std::ops::Deref for Representation {
     }
 }
 
+/// `body` as `Bytes` holding only its length. `Bytes::from(Vec)` keeps the
+/// vector's whole allocation: a topic feed rendered into the renderer's
+/// estimate (4 KiB an item) held 2.6 times its length, a gzip copy into a
+/// third of the identity's up to 8 times its own, so the cache, which counts
+/// lengths, held well over its `cache_bytes` in memory (peak RSS over 200 MB
+/// with the 64 MiB default at 10,000 topics, issue 17). Shrinking in place
+/// gives the tail back without copying the body.
+fn exact(mut body: Vec<u8>) -> Bytes {
+    body.shrink_to_fit();
+    Bytes::from(body)
+}
+
 impl Representation {
     /// Hashes once; compression waits until a client wants that encoding.
     /// `last_modified` is truncated to its second.
@@ -211,7 +223,7 @@ impl Representation {
                 next_change,
                 etags: [etag(hash, ""), etag(hash, "-gz"), etag(hash, "-br")],
             }),
-            identity: Bytes::from(body),
+            identity: exact(body),
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
         }
@@ -252,7 +264,7 @@ impl Representation {
                 );
                 // Writing to a Vec cannot fail.
                 let _ = out.write_all(&self.identity);
-                Bytes::from(out.finish().unwrap_or_default())
+                exact(out.finish().unwrap_or_default())
             }),
             Encoding::Brotli => self.brotli.get_or_init(|| {
                 let mut out = Vec::with_capacity(self.identity.len() / 4);
@@ -262,7 +274,7 @@ impl Representation {
                     ..Default::default()
                 };
                 let _ = brotli::BrotliCompress(&mut &self.identity[..], &mut out, &params);
-                Bytes::from(out)
+                exact(out)
             }),
         }
     }
