@@ -26,6 +26,8 @@ pub enum AdminError {
     Template(#[from] askama::Error),
     #[error(transparent)]
     Write(#[from] WriteError),
+    #[error("storing an upload: {0}")]
+    Media(#[from] crate::media::UploadError),
 }
 
 impl AdminError {
@@ -40,9 +42,10 @@ impl ResponseError for AdminError {
             AdminError::NotFound => StatusCode::NOT_FOUND,
             AdminError::BadRequest => StatusCode::BAD_REQUEST,
             AdminError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AdminError::NoSession | AdminError::Misconfigured | AdminError::Template(_) => {
-                Failure::INTERNAL.status
-            }
+            AdminError::NoSession
+            | AdminError::Misconfigured
+            | AdminError::Template(_)
+            | AdminError::Media(_) => Failure::INTERNAL.status,
             AdminError::Store(e) => Failure::of_store(e).status,
             AdminError::Blocking(_) => Failure::BUSY.status,
             AdminError::Write(e) => Failure::of_write(e).status,

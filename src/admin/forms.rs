@@ -51,8 +51,14 @@ impl FormFields {
 }
 
 /// Reads the whole body (up to `limit` bytes) and parses it when it is a
-/// URL-encoded form.
+/// URL-encoded form (or the text fields of a multipart one).
 pub async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<FormFields, AdminError> {
+    if super::uploads::is_multipart(req) {
+        // The release form with a file input: its text, its files dropped
+        // (only an open session's release form takes files).
+        let (fields, _) = super::uploads::read_multipart(req, limit, None).await?;
+        return Ok(fields);
+    }
     let mut payload = req.take_payload();
     let mut body = bytes::BytesMut::new();
     while let Some(chunk) = payload.next().await {

@@ -20,6 +20,7 @@ pub(crate) mod releases;
 pub mod session;
 pub(crate) mod subscriptions;
 pub(crate) mod topics;
+mod uploads;
 pub mod verifier;
 pub(crate) mod views;
 
@@ -226,10 +227,24 @@ async fn guard(
         }
     };
     if changing {
-        let fields = match forms::read_body(&mut req, MAX_FORM_BYTES).await {
+        // The release form may carry files (multipart): they are stored
+        // only once its CSRF token has matched (see `uploads`).
+        let read = if access == Access::AdminKeepsDraft && uploads::is_multipart(&req) {
+            let target = uploads::FileTarget {
+                state: &state,
+                session: &data,
+            };
+            uploads::read_multipart(&mut req, MAX_FORM_BYTES, Some(target)).await
+        } else {
+            forms::read_body(&mut req, MAX_FORM_BYTES)
+                .await
+                .map(|f| (f, uploads::FormUploads::default()))
+        };
+        let (fields, files) = match read {
             Ok(f) => f,
             Err(e) => return Ok(req.into_response(e.into_response())),
         };
+        req.extensions_mut().insert(files);
         if !data.csrf_matches(fields.get("csrf")) {
             let res = if access == Access::AdminKeepsDraft {
                 kept_draft::stale_token(&req, &state, &active.admin, fields).await

@@ -5,6 +5,7 @@
 use super::WriteError;
 use super::horizon::check_horizon;
 use super::topics::check_new_topics;
+use crate::domain::attachment::{AttachmentInput, AttachmentRef, validate_attachments};
 use crate::domain::{
     ReleaseDraft as Draft, ReleaseInput, Removed, Slug, State, Status, ValidationError,
     check_markdown, clean_name, clean_optional, cleaned_markdown, markdown_to_html,
@@ -48,6 +49,9 @@ pub struct ReleaseEdit {
     pub correction_note: String,
     /// The slug of the release this one translates; empty: none.
     pub translation_of: String,
+    /// Its attachments in order, as the form lists them; `None`: keep the
+    /// stored ones (a form that does not list them).
+    pub attachments: Option<Vec<AttachmentInput>>,
 }
 
 /// A form that passed validation, ready to store or preview.
@@ -309,6 +313,13 @@ pub fn prepare_release_edit(
         existing.and_then(|r| r.retraction_note.clone()),
     );
     errors.extend(more);
+    let attachments = match &edit.attachments {
+        Some(list) => form_attachments(store, list, &mut errors)?,
+        None => match existing {
+            Some(r) => store.attachment_refs(r.id).map_err(WriteError::Store)?,
+            None => Vec::new(),
+        },
+    };
     let mut draft = match input.validate() {
         Ok(d) if errors.is_empty() => d,
         Ok(_) => return Err(WriteError::Invalid(errors)),
@@ -324,12 +335,7 @@ pub fn prepare_release_edit(
             return Err(WriteError::Invalid(errors));
         }
     };
-    // The form does not edit attachments (the API and imports do): a save
-    // from it keeps the stored ones.
-    draft.attachments = match existing {
-        Some(r) => store.attachment_refs(r.id).map_err(WriteError::Store)?,
-        None => Vec::new(),
-    };
+    draft.attachments = attachments;
     let named: Vec<&Slug> = new_topics.iter().map(|t| &t.slug).collect();
     check_new_topics(store, &draft, |slug| named.contains(&slug))?;
     // A correction of something readers have seen shows as updated now;
@@ -344,6 +350,52 @@ pub fn prepare_release_edit(
         new_topics,
         removed,
     })
+}
+
+/// The attachments a form lists, checked with messages that name each
+/// file: a well-formed list (see `validate_attachments`) of stored files,
+/// every image with alt text (its own here, or the upload's).
+fn form_attachments(
+    store: &Store,
+    list: &[AttachmentInput],
+    errors: &mut Vec<ValidationError>,
+) -> Result<Vec<AttachmentRef>, WriteError> {
+    let refs = match validate_attachments(list) {
+        Ok(refs) => refs,
+        Err(e) => {
+            errors.push(e);
+            return Ok(Vec::new());
+        }
+    };
+    for a in &refs {
+        let Some(m) = store.media(&a.sha256).map_err(WriteError::Store)? else {
+            errors.push(ValidationError::new(
+                "attachments",
+                format!("no file {} was uploaded; add it again", a.sha256),
+            ));
+            continue;
+        };
+        if m.media_type.is_image() && a.alt.is_none() && m.alt.is_none() {
+            errors.push(ValidationError::new(
+                "attachments",
+                format!(
+                    "“{}” is an image: it needs alt text (what it shows, for readers who \
+                     cannot see it)",
+                    m.filename
+                ),
+            ));
+        }
+        if a.lead && !m.media_type.is_image() {
+            errors.push(ValidationError::new(
+                "attachments",
+                format!(
+                    "“{}” is not an image, so it cannot be the lead image",
+                    m.filename
+                ),
+            ));
+        }
+    }
+    Ok(refs)
 }
 
 /// A write refused by what is stored (a slug or id someone else has, an id

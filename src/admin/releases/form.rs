@@ -5,6 +5,7 @@ use super::done_message;
 use crate::admin::forms::FormFields;
 use crate::admin::views::{self, AdminPage, Choice};
 use crate::admin::{AdminError, CurrentAdmin};
+use crate::domain::attachment::{AttachmentInput, MediaType, Sha256Hex};
 use crate::domain::{Lang, Removed, State, ValidationError};
 use crate::http::blocking;
 use crate::http::release_view::ReleaseView;
@@ -12,6 +13,7 @@ use crate::http::routes::{Name, url};
 use crate::http::{AppState, html_response};
 use crate::model::Release;
 use crate::service::ReleaseEdit;
+use crate::store::MediaRecord;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -65,6 +67,12 @@ struct FormPage {
     schedule_note: Option<String>,
     /// What the sanitiser removed from the body, as a sentence.
     sanitiser_report: Option<String>,
+    attachments: Vec<AttachmentRow>,
+    /// No attachment is the lead image.
+    no_lead: bool,
+    has_images: bool,
+    /// `media_max_bytes`, for people.
+    max_file: String,
 }
 
 impl FormPage {
@@ -74,6 +82,15 @@ impl FormPage {
             .iter()
             .find(|e| e.field == field)
             .map(ValidationError::sentence)
+    }
+
+    /// Every message for one field.
+    fn errors_for(&self, field: &str) -> Vec<String> {
+        self.errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(ValidationError::sentence)
+            .collect()
     }
 
     /// Messages for fields the form has no place for.
@@ -92,6 +109,7 @@ impl FormPage {
             "schedule",
             "correction_note",
             "translation_of",
+            "attachments",
         ];
         self.errors
             .iter()
@@ -130,7 +148,48 @@ pub fn edit_from_fields(f: &FormFields) -> ReleaseEdit {
         new_topics: f.get("new_topics").to_owned(),
         correction_note: f.get("correction_note").to_owned(),
         translation_of: f.get("translation_of").to_owned(),
+        attachments: attachments_from_fields(f),
     }
+}
+
+/// The form's attachment rows: `attachment` (each file's SHA-256, in the
+/// order listed; files just uploaded come last), with `alt.{sha}`,
+/// `caption.{sha}`, `order.{sha}` (a number; the list is sorted by it),
+/// `lead` (the lead image's hash) and `remove` (hashes to drop). `None`
+/// when the form has no attachment list (`attachments_listed`): the
+/// stored ones stay.
+fn attachments_from_fields(f: &FormFields) -> Option<Vec<AttachmentInput>> {
+    let listed = f.all("attachment");
+    if f.get("attachments_listed").is_empty() && listed.is_empty() {
+        return None;
+    }
+    let removed = f.all("remove");
+    let lead = f.get("lead");
+    let mut rows: Vec<(i64, usize, AttachmentInput)> = Vec::new();
+    for (i, sha) in listed.into_iter().enumerate() {
+        if removed.contains(&sha) || rows.iter().any(|(_, _, a)| a.sha256 == sha) {
+            continue;
+        }
+        // Unnumbered (just uploaded) or unreadable: after the numbered ones.
+        let order = f
+            .get(&format!("order.{sha}"))
+            .trim()
+            .parse::<i64>()
+            .unwrap_or(i64::MAX);
+        let text = |name: &str| Some(f.get(&format!("{name}.{sha}")).to_owned());
+        rows.push((
+            order,
+            i,
+            AttachmentInput {
+                caption: text("caption"),
+                alt: text("alt"),
+                lead: !lead.is_empty() && lead == sha,
+                sha256: sha,
+            },
+        ));
+    }
+    rows.sort_by_key(|(order, i, _)| (*order, *i));
+    Some(rows.into_iter().map(|(_, _, a)| a).collect())
 }
 
 fn edit_from_release(r: &Release, body_source: Option<String>) -> ReleaseEdit {
@@ -147,7 +206,100 @@ fn edit_from_release(r: &Release, body_source: Option<String>) -> ReleaseEdit {
         new_topics: String::new(),
         correction_note: r.correction_note.clone().unwrap_or_default(),
         translation_of: r.translation_of.clone().unwrap_or_default(),
+        attachments: Some(
+            r.attachments
+                .iter()
+                .map(|a| AttachmentInput {
+                    sha256: a.sha256.clone(),
+                    caption: a.caption.clone(),
+                    alt: a.alt.clone(),
+                    lead: a.lead,
+                })
+                .collect(),
+        ),
     }
+}
+
+/// One attachment as the form shows it.
+pub struct AttachmentRow {
+    pub sha256: String,
+    pub filename: String,
+    /// "JPEG image", "PDF".
+    pub kind: &'static str,
+    /// "2.4 MB".
+    pub size: String,
+    /// "1600 × 900 px" for images.
+    pub dims: Option<String>,
+    pub is_image: bool,
+    pub alt: String,
+    pub caption: String,
+    /// 1, 2, … as listed.
+    pub order: usize,
+    pub lead: bool,
+    /// An image without alt text (the form says so beside the field).
+    pub needs_alt: bool,
+}
+
+/// What a form calls a type.
+pub(crate) fn kind_of(t: MediaType) -> &'static str {
+    match t {
+        MediaType::Jpeg => "JPEG image",
+        MediaType::Png => "PNG image",
+        MediaType::Webp => "WebP image",
+        MediaType::Pdf => "PDF",
+    }
+}
+
+/// A length for people: "812 KB", "2.4 MB", "25 MB" (1 KB = 1024 bytes,
+/// as most file managers count, so the 25 MiB cap reads "25 MB").
+pub(crate) fn human_size(bytes: u64) -> String {
+    const K: u64 = 1024;
+    match bytes {
+        0..K => format!("{bytes} bytes"),
+        K..1_048_576 => format!("{} KB", bytes.div_ceil(K)),
+        _ => {
+            let mb = format!("{:.1}", bytes as f64 / 1_048_576.0);
+            format!("{} MB", mb.strip_suffix(".0").unwrap_or(&mb))
+        }
+    }
+}
+
+/// The rows for a form's attachment list (files the store does not know,
+/// e.g. a forged hash, are left out: the save refuses them anyway).
+fn attachment_rows(
+    list: &[AttachmentInput],
+    records: &[Option<MediaRecord>],
+) -> Vec<AttachmentRow> {
+    list.iter()
+        .zip(records)
+        .filter_map(|(a, m)| {
+            let m = m.as_ref()?;
+            let alt = a.alt.clone().or_else(|| m.alt.clone()).unwrap_or_default();
+            let is_image = m.media_type.is_image();
+            Some(AttachmentRow {
+                sha256: a.sha256.clone(),
+                filename: m.filename.clone(),
+                kind: kind_of(m.media_type),
+                size: human_size(m.length),
+                dims: m.width.zip(m.height).map(|(w, h)| format!("{w} × {h} px")),
+                is_image,
+                needs_alt: is_image && alt.trim().is_empty(),
+                alt,
+                caption: a
+                    .caption
+                    .clone()
+                    .or_else(|| m.caption.clone())
+                    .unwrap_or_default(),
+                order: 0,
+                lead: a.lead,
+            })
+        })
+        .enumerate()
+        .map(|(i, mut row)| {
+            row.order = i + 1;
+            row
+        })
+        .collect()
 }
 
 /// The form's buttons. The first is what Enter submits, and the primary
@@ -201,7 +353,8 @@ pub(crate) async fn render_form(
 ) -> Result<HttpResponse, AdminError> {
     let id = input.id;
     let now = state.clock.now();
-    let (topics, existing) = blocking(state, move |st| -> Result<_, AdminError> {
+    let listed = input.edit.attachments.clone();
+    let (topics, existing, attachments) = blocking(state, move |st| -> Result<_, AdminError> {
         let topics = st.store.topics()?;
         let existing = match id {
             Some(id) => {
@@ -211,7 +364,21 @@ pub(crate) async fn render_form(
             }
             None => None,
         };
-        Ok((topics, existing))
+        // A form that did not list attachments (kept from an older page)
+        // shows the stored ones, which its save keeps.
+        let list = match (listed, &existing) {
+            (Some(list), _) => list,
+            (None, Some((r, _))) => edit_from_release(r, None).attachments.unwrap_or_default(),
+            (None, None) => Vec::new(),
+        };
+        let records = list
+            .iter()
+            .map(|a| match Sha256Hex::parse(&a.sha256) {
+                Some(sha) => st.store.media(&sha),
+                None => Ok(None),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((topics, existing, attachment_rows(&list, &records)))
     })
     .await??;
     let existing = existing.map(|(r, locked)| {
@@ -316,6 +483,10 @@ pub(crate) async fn render_form(
         office_tz: state.settings.tz().name().to_owned(),
         schedule_note,
         sanitiser_report: input.sanitiser_report,
+        no_lead: !attachments.iter().any(|a| a.lead),
+        has_images: attachments.iter().any(|a| a.is_image),
+        attachments,
+        max_file: human_size(state.settings.media_max_bytes),
         v,
     }
     .render()?;

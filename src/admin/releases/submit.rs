@@ -4,6 +4,7 @@
 
 use super::form::{FormInput, NOT_SAVED, Preview, edit_from_fields, render_form, sanitiser_report};
 use crate::admin::forms::FormFields;
+use crate::admin::uploads::FormUploads;
 use crate::admin::views;
 use crate::admin::{AdminError, CurrentAdmin};
 use crate::domain::ReleaseDraft;
@@ -22,8 +23,9 @@ pub async fn create(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
     fields: FormFields,
+    files: FormUploads,
 ) -> Result<HttpResponse, AdminError> {
-    submit(state, admin, None, fields).await
+    submit(state, admin, None, fields, files).await
 }
 
 pub async fn update(
@@ -31,8 +33,9 @@ pub async fn update(
     admin: CurrentAdmin,
     id: web::Path<i64>,
     fields: FormFields,
+    files: FormUploads,
 ) -> Result<HttpResponse, AdminError> {
-    submit(state, admin, Some(id.into_inner()), fields).await
+    submit(state, admin, Some(id.into_inner()), fields, files).await
 }
 
 fn preview_of(state: &AppState, draft: &ReleaseDraft, topics: Vec<TopicRef>) -> Preview {
@@ -53,10 +56,34 @@ async fn submit(
     admin: CurrentAdmin,
     id: Option<i64>,
     fields: FormFields,
+    files: FormUploads,
 ) -> Result<HttpResponse, AdminError> {
     let now = state.clock.now();
     let edit = edit_from_fields(&fields);
     let schedule = fields.get("schedule").to_owned();
+    if !files.refused.is_empty() {
+        // Nothing is saved; the files accepted with them are listed in
+        // the form already, and the refused ones are named.
+        let errors = files
+            .refused
+            .iter()
+            .map(|r| {
+                ValidationError::new(
+                    "attachments",
+                    format!("“{}” was not accepted: {}", r.filename, r.message),
+                )
+            })
+            .collect();
+        let input = FormInput {
+            id,
+            edit,
+            schedule,
+            errors,
+            notice: Some(NOT_SAVED.to_owned()),
+            ..Default::default()
+        };
+        return render_form(&state, &admin, input, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
     let pressed = fields.get("action").to_owned();
     let scheduled_at = typed_schedule(&state, &schedule);
     // "Publish now, not at …" names the time the page showed; if the field

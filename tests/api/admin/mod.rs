@@ -2,6 +2,7 @@
 
 mod access;
 mod accreditations;
+mod attachments;
 mod kept_draft;
 mod releases;
 mod topics;
