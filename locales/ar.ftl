@@ -52,3 +52,9 @@ pager-newer = بيانات أحدث
 pager-older = بيانات أقدم
 browse-by-month = تصفّح حسب الشهر: { $month }
 month-feeds = هذا الشهر كخلاصة:
+
+# ملفات البيان.
+downloads = التنزيلات
+size-bytes = { $n } بايت
+size-kb = { $n } كيلوبايت
+size-mb = { $n } ميغابايت

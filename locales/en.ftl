@@ -55,3 +55,9 @@ pager-newer = Newer releases
 pager-older = Older releases
 browse-by-month = Browse by month: { $month }
 month-feeds = This month as a feed:
+
+# Files of a release.
+downloads = Downloads
+size-bytes = { $n } bytes
+size-kb = { $n } KB
+size-mb = { $n } MB

@@ -6,7 +6,7 @@ use super::AppState;
 use super::routes::{Name, url};
 use crate::domain::{Lang, ReleaseDraft};
 use crate::i18n::{Ui, language_name};
-use crate::model::{Release, TopicRef};
+use crate::model::{Attachment, Release, TopicRef};
 use chrono::{DateTime, Utc};
 
 /// One language of a release in its page's language switch.
@@ -41,6 +41,12 @@ pub struct ReleaseView {
     /// This release's languages, its own first, when it has visible
     /// translations; else empty.
     pub languages: Vec<LanguageLink>,
+    /// The lead image, shown above the text (none or one).
+    pub lead_figure: Vec<Figure>,
+    /// The other images, in order, shown after the text.
+    pub figures: Vec<Figure>,
+    /// The documents, listed under "Downloads".
+    pub downloads: Vec<Download>,
 }
 
 /// A time on a public page (and in the newsroom's preview of one), in the
@@ -88,6 +94,7 @@ impl ReleaseView {
         };
         // The same absolute URLs as in the feeds.
         let body_html = crate::feeds::body_html(&state.site, &r);
+        let (lead_figure, figures, downloads) = files_of(&r.attachments, ui);
         Self {
             published_iso: r.published_at.to_rfc3339(),
             published_display: display_time(state, ui, r.published_at),
@@ -107,13 +114,21 @@ impl ReleaseView {
             topics: r.topics,
             ui,
             languages,
+            lead_figure,
+            figures,
+            downloads,
         }
     }
 
     /// A release not stored yet (the newsroom's preview), with its topics
     /// by name: made into the release it would be, then shown as stored
     /// ones are.
-    pub fn of_draft(state: &AppState, draft: &ReleaseDraft, topics: Vec<TopicRef>) -> Self {
+    pub fn of_draft(
+        state: &AppState,
+        draft: &ReleaseDraft,
+        topics: Vec<TopicRef>,
+        attachments: Vec<Attachment>,
+    ) -> Self {
         let published_at = draft.published_at;
         let unsaved = Release {
             id: 0,
@@ -137,9 +152,77 @@ impl ReleaseView {
             topics,
             translation_of: draft.translation_of.as_ref().map(ToString::to_string),
             translations: Vec::new(),
-            attachments: Vec::new(),
+            attachments,
         };
         let ui = release_ui(state, &unsaved.lang);
         Self::of(state, unsaved, ui)
     }
+}
+
+/// An image of a release as its page shows it.
+pub struct Figure {
+    pub src: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub alt: String,
+    pub caption: Option<String>,
+}
+
+/// A document of a release in the page's "Downloads" list.
+pub struct Download {
+    pub href: String,
+    pub filename: String,
+    /// "PDF".
+    pub kind: String,
+    pub mime: String,
+    /// "2.4 MB", in the interface's language.
+    pub size: String,
+}
+
+/// A file's length for people, in the interface's language (1 KB = 1024
+/// bytes, as most file managers count).
+pub fn human_size(ui: &Ui, bytes: u64) -> String {
+    const K: u64 = 1024;
+    match bytes {
+        0..K => ui.t1("size-bytes", "n", &bytes.to_string()),
+        K..1_048_576 => ui.t1("size-kb", "n", &bytes.div_ceil(K).to_string()),
+        _ => {
+            let mb = format!("{:.1}", bytes as f64 / 1_048_576.0);
+            ui.t1("size-mb", "n", mb.strip_suffix(".0").unwrap_or(&mb))
+        }
+    }
+}
+
+/// A release's files as its page shows them: the lead image, the other
+/// images, the documents.
+fn files_of(files: &[Attachment], ui: &Ui) -> (Vec<Figure>, Vec<Figure>, Vec<Download>) {
+    let (mut lead, mut figures, mut downloads) = (Vec::new(), Vec::new(), Vec::new());
+    for a in files {
+        if a.is_image() {
+            let f = Figure {
+                src: a.path(),
+                width: a.width,
+                height: a.height,
+                alt: a.alt.clone().unwrap_or_default(),
+                caption: a.caption.clone(),
+            };
+            if a.lead {
+                lead.push(f)
+            } else {
+                figures.push(f)
+            }
+        } else {
+            downloads.push(Download {
+                href: a.path(),
+                filename: a.filename.clone(),
+                kind: match a.mime.as_str() {
+                    "application/pdf" => "PDF".to_owned(),
+                    other => other.to_owned(),
+                },
+                size: human_size(ui, a.length),
+                mime: a.mime.clone(),
+            });
+        }
+    }
+    (lead, figures, downloads)
 }

@@ -452,6 +452,8 @@ pub enum Submitted {
     Preview {
         prepared: PreparedRelease,
         topics: Vec<TopicRef>,
+        /// Its files as readers will get them.
+        attachments: Vec<crate::model::Attachment>,
     },
 }
 
@@ -493,7 +495,12 @@ pub fn submit_release_edit(
     let prepared = prepare_release_edit(store, existing.as_ref(), locked, edit, publish, now)?;
     if action == FormAction::Preview {
         let topics = topic_names(store, &prepared)?;
-        return Ok(Submitted::Preview { prepared, topics });
+        let attachments = store.attachments_of_refs(&prepared.draft.attachments)?;
+        return Ok(Submitted::Preview {
+            prepared,
+            topics,
+            attachments,
+        });
     }
     let (id, _) = store
         .save_newsroom_release(

@@ -262,6 +262,29 @@ impl Store {
             .optional()?)
     }
 
+    /// Attachments not stored with a release yet (the newsroom's
+    /// preview), with what is known of their files; unknown files are
+    /// left out.
+    pub fn attachments_of_refs(&self, refs: &[AttachmentRef]) -> Result<Vec<Attachment>> {
+        let mut out = Vec::with_capacity(refs.len());
+        for a in refs {
+            if let Some(m) = self.media(&a.sha256)? {
+                out.push(Attachment {
+                    sha256: a.sha256.to_string(),
+                    mime: m.media_type.mime().to_owned(),
+                    length: m.length,
+                    filename: m.filename,
+                    width: m.width,
+                    height: m.height,
+                    caption: a.caption.clone().or(m.caption),
+                    alt: a.alt.clone().or(m.alt),
+                    lead: a.lead,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// A release's attachments as stored (for a save that keeps them).
     pub fn attachment_refs(&self, release_id: i64) -> Result<Vec<AttachmentRef>> {
         stored_refs(&*self.conn()?, release_id)

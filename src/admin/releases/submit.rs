@@ -13,7 +13,7 @@ use crate::http::blocking;
 use crate::http::release_view::ReleaseView;
 use crate::http::routes::{Name, url};
 use crate::http::{AppState, see_other};
-use crate::model::TopicRef;
+use crate::model::{Attachment, TopicRef};
 use crate::service::{self, FormAction, Publish, Submitted, TypedTime, WriteError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -38,10 +38,15 @@ pub async fn update(
     submit(state, admin, Some(id.into_inner()), fields, files).await
 }
 
-fn preview_of(state: &AppState, draft: &ReleaseDraft, topics: Vec<TopicRef>) -> Preview {
+fn preview_of(
+    state: &AppState,
+    draft: &ReleaseDraft,
+    topics: Vec<TopicRef>,
+    attachments: Vec<Attachment>,
+) -> Preview {
     Preview {
         address: state.site.release_url(draft.slug.as_str()),
-        r: ReleaseView::of_draft(state, draft, topics),
+        r: ReleaseView::of_draft(state, draft, topics, attachments),
     }
 }
 
@@ -178,8 +183,12 @@ async fn submit(
             let edit = url(Name::EditRelease, &[&saved_id.to_string()]);
             Ok(see_other(&format!("{edit}?done={done}{report}")))
         }
-        Ok(Submitted::Preview { prepared, topics }) => {
-            let preview = preview_of(&state, &prepared.draft, topics);
+        Ok(Submitted::Preview {
+            prepared,
+            topics,
+            attachments,
+        }) => {
+            let preview = preview_of(&state, &prepared.draft, topics, attachments);
             let input = FormInput {
                 id,
                 edit,

@@ -178,6 +178,41 @@ async fn two_files_are_added_described_reordered_and_one_removed() {
         "{atom}"
     );
 
+    // The page: the lead image above the text with its size and alt text,
+    // the PDF under "Downloads" with its type and size.
+    let page = app.text("/releases/new-depot-opens").await;
+    let img = format!(
+        "<figure class=\"lead-image\"><img src=\"/media/{png_sha}/depot.png\" \
+         alt=\"The new depot at dawn\" width=\"3\" height=\"2\">"
+    );
+    assert!(page.contains(&img), "{page}");
+    assert!(
+        page.contains("<h2 id=\"downloads-heading\">Downloads</h2>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "<a href=\"/media/{pdf_sha}/Annual-report.pdf\" type=\"application/pdf\">\
+             Annual-report.pdf</a> <span class=\"file-info\">(PDF, 5 KB)</span>"
+        )),
+        "{page}"
+    );
+    assert!(page.find(&img) < page.find("<div class=\"body\">"));
+
+    // The preview shows the same, in Arabic here.
+    let mut fields = release_fields(&csrf, "مستودع جديد", "نص.", "preview");
+    fields.retain(|(k, _)| *k != "lang");
+    fields.extend([
+        ("lang", "ar"),
+        ("attachments_listed", "1"),
+        ("attachment", pdf_sha.as_str()),
+    ]);
+    let res = post_multipart(&app, "/admin/releases/new", &fields, &[]).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("التنزيلات"), "{html}");
+    assert!(html.contains("(PDF, 5 كيلوبايت)"), "{html}");
+
     // Remove the PDF.
     let mut fields = release_fields(&csrf, "New depot opens", "Text.", "save");
     fields.extend([
