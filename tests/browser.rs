@@ -552,5 +552,80 @@ async fn the_newsroom_in_a_real_browser() {
     let (nav_x, ..) = rect(".masthead nav").await;
     assert!(brand_x < nav_x, "left to right on the English page");
 
+    // Attachments (issue 15): a photo and a PDF chosen in the plain file
+    // input. The photo needs alt text, so the form comes back with both
+    // files kept; described, it publishes, and the page and the feed show
+    // them.
+    let files = tempfile::tempdir().unwrap();
+    let photo = files.path().join("harbour.png");
+    image::RgbImage::from_pixel(8, 6, image::Rgb([20, 90, 160]))
+        .save(&photo)
+        .unwrap();
+    let statement = files.path().join("statement.pdf");
+    std::fs::write(
+        &statement,
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n",
+    )
+    .unwrap();
+    c.goto(&format!("{base}/admin/releases/new")).await.unwrap();
+    wait_for(&c, "#release-form").await;
+    fill(&c, "#title", "Harbour photos").await;
+    fill(&c, "#body", "Pictures of the new harbour.").await;
+    c.find(Locator::Css("#files"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{}\n{}", photo.display(), statement.display()))
+        .await
+        .unwrap();
+    click(&c, "#action-publish").await;
+    wait_for(&c, "#alt-1").await;
+    let text = page_text(&c).await;
+    assert!(
+        text.contains("“harbour.png” is an image: it needs alt text"),
+        "{text}"
+    );
+    assert_eq!(value_of(&c, "#title").await, "Harbour photos");
+    fill(&c, "#alt-1", "Cranes at the new harbour").await;
+    fill(&c, "#caption-1", "The harbour at dawn").await;
+    click(&c, "#lead-1").await;
+    click(&c, "#action-publish").await;
+    wait_for_query(&c, "done=published").await;
+    c.goto(&format!("{base}/releases/harbour-photos"))
+        .await
+        .unwrap();
+    wait_for(&c, "figure.lead-image img").await;
+    let shown = c
+        .execute(
+            "const i = document.querySelector('figure.lead-image img'); \
+             return [i.naturalWidth, i.alt, document.querySelector('figcaption').textContent];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        shown,
+        json!([8, "Cranes at the new harbour", "The harbour at dawn"])
+    );
+    let text = page_text(&c).await;
+    assert!(
+        text.contains("Downloads") && text.contains("statement.pdf (PDF, 51 bytes)"),
+        "{text}"
+    );
+    let atom = feed("/feed.atom").await;
+    let enclosures: Vec<&str> = atom
+        .split("<link ")
+        .filter(|l| l.starts_with("rel=\"enclosure\""))
+        .map(|l| &l[..l.find("/>").unwrap_or(l.len())])
+        .collect();
+    for name in ["harbour.png", "statement.pdf"] {
+        assert!(
+            enclosures
+                .iter()
+                .any(|l| l.contains("href=\"http://press.test/media/")
+                    && l.contains(&format!("/{name}\""))),
+            "{name} is no enclosure: {enclosures:?}"
+        );
+    }
+
     c.close().await.unwrap();
 }
