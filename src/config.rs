@@ -75,6 +75,10 @@ pub struct Settings {
     /// Request bodies being received by all connections together may hold
     /// at most this many bytes; beyond it a request gets 503.
     pub body_memory_bytes: usize,
+    /// Uploads (which stream to temporary files in the media folder, not
+    /// to memory) being received by all connections together may take at
+    /// most this many bytes of disk; beyond it an upload gets 503.
+    pub upload_disk_bytes: usize,
     /// The built-in WebSub hub at `/websub` (advertised in every feed).
     pub websub_builtin: bool,
     /// Public WebSub hubs to ping after a change (and advertise).
@@ -136,6 +140,7 @@ impl Default for Settings {
             session_key_file: None,
             login_attempts_per_minute: 5,
             body_memory_bytes: 64 * 1024 * 1024,
+            upload_disk_bytes: 512 * 1024 * 1024,
             websub_builtin: true,
             websub_hubs: Vec::new(),
             websub_allow_private_callbacks: false,
@@ -201,6 +206,7 @@ const KEYS: &[&str] = &[
     "session_key_file",
     "login_attempts_per_minute",
     "body_memory_bytes",
+    "upload_disk_bytes",
     "websub_builtin",
     "websub_hubs",
     "websub_allow_private_callbacks",

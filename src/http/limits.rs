@@ -126,11 +126,19 @@ pub async fn limit_requests(
         return Ok(next.call(req).await?.map_into_left_body());
     }
     let timed_out = Rc::new(Cell::new(false));
+    let to_disk = streams_to_disk(&req);
     let reservation = req
         .app_data::<actix_web::web::Data<super::AppState>>()
         .map(|s| {
             Rc::new(Reservation {
-                budget: s.body_budget.clone(),
+                // An upload is written to a temporary file as it arrives:
+                // it takes disk, not memory, so three 25 MiB uploads at
+                // once do not starve every form of the memory budget.
+                budget: if to_disk {
+                    s.upload_budget.clone()
+                } else {
+                    s.body_budget.clone()
+                },
                 taken: Cell::new(0),
                 refused: Cell::new(false),
             })
@@ -171,6 +179,28 @@ pub async fn limit_requests(
         head.set_connection_type(actix_web::http::ConnectionType::Close);
     }
     Ok(res.map_into_left_body())
+}
+
+/// Requests whose bodies go to files in the media folder while they
+/// arrive: the upload API, and the release form when it carries files
+/// (multipart; its text fields, at most `MAX_FORM_BYTES`, are counted
+/// there too).
+fn streams_to_disk(req: &ServiceRequest) -> bool {
+    if req.method() != actix_web::http::Method::POST {
+        return false;
+    }
+    let path = req.path();
+    path == "/api/v1/media"
+        || (path.starts_with("/admin/releases/")
+            && req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| {
+                    v.trim_start()
+                        .to_ascii_lowercase()
+                        .starts_with("multipart/form-data")
+                }))
 }
 
 /// A request body that fails with a time-out when it stalls for

@@ -34,6 +34,8 @@ pub struct AppState {
     pub tag_authority: String,
     /// Request body bytes all connections hold together.
     pub body_budget: Arc<limits::BodyBudget>,
+    /// Bytes of uploads being written to the media folder at once.
+    pub upload_budget: Arc<limits::BodyBudget>,
     /// The search feeds' documents and validators.
     pub search: search::SearchCache,
     /// The media folder (attachments).
@@ -73,6 +75,7 @@ impl AppState {
                 )),
             polite: polite::PoliteLimiter::new(settings.min_poll_interval),
             body_budget: Arc::new(limits::BodyBudget::new(settings.body_memory_bytes)),
+            upload_budget: Arc::new(limits::BodyBudget::new(settings.upload_disk_bytes)),
             search: search::SearchCache::default(),
             media,
             site,

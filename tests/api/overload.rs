@@ -109,3 +109,39 @@ async fn an_api_request_refused_by_the_body_budget_is_answered_in_json() {
         "{json}"
     );
 }
+
+/// Uploads stream to files in the media folder: they take the disk budget
+/// (`upload_disk_bytes`), not the memory one, so uploads larger than all
+/// of `body_memory_bytes` together are received at once.
+#[tokio::test]
+async fn concurrent_uploads_take_the_disk_budget_not_the_memory_one() {
+    use crate::media::{pdf, token, upload};
+    let app = spawn_app_with(|s| s.body_memory_bytes = 3 * 1024 * 1024).await;
+    let token = token(&app);
+    let (a, b, c) = (pdf(5_000_000), pdf(5_000_001), pdf(5_000_002));
+    let (pa, pb, pc) = (
+        [("file", Some("a.pdf"), None, a.as_slice())],
+        [("file", Some("b.pdf"), None, b.as_slice())],
+        [("file", Some("c.pdf"), None, c.as_slice())],
+    );
+    let (ra, rb, rc) = tokio::join!(
+        upload(&app, &token, &pa),
+        upload(&app, &token, &pb),
+        upload(&app, &token, &pc),
+    );
+    let answers = [ra.status(), rb.status(), rc.status()];
+    assert_eq!(answers, [201, 201, 201]);
+    assert_eq!(app.state.body_budget.in_use(), 0);
+    assert_eq!(app.state.upload_budget.in_use(), 0);
+
+    // The disk budget is a limit too.
+    let small = spawn_app_with(|s| s.upload_disk_bytes = 1024 * 1024).await;
+    let token = crate::media::token(&small);
+    let res = upload(
+        &small,
+        &token,
+        &[("file", Some("big.pdf"), None, &pdf(2_000_000))],
+    )
+    .await;
+    assert_eq!(res.status(), 503);
+}
