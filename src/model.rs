@@ -59,6 +59,10 @@ pub struct Release {
     pub translations: Vec<Translation>,
     /// Its files, in order (filled in wherever its topics are).
     pub attachments: Vec<Attachment>,
+    /// Its media contacts, in order (filled in wherever its topics are).
+    pub media_contacts: Vec<crate::domain::MediaContact>,
+    /// Notes to editors, Markdown as typed.
+    pub notes_to_editors: Option<String>,
 }
 
 /// A file attached to a release, with what is known about it.
@@ -141,6 +145,8 @@ impl Release {
                     lead: a.lead,
                 })
                 .collect(),
+            media_contacts: self.media_contacts.iter().map(|c| c.to_input()).collect(),
+            notes_to_editors: self.notes_to_editors,
         }
     }
 

@@ -75,6 +75,8 @@ fuzz_target!(|input: Input| {
         translation_of: None,
         translations: Vec::new(),
         attachments: Vec::new(),
+        media_contacts: Vec::new(),
+        notes_to_editors: None,
     };
     let snap = FeedSnapshot {
         topic: input.in_topic_feed.then_some(topic),

@@ -3,6 +3,7 @@
 
 pub mod attachment;
 mod cleaned_markdown;
+pub mod furniture;
 mod html;
 mod lang;
 mod lifecycle;
@@ -17,6 +18,7 @@ mod tag_uri;
 mod text;
 
 pub use cleaned_markdown::cleaned_markdown;
+pub use furniture::{MediaContact, MediaContactInput};
 pub use html::{
     BodyError, MAX_BODY_BYTES, MAX_NESTING, check_body, check_markdown, markdown_to_html,
     markdown_to_html_reporting, resolve_relative_urls, sanitize_html, sanitize_html_reporting,

@@ -81,6 +81,12 @@ pub struct ReleaseInput {
     /// Files uploaded with `POST /api/v1/media`, by hash, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<super::attachment::AttachmentInput>,
+    /// Who journalists call (README "Press-release furniture"), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media_contacts: Vec<super::MediaContactInput>,
+    /// Markdown, shown after the end mark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes_to_editors: Option<String>,
 }
 
 /// A validated release, ready to store.
@@ -106,6 +112,9 @@ pub struct ReleaseDraft {
     /// The release this one translates (its slug); never its own.
     pub translation_of: Option<Slug>,
     pub attachments: Vec<super::attachment::AttachmentRef>,
+    pub media_contacts: Vec<super::MediaContact>,
+    /// Markdown as typed (trimmed); rendered and sanitised when shown.
+    pub notes_to_editors: Option<String>,
 }
 
 impl ReleaseDraft {
@@ -230,6 +239,14 @@ impl ReleaseInput {
             &mut errors,
             super::attachment::validate_attachments(&self.attachments),
         );
+        let media_contacts = keep(
+            &mut errors,
+            super::furniture::validate_contacts(&self.media_contacts),
+        );
+        let notes_to_editors = keep(
+            &mut errors,
+            super::furniture::validate_notes(self.notes_to_editors.as_deref()),
+        );
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -273,6 +290,8 @@ impl ReleaseInput {
                 retraction_note: clean_optional(self.retraction_note.as_deref()),
                 translation_of,
                 attachments: attachments.unwrap_or_default(),
+                media_contacts: media_contacts.unwrap_or_default(),
+                notes_to_editors: notes_to_editors.flatten(),
             }),
             _ => Err(errors),
         }

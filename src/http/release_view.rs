@@ -153,6 +153,8 @@ impl ReleaseView {
             translation_of: draft.translation_of.as_ref().map(ToString::to_string),
             translations: Vec::new(),
             attachments,
+            media_contacts: draft.media_contacts.clone(),
+            notes_to_editors: draft.notes_to_editors.clone(),
         };
         let ui = release_ui(state, &unsaved.lang);
         Self::of(state, unsaved, ui)

@@ -52,6 +52,11 @@ pub struct ReleaseEdit {
     /// Its attachments in order, as the form lists them; `None`: keep the
     /// stored ones (a form that does not list them).
     pub attachments: Option<Vec<AttachmentInput>>,
+    /// Its media contacts in order, blank rows allowed (skipped); `None`:
+    /// keep the stored ones (a form that does not list them).
+    pub media_contacts: Option<Vec<crate::domain::MediaContactInput>>,
+    /// Notes to editors (Markdown); `None`: keep the stored ones.
+    pub notes_to_editors: Option<String>,
 }
 
 /// A form that passed validation, ready to store or preview.
@@ -86,6 +91,8 @@ fn content_differs(r: &Release, d: &Draft) -> bool {
         || r.dateline != d.dateline
         || r.lang != d.lang.as_str()
         || r.correction_note != d.correction_note
+        || r.notes_to_editors != d.notes_to_editors
+        || r.media_contacts != d.media_contacts
         || !r
             .topics
             .iter()
@@ -216,6 +223,8 @@ pub fn edit_input(
         // The form does not carry them yet: prepare_release_edit keeps the
         // stored ones.
         attachments: Vec::new(),
+        media_contacts: edit.media_contacts.clone().unwrap_or_default(),
+        notes_to_editors: edit.notes_to_editors.clone(),
     };
     EditInput {
         input,
@@ -300,7 +309,7 @@ pub fn prepare_release_edit(
     };
 
     let EditInput {
-        input,
+        mut input,
         new_topics,
         removed,
         errors: more,
@@ -313,6 +322,15 @@ pub fn prepare_release_edit(
         existing.and_then(|r| r.retraction_note.clone()),
     );
     errors.extend(more);
+    // A form without the furniture fields keeps what is stored.
+    if let Some(r) = existing {
+        if edit.media_contacts.is_none() {
+            input.media_contacts = r.media_contacts.iter().map(|c| c.to_input()).collect();
+        }
+        if edit.notes_to_editors.is_none() {
+            input.notes_to_editors = r.notes_to_editors.clone();
+        }
+    }
     let attachments = match &edit.attachments {
         Some(list) => form_attachments(store, list, &mut errors)?,
         None => match existing {

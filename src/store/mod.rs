@@ -4,6 +4,7 @@ mod accreditations;
 mod admins;
 mod changes;
 mod feeds;
+mod furniture;
 mod identity;
 mod media;
 mod part_feeds;

@@ -281,6 +281,8 @@ fn snapshot(title: &str, summary: &str, body: &str, org: &str) -> FeedSnapshot {
             translation_of: None,
             translations: Vec::new(),
             attachments: Vec::new(),
+            media_contacts: Vec::new(),
+            notes_to_editors: None,
         }],
         last_modified: t0(),
         next_change: None,

@@ -12,6 +12,7 @@ mod embargo_crawl;
 mod embargo_topics;
 mod feeds;
 mod framing;
+mod furniture;
 mod helpers;
 mod hostile_feeds;
 mod hostile_http;

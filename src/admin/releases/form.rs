@@ -149,6 +149,9 @@ pub fn edit_from_fields(f: &FormFields) -> ReleaseEdit {
         correction_note: f.get("correction_note").to_owned(),
         translation_of: f.get("translation_of").to_owned(),
         attachments: attachments_from_fields(f),
+        // Not in the form yet: the stored furniture stays.
+        media_contacts: None,
+        notes_to_editors: None,
     }
 }
 
@@ -217,6 +220,8 @@ fn edit_from_release(r: &Release, body_source: Option<String>) -> ReleaseEdit {
                 })
                 .collect(),
         ),
+        media_contacts: Some(r.media_contacts.iter().map(|c| c.to_input()).collect()),
+        notes_to_editors: r.notes_to_editors.clone(),
     }
 }
 

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 pub(super) const RELEASE_COLUMNS: &str = "r.id, r.uid, r.slug, r.title, r.summary, r.body_html, \
      r.organization, r.department, r.dateline, r.lang, r.status, r.published_at, r.updated_at, \
-     r.created_at, r.changed_at, r.correction_note, r.retraction_note";
+     r.created_at, r.changed_at, r.correction_note, r.retraction_note, r.notes_to_editors";
 
 pub(super) const TOPICS_OF_RELEASE_SQL: &str = "SELECT t.slug, t.name FROM release_topics rt \
      JOIN topics t ON t.id = rt.topic_id WHERE rt.release_id = ?1 ORDER BY rt.position";
@@ -28,7 +28,7 @@ pub(super) const TOPICS_OF_RELEASE_SQL: &str = "SELECT t.slug, t.name FROM relea
 /// A release from `SELECT {RELEASE_COLUMNS}, r.body_source`.
 pub(super) fn release_with_source(row: &Row<'_>) -> rusqlite::Result<Release> {
     let mut r = release_from_row(row)?;
-    r.body_source = row.get(17)?;
+    r.body_source = row.get(18)?;
     Ok(r)
 }
 
@@ -58,6 +58,8 @@ pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
         translation_of: None,
         translations: Vec::new(),
         attachments: Vec::new(),
+        media_contacts: Vec::new(),
+        notes_to_editors: row.get(17)?,
     })
 }
 
@@ -65,6 +67,7 @@ pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
 /// attachments.
 pub(super) fn attach_topics(conn: &Connection, releases: &mut [Release]) -> rusqlite::Result<()> {
     super::media::attach_files(conn, releases, 64)?;
+    super::furniture::attach_contacts(conn, releases, 64)?;
     attach_topics_from(conn, releases, 64)
 }
 

@@ -38,6 +38,8 @@ fn same_content(existing: &Release, draft: &ReleaseDraft, updated_at: DateTime<U
         && existing.correction_note == draft.correction_note
         && existing.retraction_note == draft.retraction_note
         && (draft.body_source.is_none() || existing.body_source == draft.body_source)
+        && existing.notes_to_editors == draft.notes_to_editors
+        && existing.media_contacts == draft.media_contacts
         && existing
             .topics
             .iter()
@@ -182,6 +184,12 @@ pub(super) fn save_one(
         link.execute(params![release_id, topic_id, pos as i64])?;
     }
     super::super::media::set_attachments(conn, release_id, &draft.attachments)?;
+    super::super::furniture::set_furniture(
+        conn,
+        release_id,
+        &draft.media_contacts,
+        draft.notes_to_editors.as_deref(),
+    )?;
     if let Some(source) = &draft.body_source {
         conn.prepare_cached("UPDATE releases SET body_source = ?2 WHERE id = ?1")?
             .execute(params![release_id, source])?;
