@@ -295,7 +295,7 @@ async fn scope_version(
 }
 
 /// More renders are waiting than the server takes on: come back shortly.
-fn busy() -> HttpResponse {
+pub(super) fn busy() -> HttpResponse {
     let mut res = super::error::error_page(
         StatusCode::SERVICE_UNAVAILABLE,
         &crate::i18n::Ui::for_lang("en", "en").t("error-unavailable"),

@@ -66,7 +66,15 @@ async fn respond(
     let inm = header_str(&req, header::IF_NONE_MATCH);
     let ims = header_str(&req, header::IF_MODIFIED_SINCE);
     let document = private_document(req.path());
+    // Every private fetch is a render (no cache: each journalist's document
+    // is their own), so it queues for the same bounded slots as public
+    // renders: a script polling in a tight loop cannot take the blocking
+    // pool from the public feeds.
+    let Ok(slot) = state.cache.slots.enter().await else {
+        return Ok(super::feeds::busy());
+    };
     let found = blocking(&state, move |st| -> Result<Found, AppError> {
+        let _slot = slot;
         let digest = crate::authentication::token_digest(&token);
         let Some(who) = st.store.accredited(&digest)? else {
             return Ok(Found::Nothing);

@@ -267,3 +267,64 @@ async fn embargoed_attachments_reach_journalists_through_their_own_urls_only() {
     app.clock.advance(Duration::hours(1));
     assert_eq!(app.get(&public).await.status(), 200, "public once lifted");
 }
+
+#[tokio::test]
+async fn a_journalist_polling_in_a_tight_loop_queues_with_public_renders_and_is_told_to_wait() {
+    // Private documents are rendered for every request; they must take the
+    // same bounded render slots as public feeds, not the blocking pool
+    // without limit.
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.render_queue = 1;
+        s.cache_bytes = 1;
+        s.cache_dir_bytes = 0;
+    })
+    .await;
+    app.save(&[crate::helpers::release("a", 2, &["alpha"]), embargoed(&app)]);
+    let base = accredit(&app, "Ana Ruiz");
+    let mut held = Vec::new();
+    while let Ok(Ok(slot)) = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        app.state.cache.slots.enter_unbounded(),
+    )
+    .await
+    {
+        held.push(slot);
+    }
+    assert!(!held.is_empty());
+
+    let queued = tokio::spawn({
+        let client = app.client.clone();
+        let url = app.url(&format!("{base}feed.atom"));
+        async move { client.get(url).send().await.unwrap() }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.state.cache.slots.waiting() != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the private fetch never queued for a render slot"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // The queue is full: the next private fetch and a public render are
+    // both told to come back.
+    let refused = app.get(&format!("{base}topics/alpha/feed.rss")).await;
+    assert_eq!(refused.status(), 503);
+    assert_eq!(header(refused.headers(), "retry-after"), "1");
+    assert_eq!(app.get("/topics/alpha/feed.atom").await.status(), 503);
+
+    drop(held);
+    let first = queued.await.unwrap();
+    assert_eq!(first.status(), 200, "the queued fetch is served");
+    assert_eq!(
+        header(first.headers(), "cache-control"),
+        "private, no-store"
+    );
+    assert!(first.text().await.unwrap().contains("EMBARGOED"));
+    assert_eq!(
+        app.get(&format!("{base}topics/alpha/feed.rss"))
+            .await
+            .status(),
+        200,
+        "served normally afterwards"
+    );
+}
