@@ -17,6 +17,30 @@ async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Takes every render slot, as renders that take long would; dropping
+/// the result frees them.
+pub async fn hold_every_render_slot(app: &TestApp) -> Vec<tokio::sync::OwnedSemaphorePermit> {
+    let mut held = Vec::new();
+    while let Ok(Ok(slot)) = tokio::time::timeout(
+        Duration::from_millis(50),
+        app.state.cache.slots.enter_unbounded(),
+    )
+    .await
+    {
+        held.push(slot);
+    }
+    assert!(!held.is_empty());
+    held
+}
+
+/// Waits until a request is queued for a render slot.
+pub async fn wait_for_a_queued_render(app: &TestApp) {
+    wait_until("a request in the render queue", || {
+        app.state.cache.slots.waiting() == 1
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_render_beyond_the_queue_gets_503_and_the_server_serves_normally_after() {
     // One request may wait for a render; no body is kept in memory or on
@@ -28,27 +52,14 @@ async fn a_render_beyond_the_queue_gets_503_and_the_server_serves_normally_after
     })
     .await;
     app.save(&[release("a", 2, &["alpha"]), release("b", 1, &["beta"])]);
-    // Every render slot taken, as by renders that take long.
-    let mut held = Vec::new();
-    while let Ok(Ok(slot)) = tokio::time::timeout(
-        Duration::from_millis(50),
-        app.state.cache.slots.enter_unbounded(),
-    )
-    .await
-    {
-        held.push(slot);
-    }
-    assert!(!held.is_empty());
+    let held = hold_every_render_slot(&app).await;
 
     let waiting = tokio::spawn({
         let client = app.client.clone();
         let url = app.url("/topics/alpha/feed.atom");
         async move { client.get(url).send().await.unwrap() }
     });
-    wait_until("a request in the render queue", || {
-        app.state.cache.slots.waiting() == 1
-    })
-    .await;
+    wait_for_a_queued_render(&app).await;
 
     let refused = app.get("/topics/beta/feed.atom").await;
     assert_eq!(refused.status(), 503);

@@ -281,30 +281,14 @@ async fn a_journalist_polling_in_a_tight_loop_queues_with_public_renders_and_is_
     .await;
     app.save(&[crate::helpers::release("a", 2, &["alpha"]), embargoed(&app)]);
     let base = accredit(&app, "Ana Ruiz");
-    let mut held = Vec::new();
-    while let Ok(Ok(slot)) = tokio::time::timeout(
-        std::time::Duration::from_millis(50),
-        app.state.cache.slots.enter_unbounded(),
-    )
-    .await
-    {
-        held.push(slot);
-    }
-    assert!(!held.is_empty());
+    let held = crate::overload::hold_every_render_slot(&app).await;
 
     let queued = tokio::spawn({
         let client = app.client.clone();
         let url = app.url(&format!("{base}feed.atom"));
         async move { client.get(url).send().await.unwrap() }
     });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while app.state.cache.slots.waiting() != 1 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the private fetch never queued for a render slot"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    crate::overload::wait_for_a_queued_render(&app).await;
     // The queue is full: the next private fetch and a public render are
     // both told to come back.
     let refused = app.get(&format!("{base}topics/alpha/feed.rss")).await;
