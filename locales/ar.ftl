@@ -55,6 +55,11 @@ month-feeds = هذا الشهر كخلاصة:
 
 # ملفات البيان.
 downloads = التنزيلات
+
+# What follows a release's end mark (# # #).
+notes-to-editors = ملاحظات للمحررين
+about-organization = نبذة عن { $organization }
+media-contacts = جهات الاتصال الإعلامي
 size-bytes = { $n } بايت
 size-kb = { $n } كيلوبايت
 size-mb = { $n } ميغابايت

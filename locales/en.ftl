@@ -58,6 +58,11 @@ month-feeds = This month as a feed:
 
 # Files of a release.
 downloads = Downloads
+
+# What follows a release's end mark (# # #).
+notes-to-editors = Notes to editors
+about-organization = About { $organization }
+media-contacts = Media contacts
 size-bytes = { $n } bytes
 size-kb = { $n } KB
 size-mb = { $n } MB

@@ -63,6 +63,9 @@ pub struct Release {
     pub media_contacts: Vec<crate::domain::MediaContact>,
     /// Notes to editors, Markdown as typed.
     pub notes_to_editors: Option<String>,
+    /// Its organisation's "About" boilerplate, Markdown (a setting per
+    /// organisation; filled in wherever its contacts are).
+    pub about: Option<String>,
 }
 
 /// A file attached to a release, with what is known about it.

@@ -77,6 +77,7 @@ fuzz_target!(|input: Input| {
         attachments: Vec::new(),
         media_contacts: Vec::new(),
         notes_to_editors: None,
+        about: None,
     };
     let snap = FeedSnapshot {
         topic: input.in_topic_feed.then_some(topic),

@@ -14,6 +14,7 @@ pub use self::opml::render_opml;
 pub use self::rss::{render_rss, render_rss_with};
 
 use crate::domain::Month;
+use crate::i18n::Ui;
 use crate::model::{FeedKind, FeedSnapshot, Release};
 use std::borrow::Cow;
 
@@ -260,6 +261,11 @@ pub(crate) fn content_html(site: &Site, r: &Release) -> String {
         out.push_str("\">");
     }
     out.push_str(&body);
+    let furniture = furniture_html(site, r, Ui::for_lang(&r.lang, &site.lang));
+    if !furniture.is_empty() {
+        out.push_str(END_MARK_HTML);
+        out.push_str(&furniture);
+    }
     if let Some(note) = &r.correction_note {
         out.push_str(&format!(
             "<p><strong>Correction ({}):</strong> {}</p>",
@@ -269,6 +275,90 @@ pub(crate) fn content_html(site: &Site, r: &Release) -> String {
     }
     if wrapped {
         out.push_str("</div>");
+    }
+    out
+}
+
+/// The press release's end mark, `# # #`: on its page always; in a feed
+/// item before its furniture (README "Press-release furniture").
+pub const END_MARK_HTML: &str = "<p class=\"end-mark\">#\u{a0}#\u{a0}#</p>";
+
+/// What follows a release's end mark, in the conventional order: notes to
+/// editors (its Markdown, sanitised as bodies are), its organisation's
+/// "About" boilerplate (likewise), its media contacts (email as a
+/// `mailto:` link, phone as a `tel:` link of its digits). Labels are in
+/// `ui`'s language. Empty when the release has none of them. Its page and
+/// every feed show the same markup; relative links are made absolute
+/// against its permalink, as in the body.
+pub fn furniture_html(site: &Site, r: &Release, ui: &Ui) -> String {
+    if r.notes_to_editors.is_none() && r.about.is_none() && r.media_contacts.is_empty() {
+        return String::new();
+    }
+    let base = site.release_url(&r.slug);
+    let markdown = |md: &str| {
+        let html = crate::domain::markdown_to_html(md);
+        crate::domain::resolve_relative_urls(&html, &base).into_owned()
+    };
+    // Labels in the interface's language, marked when it is not the
+    // release's (a release in a language the interface does not speak).
+    let primary = r.lang.split(['-', '_']).next().unwrap_or_default();
+    let label_lang = if primary.eq_ignore_ascii_case(ui.lang()) {
+        String::new()
+    } else {
+        format!(" lang=\"{}\" dir=\"{}\"", ui.lang(), ui.dir())
+    };
+    let heading = |out: &mut String, text: &str| {
+        out.push_str("<h2");
+        out.push_str(&label_lang);
+        out.push('>');
+        out.push_str(&escape_html(text));
+        out.push_str("</h2>");
+    };
+    let mut out = String::with_capacity(512);
+    if let Some(notes) = &r.notes_to_editors {
+        out.push_str("<section class=\"notes-to-editors\">");
+        heading(&mut out, &ui.t("notes-to-editors"));
+        out.push_str(&markdown(notes));
+        out.push_str("</section>\n");
+    }
+    if let Some(about) = &r.about {
+        out.push_str("<section class=\"about\">");
+        heading(
+            &mut out,
+            &ui.t1("about-organization", "organization", &r.organization),
+        );
+        out.push_str(&markdown(about));
+        out.push_str("</section>\n");
+    }
+    if !r.media_contacts.is_empty() {
+        out.push_str("<section class=\"media-contacts\">");
+        heading(&mut out, &ui.t("media-contacts"));
+        out.push_str("<ul>");
+        for c in &r.media_contacts {
+            out.push_str("<li><strong>");
+            out.push_str(&escape_html(c.name()));
+            out.push_str("</strong>");
+            if let Some(role) = c.role() {
+                out.push_str(", ");
+                out.push_str(&escape_html(role));
+            }
+            if let (Some(email), Some(href)) = (c.email(), c.mailto_uri()) {
+                out.push_str("<br><a href=\"");
+                out.push_str(&escape_html(&href));
+                out.push_str("\">");
+                out.push_str(&escape_html(email));
+                out.push_str("</a>");
+            }
+            if let (Some(phone), Some(href)) = (c.phone(), c.tel_uri()) {
+                out.push_str("<br><a href=\"");
+                out.push_str(&escape_html(&href));
+                out.push_str("\" dir=\"ltr\">");
+                out.push_str(&escape_html(phone));
+                out.push_str("</a>");
+            }
+            out.push_str("</li>");
+        }
+        out.push_str("</ul></section>\n");
     }
     out
 }

@@ -47,6 +47,9 @@ pub struct ReleaseView {
     pub figures: Vec<Figure>,
     /// The documents, listed under "Downloads".
     pub downloads: Vec<Download>,
+    /// Notes to editors, the organisation's boilerplate and the media
+    /// contacts, as HTML shown after the end mark (the feeds' markup).
+    pub furniture_html: String,
 }
 
 /// A time on a public page (and in the newsroom's preview of one), in the
@@ -95,6 +98,7 @@ impl ReleaseView {
         // The same absolute URLs as in the feeds.
         let body_html = crate::feeds::body_html(&state.site, &r);
         let (lead_figure, figures, downloads) = files_of(&r.attachments, ui);
+        let furniture_html = crate::feeds::furniture_html(&state.site, &r, ui);
         Self {
             published_iso: r.published_at.to_rfc3339(),
             published_display: display_time(state, ui, r.published_at),
@@ -117,6 +121,7 @@ impl ReleaseView {
             lead_figure,
             figures,
             downloads,
+            furniture_html,
         }
     }
 
@@ -155,6 +160,7 @@ impl ReleaseView {
             attachments,
             media_contacts: draft.media_contacts.clone(),
             notes_to_editors: draft.notes_to_editors.clone(),
+            about: None,
         };
         let ui = release_ui(state, &unsaved.lang);
         Self::of(state, unsaved, ui)

@@ -283,6 +283,7 @@ fn snapshot(title: &str, summary: &str, body: &str, org: &str) -> FeedSnapshot {
             attachments: Vec::new(),
             media_contacts: Vec::new(),
             notes_to_editors: None,
+            about: None,
         }],
         last_modified: t0(),
         next_change: None,

@@ -172,3 +172,139 @@ async fn furniture_survives_export_import_export_byte_for_byte() {
     );
     assert_eq!(first.stdout, run(&["export"]).stdout);
 }
+
+/// Where `needle` is in `hay`, failing the test (showing `hay`) when absent.
+fn at(hay: &str, needle: &str) -> usize {
+    hay.find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in:\n{hay}"))
+}
+
+#[tokio::test]
+async fn the_page_shows_the_furniture_after_the_end_mark_in_order_with_links() {
+    let app = spawn_app().await;
+    let token = make_token(&app);
+    let res = call(
+        &app,
+        "POST",
+        "/api/v1/releases",
+        &token,
+        with_furniture("bridge"),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let page = app.text("/releases/bridge").await;
+    let body = at(&page, "The bridge reopens.");
+    let end = at(&page, "#&#160;#&#160;#");
+    let notes = at(&page, "<h2>Notes to editors</h2>");
+    let contacts = at(&page, "<h2>Media contacts</h2>");
+    assert!(body < end && end < notes && notes < contacts, "{page}");
+    // The notes' Markdown is rendered.
+    assert!(page.contains("<em>closed</em>"), "{page}");
+    // Email and phone are links; the phone's link has its digits only.
+    assert!(
+        page.contains("<a href=\"mailto:press@works.example\">press@works.example</a>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<a href=\"tel:+4402079460000\" dir=\"ltr\">+44 (0)20 7946 0000</a>"),
+        "{page}"
+    );
+    assert!(page.contains("<strong>Ada Lovelace</strong>, Press officer"));
+    assert!(page.contains("href=\"tel:02079460001\""), "{page}");
+
+    // A release without furniture still ends with the end mark, and no
+    // empty headings.
+    let mut plain = with_furniture("plain");
+    plain.as_object_mut().unwrap().remove("media_contacts");
+    plain.as_object_mut().unwrap().remove("notes_to_editors");
+    let res = call(&app, "POST", "/api/v1/releases", &token, plain).await;
+    assert_eq!(res.status(), 201);
+    let page = app.text("/releases/plain").await;
+    assert!(page.contains("#&#160;#&#160;#"));
+    assert!(!page.contains("Media contacts") && !page.contains("Notes to editors"));
+}
+
+#[tokio::test]
+async fn an_arabic_release_labels_its_furniture_in_arabic() {
+    let app = spawn_app().await;
+    let token = make_token(&app);
+    let mut ar = with_furniture("jisr");
+    ar["lang"] = json!("ar");
+    ar["title"] = json!("إعادة فتح الجسر");
+    let res = call(&app, "POST", "/api/v1/releases", &token, ar).await;
+    assert_eq!(res.status(), 201);
+    let page = app.text("/releases/jisr").await;
+    let notes = at(&page, "<h2>ملاحظات للمحررين</h2>");
+    let contacts = at(&page, "<h2>جهات الاتصال الإعلامي</h2>");
+    assert!(notes < contacts);
+    assert!(!page.contains("Notes to editors"), "{page}");
+    // The number stays left to right inside the right-to-left text.
+    assert!(page.contains("dir=\"ltr\">+44 (0)20 7946 0000</a>"));
+}
+
+#[tokio::test]
+async fn every_feed_carries_the_furniture_in_its_content() {
+    let app = spawn_app().await;
+    let token = make_token(&app);
+    let res = call(
+        &app,
+        "POST",
+        "/api/v1/releases",
+        &token,
+        with_furniture("bridge"),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let rss = app.text("/feed.rss").await;
+    let encoded = &rss[at(&rss, "<content:encoded>")..];
+    assert!(
+        at(encoded, "The bridge reopens.") < at(encoded, "Notes to editors")
+            && at(encoded, "Notes to editors") < at(encoded, "Media contacts"),
+        "{rss}"
+    );
+    assert!(encoded.contains("href=\"mailto:press@works.example\""));
+    assert!(encoded.contains("href=\"tel:+4402079460000\""));
+    let atom = app.text("/feed.atom").await;
+    // Atom's content is escaped HTML.
+    assert!(
+        atom.contains("&lt;h2&gt;Notes to editors&lt;/h2&gt;")
+            && atom.contains("href=\"tel:+4402079460000\""),
+        "{atom}"
+    );
+    let json: Value = app.get("/feed.json").await.json().await.unwrap();
+    let html = json["items"][0]["content_html"].as_str().unwrap();
+    assert!(
+        html.contains("<em>closed</em>") && html.contains("<strong>Night desk</strong>"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_contacts_only_edit_changes_the_feeds_validators() {
+    let app = spawn_app().await;
+    let token = make_token(&app);
+    let res = call(
+        &app,
+        "POST",
+        "/api/v1/releases",
+        &token,
+        with_furniture("bridge"),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let mut etags = Vec::new();
+    for path in ["/feed.rss", "/feed.atom", "/feed.json"] {
+        let res = app.get(path).await;
+        etags.push(header(res.headers(), "etag").to_owned());
+    }
+    let mut edit = with_furniture("bridge");
+    edit.as_object_mut().unwrap().remove("slug");
+    edit["media_contacts"][0]["phone"] = json!("+44 20 7946 0999");
+    let res = call(&app, "PUT", "/api/v1/releases/bridge", &token, edit).await;
+    assert_eq!(res.status(), 200);
+    for (path, etag) in ["/feed.rss", "/feed.atom", "/feed.json"].iter().zip(&etags) {
+        let res = app.get_with(path, &[("if-none-match", etag)]).await;
+        assert_eq!(res.status(), 200, "{path} still answers 304");
+        assert!(res.text().await.unwrap().contains("tel:+442079460999"));
+    }
+}

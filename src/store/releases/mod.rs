@@ -60,6 +60,7 @@ pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
         attachments: Vec::new(),
         media_contacts: Vec::new(),
         notes_to_editors: row.get(17)?,
+        about: None,
     })
 }
 
