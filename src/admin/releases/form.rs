@@ -6,7 +6,7 @@ use crate::admin::forms::FormFields;
 use crate::admin::views::{self, AdminPage, Choice};
 use crate::admin::{AdminError, CurrentAdmin};
 use crate::domain::attachment::{AttachmentInput, MediaType, Sha256Hex};
-use crate::domain::{Lang, Removed, State, ValidationError};
+use crate::domain::{Lang, MediaContactInput, Removed, State, ValidationError};
 use crate::http::blocking;
 use crate::http::release_view::ReleaseView;
 use crate::http::routes::{Name, url};
@@ -93,6 +93,45 @@ impl FormPage {
             .collect()
     }
 
+    /// The media contact rows: those typed or stored, then
+    /// [`BLANK_CONTACT_ROWS`] empty ones; a row a message names (`[0] has
+    /// no name`: the first row) carries it.
+    fn contact_rows(&self) -> Vec<ContactRow> {
+        let typed = self.v.media_contacts.as_deref().unwrap_or_default();
+        typed
+            .iter()
+            .filter(|c| !c.is_blank())
+            .cloned()
+            .chain(std::iter::repeat_n(
+                MediaContactInput::default(),
+                BLANK_CONTACT_ROWS,
+            ))
+            .enumerate()
+            .map(|(i, c)| ContactRow {
+                n: i + 1,
+                error: self
+                    .errors
+                    .iter()
+                    .filter(|e| e.field == "media_contacts")
+                    .find_map(|e| e.message.strip_prefix(&format!("[{i}] ")))
+                    .map(|m| contact_message(i + 1, m)),
+                name: c.name,
+                role: c.role.unwrap_or_default(),
+                email: c.email.unwrap_or_default(),
+                phone: c.phone.unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// Messages about the contacts as a whole (not one row's).
+    fn contacts_errors(&self) -> Vec<String> {
+        self.errors
+            .iter()
+            .filter(|e| e.field == "media_contacts" && !e.message.starts_with('['))
+            .map(ValidationError::sentence)
+            .collect()
+    }
+
     /// Messages for fields the form has no place for.
     fn other_errors(&self) -> Vec<&ValidationError> {
         const PLACED: &[&str] = &[
@@ -110,12 +149,37 @@ impl FormPage {
             "correction_note",
             "translation_of",
             "attachments",
+            "media_contacts",
+            "notes_to_editors",
         ];
         self.errors
             .iter()
             .filter(|e| !PLACED.contains(&e.field))
             .collect()
     }
+}
+
+/// Empty media contact rows the form always offers (more after a save).
+const BLANK_CONTACT_ROWS: usize = 2;
+
+/// A message about contact row `n`, naming it: "Contact 2 has no name",
+/// "Contact 1: email "x" is not an address like press@example.org".
+fn contact_message(n: usize, message: &str) -> String {
+    if message.starts_with("has ") {
+        format!("Contact {n} {message}.")
+    } else {
+        format!("Contact {n}: {message}.")
+    }
+}
+
+/// One media contact row of the form (1-based `n`).
+pub struct ContactRow {
+    pub n: usize,
+    pub name: String,
+    pub role: String,
+    pub email: String,
+    pub phone: String,
+    pub error: Option<String>,
 }
 
 /// What a form render starts from.
@@ -149,10 +213,44 @@ pub fn edit_from_fields(f: &FormFields) -> ReleaseEdit {
         correction_note: f.get("correction_note").to_owned(),
         translation_of: f.get("translation_of").to_owned(),
         attachments: attachments_from_fields(f),
-        // Not in the form yet: the stored furniture stays.
-        media_contacts: None,
-        notes_to_editors: None,
+        media_contacts: contacts_from_fields(f),
+        notes_to_editors: (!f.get("furniture_listed").is_empty())
+            .then(|| f.get("notes_to_editors").to_owned()),
     }
+}
+
+/// The form's media contact rows: `contact_name`, `contact_role`,
+/// `contact_email`, `contact_phone`, repeated in row order (every row sends
+/// all four); rows with every field blank are dropped, so a message's
+/// `[0]` is the first row shown again. `None` when the form has no contact
+/// rows (`furniture_listed`): the stored ones stay.
+fn contacts_from_fields(f: &FormFields) -> Option<Vec<MediaContactInput>> {
+    if f.get("furniture_listed").is_empty() {
+        return None;
+    }
+    let (names, roles, emails, phones) = (
+        f.all("contact_name"),
+        f.all("contact_role"),
+        f.all("contact_email"),
+        f.all("contact_phone"),
+    );
+    let rows = names
+        .len()
+        .max(roles.len())
+        .max(emails.len())
+        .max(phones.len());
+    let at = |list: &[String], i: usize| list.get(i).cloned().filter(|s| !s.trim().is_empty());
+    Some(
+        (0..rows)
+            .map(|i| MediaContactInput {
+                name: at(&names, i).unwrap_or_default(),
+                role: at(&roles, i),
+                email: at(&emails, i),
+                phone: at(&phones, i),
+            })
+            .filter(|c| !c.is_blank())
+            .collect(),
+    )
 }
 
 /// The form's attachment rows: `attachment` (each file's SHA-256, in the
@@ -222,6 +320,31 @@ fn edit_from_release(r: &Release, body_source: Option<String>) -> ReleaseEdit {
         ),
         media_contacts: Some(r.media_contacts.iter().map(|c| c.to_input()).collect()),
         notes_to_editors: r.notes_to_editors.clone(),
+    }
+}
+
+#[cfg(test)]
+mod contact_tests {
+    use super::*;
+
+    #[test]
+    fn contact_rows_are_read_in_order_and_blank_rows_dropped() {
+        let f = FormFields::parse(
+            b"furniture_listed=1&contact_name=Ada&contact_role=&contact_email=a%40b.org&contact_phone=\
+              &contact_name=&contact_role=&contact_email=&contact_phone=\
+              &contact_name=&contact_role=&contact_email=&contact_phone=020+7946+0001\
+              &notes_to_editors=Hi",
+        );
+        let list = contacts_from_fields(&f).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].name, "Ada");
+        assert_eq!(list[0].role, None);
+        assert_eq!(list[1].phone.as_deref(), Some("020 7946 0001"));
+        assert_eq!(edit_from_fields(&f).notes_to_editors.as_deref(), Some("Hi"));
+        // A form without the rows keeps what is stored.
+        let f = FormFields::parse(b"title=x");
+        assert_eq!(contacts_from_fields(&f), None);
+        assert_eq!(edit_from_fields(&f).notes_to_editors, None);
     }
 }
 

@@ -12,7 +12,7 @@ const BOUNDARY: &str = "----pressfeed-test-boundary-7d1f";
 
 /// Posts the form as a browser does with a file input: text fields first
 /// (the CSRF token leads), then each file in `files`.
-async fn post_multipart(
+pub(super) async fn post_multipart(
     app: &TestApp,
     path: &str,
     fields: &[(&str, &str)],
@@ -43,7 +43,7 @@ async fn post_multipart(
 }
 
 /// The SHA-256s the form lists, in order.
-fn listed(html: &str) -> Vec<String> {
+pub(super) fn listed(html: &str) -> Vec<String> {
     hidden_fields(html)
         .into_iter()
         .filter(|(k, _)| k == "attachment")

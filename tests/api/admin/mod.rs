@@ -3,6 +3,7 @@
 mod access;
 mod accreditations;
 mod attachments;
+mod furniture;
 mod kept_draft;
 mod releases;
 mod topics;
