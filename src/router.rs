@@ -54,6 +54,8 @@ fn attach(name: Name, r: Route) -> Route {
         CreateTopic => r.to(admin::topics::create),
         UpdateTopic => r.to(admin::topics::update),
         DeleteTopic => r.to(admin::topics::delete),
+        AdminOrganizations => r.to(admin::organizations::list),
+        SaveOrganizationAbout => r.to(admin::organizations::save),
         ApiList => r.to(api::list),
         ApiCreate => r.to(api::create),
         ApiShow => r.to(api::show),

@@ -186,6 +186,39 @@ pub fn validate_notes(notes: Option<&str>) -> Result<Option<String>, ValidationE
     Ok((!notes.is_empty()).then(|| notes.to_owned()))
 }
 
+/// Longest "About" boilerplate of an organisation, in bytes of Markdown.
+pub const MAX_ABOUT_BYTES: usize = 16 * 1024;
+
+/// Checks an organisation's "About" boilerplate: the organisation's name as
+/// releases carry it (cleaned as a release's is, so the names match), and
+/// bounded Markdown;
+/// blank is none (the setting removed).
+pub fn validate_about(
+    organization: &str,
+    about: &str,
+) -> Result<(String, Option<String>), Vec<ValidationError>> {
+    let mut errors = Vec::new();
+    let name = super::clean_optional(Some(organization)).unwrap_or_default();
+    if name.is_empty() {
+        errors.push(ValidationError::new("organization", "is required"));
+    }
+    if about.len() > MAX_ABOUT_BYTES {
+        errors.push(ValidationError::new(
+            "about",
+            format!(
+                "is {} bytes; at most {MAX_ABOUT_BYTES} (16 KiB)",
+                about.len()
+            ),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let about = super::clean_text(about);
+    let about = about.trim();
+    Ok((name, (!about.is_empty()).then(|| about.to_owned())))
+}
+
 /// An address shape browsers' `type=email` accept: one `@`, a local part
 /// and a dotted domain, no spaces, nothing a `mailto:` would misread.
 fn is_email(s: &str) -> bool {
@@ -285,6 +318,17 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn boilerplate_is_bounded_and_blank_removes_it() {
+        let (name, about) = validate_about(" Ministry of Works\n", " We build.\n").unwrap();
+        assert_eq!(name, "Ministry of Works");
+        assert_eq!(about.as_deref(), Some("We build."));
+        assert_eq!(validate_about("M", "  ").unwrap().1, None);
+        let e = validate_about("", &"x".repeat(MAX_ABOUT_BYTES + 1)).unwrap_err();
+        let fields: Vec<&str> = e.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["organization", "about"]);
     }
 
     #[test]

@@ -126,13 +126,14 @@ impl ReleaseView {
     }
 
     /// A release not stored yet (the newsroom's preview), with its topics
-    /// by name: made into the release it would be, then shown as stored
-    /// ones are.
+    /// by name and its organisation's boilerplate: made into the release it
+    /// would be, then shown as stored ones are.
     pub fn of_draft(
         state: &AppState,
         draft: &ReleaseDraft,
         topics: Vec<TopicRef>,
         attachments: Vec<Attachment>,
+        about: Option<String>,
     ) -> Self {
         let published_at = draft.published_at;
         let unsaved = Release {
@@ -160,7 +161,7 @@ impl ReleaseView {
             attachments,
             media_contacts: draft.media_contacts.clone(),
             notes_to_editors: draft.notes_to_editors.clone(),
-            about: None,
+            about,
         };
         let ui = release_ui(state, &unsaved.lang);
         Self::of(state, unsaved, ui)

@@ -1,10 +1,12 @@
 //! Media contacts of releases (`release_contacts`); notes to editors are a
 //! column of `releases` (README "Press-release furniture").
 
-use super::Result;
+use super::scopes::ChangedScopes;
+use super::{Result, Store, to_ms};
 use crate::domain::MediaContact;
 use crate::model::Release;
-use rusqlite::{Connection, Row, params};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 const SELECT: &str = "SELECT release_id, name, role, email, phone FROM release_contacts";
 
@@ -62,6 +64,114 @@ pub(super) fn attach_contacts(
             .collect::<rusqlite::Result<_>>()?;
     }
     Ok(())
+}
+
+/// Fills in each release's organisation's "About" boilerplate (one look-up
+/// per organisation named).
+pub(super) fn attach_about(conn: &Connection, releases: &mut [Release]) -> rusqlite::Result<()> {
+    let mut of: std::collections::HashMap<String, Option<String>> =
+        std::collections::HashMap::new();
+    let mut stmt = conn.prepare_cached("SELECT about FROM organization_about WHERE name = ?1")?;
+    for r in releases.iter_mut() {
+        if !of.contains_key(&r.organization) {
+            let about = stmt
+                .query_row([&r.organization], |row| row.get(0))
+                .optional()?;
+            of.insert(r.organization.clone(), about);
+        }
+        r.about = of.get(&r.organization).cloned().flatten();
+    }
+    Ok(())
+}
+
+/// An organisation as the newsroom's "Organisations" page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationAbout {
+    pub name: String,
+    /// Its boilerplate (Markdown), if set.
+    pub about: Option<String>,
+    /// How many releases name it.
+    pub releases: i64,
+}
+
+impl Store {
+    /// Every organisation a release names or that has boilerplate, by name.
+    pub fn organizations(&self) -> Result<Vec<OrganizationAbout>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .prepare_cached(
+                "SELECT n.name, a.about, \
+                 (SELECT count(*) FROM releases r WHERE r.organization = n.name) \
+                 FROM (SELECT organization AS name FROM releases \
+                       UNION SELECT name FROM organization_about) n \
+                 LEFT JOIN organization_about a ON a.name = n.name \
+                 ORDER BY n.name COLLATE NOCASE, n.name",
+            )?
+            .query_map([], |r| {
+                Ok(OrganizationAbout {
+                    name: r.get(0)?,
+                    about: r.get(1)?,
+                    releases: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// One organisation's boilerplate, if set.
+    pub fn organization_about(&self, name: &str) -> Result<Option<String>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .prepare_cached("SELECT about FROM organization_about WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Sets (or, with `None`, removes) an organisation's boilerplate;
+    /// `false` when it already was that. Every page and feed item of its
+    /// releases shows it, in any scope, part or language: a change moves
+    /// every scope and every part (at worst a few more validators than
+    /// needed; boilerplate changes are rare).
+    pub fn set_organization_about(
+        &self,
+        name: &str,
+        about: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let before: Option<String> = tx
+            .prepare_cached("SELECT about FROM organization_about WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?;
+        if before.as_deref() == about {
+            return Ok(false);
+        }
+        let now_ms = to_ms(now);
+        let mut scopes = ChangedScopes::default();
+        scopes.global(&tx, now_ms)?;
+        let topics = tx
+            .prepare_cached("SELECT id FROM topics")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        for id in &topics {
+            scopes.topic(&tx, *id, now_ms)?;
+        }
+        scopes.every_part(true, &topics);
+        match about {
+            Some(about) => tx
+                .prepare_cached(
+                    "INSERT INTO organization_about (name, about, changed_at) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (name) DO UPDATE SET about = ?2, changed_at = ?3",
+                )?
+                .execute(params![name, about, now_ms])?,
+            None => tx
+                .prepare_cached("DELETE FROM organization_about WHERE name = ?1")?
+                .execute([name])?,
+        };
+        scopes.apply(&tx, now_ms)?;
+        tx.commit()?;
+        Ok(true)
+    }
 }
 
 /// Replaces a release's media contacts and notes to editors.

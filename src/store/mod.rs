@@ -5,6 +5,7 @@ mod admins;
 mod changes;
 mod feeds;
 mod furniture;
+pub use furniture::OrganizationAbout;
 mod identity;
 mod media;
 mod part_feeds;

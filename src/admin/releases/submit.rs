@@ -43,10 +43,11 @@ fn preview_of(
     draft: &ReleaseDraft,
     topics: Vec<TopicRef>,
     attachments: Vec<Attachment>,
+    about: Option<String>,
 ) -> Preview {
     Preview {
         address: state.site.release_url(draft.slug.as_str()),
-        r: ReleaseView::of_draft(state, draft, topics, attachments),
+        r: ReleaseView::of_draft(state, draft, topics, attachments, about),
     }
 }
 
@@ -188,7 +189,9 @@ async fn submit(
             topics,
             attachments,
         }) => {
-            let preview = preview_of(&state, &prepared.draft, topics, attachments);
+            let org = prepared.draft.organization.clone();
+            let about = blocking(&state, move |st| st.store.organization_about(&org)).await??;
+            let preview = preview_of(&state, &prepared.draft, topics, attachments, about);
             let input = FormInput {
                 id,
                 edit,

@@ -69,6 +69,7 @@ pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
 pub(super) fn attach_topics(conn: &Connection, releases: &mut [Release]) -> rusqlite::Result<()> {
     super::media::attach_files(conn, releases, 64)?;
     super::furniture::attach_contacts(conn, releases, 64)?;
+    super::furniture::attach_about(conn, releases)?;
     attach_topics_from(conn, releases, 64)
 }
 

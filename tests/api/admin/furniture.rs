@@ -6,6 +6,7 @@
 use super::attachments::{listed, post_multipart};
 use super::releases::release_fields;
 use crate::admin_support::*;
+use crate::helpers::header;
 use crate::media::pdf;
 
 /// Values of every `name="{name}"` input in page order.
@@ -140,6 +141,17 @@ async fn a_bad_contact_is_named_by_row_and_nothing_typed_is_lost() {
 async fn the_preview_shows_the_furniture_as_readers_will_get_it() {
     let app = spawn_newsroom().await;
     let csrf = sign_in(&app).await;
+    let res = post_form(
+        &app,
+        "/admin/organizations",
+        &[
+            ("csrf", &csrf),
+            ("organization", "Ministry of Tests"),
+            ("about", "We test."),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
     let mut fields = release_fields(&csrf, "Bridge reopens", "The bridge reopens.", "preview");
     fields.extend([
         ("furniture_listed", "1"),
@@ -154,7 +166,9 @@ async fn the_preview_shows_the_furniture_as_readers_will_get_it() {
     let preview = &html[html.find("id=\"preview\"").expect("a preview")..];
     assert!(preview.contains("#&#160;#&#160;#"), "{preview}");
     assert!(
-        preview.find("Notes to editors").unwrap() < preview.find("Media contacts").unwrap()
+        preview.find("Notes to editors").unwrap()
+            < preview.find("About Ministry of Tests").unwrap()
+            && preview.find("We test.").unwrap() < preview.find("Media contacts").unwrap()
             && preview.contains("href=\"mailto:press@works.example\""),
         "{preview}"
     );
@@ -162,4 +176,107 @@ async fn the_preview_shows_the_furniture_as_readers_will_get_it() {
 
 fn stored_path(slug: &str) -> String {
     format!("/releases/{slug}")
+}
+
+/// A release of "Test Office" in topic `water`, with notes and a contact.
+fn furnished(slug: &str) -> pressfeed::domain::ReleaseInput {
+    pressfeed::domain::ReleaseInput {
+        notes_to_editors: Some("Photos on request.".into()),
+        media_contacts: vec![pressfeed::domain::MediaContactInput {
+            name: "Ada Lovelace".into(),
+            email: Some("press@test.example".into()),
+            ..Default::default()
+        }],
+        ..crate::helpers::release(slug, 1, &["water"])
+    }
+}
+
+#[tokio::test]
+async fn an_organisations_boilerplate_follows_the_notes_everywhere_and_moves_validators() {
+    let app = spawn_newsroom().await;
+    let csrf = sign_in(&app).await;
+    app.save(&[furnished("pipes")]);
+    let feeds = [
+        "/feed.atom",
+        "/feed.rss",
+        "/topics/water/feed.json",
+        "/archive/2026/03/feed.atom",
+        "/lang/en/feed.rss",
+    ];
+    let mut etags = Vec::new();
+    for path in feeds {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        etags.push(header(res.headers(), "etag").to_owned());
+    }
+    let page = app.text("/admin/organizations").await;
+    assert!(page.contains("Test Office"), "{page}");
+
+    let res = post_form(
+        &app,
+        "/admin/organizations",
+        &[
+            ("csrf", &csrf),
+            ("organization", "Test Office"),
+            ("about", "The *Test Office* runs the tests."),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let page = app.text("/releases/pipes").await;
+    let notes = page.find("Notes to editors").expect("notes");
+    let about = page.find("<h2>About Test Office</h2>").expect("about");
+    let contacts = page.find("Media contacts").expect("contacts");
+    assert!(notes < about && about < contacts, "{page}");
+    assert!(page.contains("The <em>Test Office</em> runs the tests."));
+    for (path, etag) in feeds.iter().zip(&etags) {
+        let res = app.get_with(path, &[("if-none-match", etag)]).await;
+        assert_eq!(res.status(), 200, "{path} still answers 304");
+        assert!(
+            res.text().await.unwrap().contains("About Test Office"),
+            "{path}"
+        );
+    }
+    // The newsroom shows it for editing.
+    let page = app.text("/admin/organizations").await;
+    assert!(page.contains("The *Test Office* runs the tests."), "{page}");
+
+    // Too long: refused, what was typed kept, nothing changed.
+    let long = format!("KEEP-ME {}", "x".repeat(20_000));
+    let res = post_form(
+        &app,
+        "/admin/organizations",
+        &[
+            ("csrf", &csrf),
+            ("organization", "Test Office"),
+            ("about", &long),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("KEEP-ME") && html.contains("at most 16384"),
+        "{html}"
+    );
+    assert!(app.text("/releases/pipes").await.contains("runs the tests"));
+
+    // Blank removes it.
+    let res = post_form(
+        &app,
+        "/admin/organizations",
+        &[
+            ("csrf", &csrf),
+            ("organization", "Test Office"),
+            ("about", " "),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        !app.text("/releases/pipes")
+            .await
+            .contains("About Test Office")
+    );
+    assert!(!app.text("/feed.atom").await.contains("About Test Office"));
 }
