@@ -8,7 +8,7 @@ use crate::store::{Store, StoreError};
 use crate::wording::counted;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -106,6 +106,19 @@ pub enum Command {
     },
     /// Revoke a journalist's accreditation: their private URLs stop working.
     RevokeAccreditation { name: String },
+    /// Print an organisation's "About" boilerplate (Markdown, shown after
+    /// the notes to editors of each of its releases), or set or remove it.
+    OrganizationAbout {
+        /// The organisation's name, as its releases carry it.
+        name: String,
+        /// Set it from this Markdown file (`-` for standard input; at most
+        /// 16 KiB; a blank file removes it).
+        #[arg(long, value_name = "FILE", conflicts_with = "clear")]
+        set: Option<PathBuf>,
+        /// Remove it.
+        #[arg(long)]
+        clear: bool,
+    },
 }
 
 impl Cli {
@@ -259,7 +272,66 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::MediaGc { dry_run } => media_gc(&settings, dry_run),
+        Command::OrganizationAbout { name, set, clear } => {
+            organization_about(&settings, &name, set, clear)
+        }
     }
+}
+
+fn organization_about(
+    settings: &Settings,
+    name: &str,
+    set: Option<PathBuf>,
+    clear: bool,
+) -> anyhow::Result<()> {
+    let store = open_existing(settings)?;
+    let text = match (set, clear) {
+        (None, false) => {
+            let (name, _) = crate::domain::furniture::validate_about(name, "")
+                .map_err(|e| anyhow::anyhow!("{}", joined(&e)))?;
+            match store.organization_about(&name)? {
+                Some(about) => println!("{about}"),
+                None => eprintln!("{name:?} has no boilerplate"),
+            }
+            return Ok(());
+        }
+        (Some(file), _) => {
+            let mut text = String::new();
+            if file.as_os_str() == "-" {
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .context("reading standard input")?;
+            } else {
+                text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+            }
+            text
+        }
+        (None, true) => String::new(),
+    };
+    let (name, about) = crate::domain::furniture::validate_about(name, &text)
+        .map_err(|e| anyhow::anyhow!("{}; nothing was changed", joined(&e)))?;
+    let changed = store.set_organization_about(&name, about.as_deref(), chrono::Utc::now())?;
+    eprintln!(
+        "{}",
+        match (changed, about.is_some()) {
+            (false, _) => format!("the boilerplate of {name:?} was already that; nothing changed"),
+            (true, true) => format!(
+                "the boilerplate of {name:?} is saved: every page and feed item of its releases shows it"
+            ),
+            (true, false) => format!("the boilerplate of {name:?} is removed"),
+        }
+    );
+    Ok(())
+}
+
+/// Validation messages on one line.
+fn joined(errors: &[crate::domain::ValidationError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `list-tokens` output: one line per token under a header, in columns.
@@ -487,11 +559,11 @@ fn serve(settings: Settings, demo: bool, init: bool) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("demo release: {e:?}"))
             })
             .collect::<anyhow::Result<_>>()?;
-        let lines: Vec<usize> = (1..=drafts.len()).collect();
+        let file = service::ImportFile::releases(drafts);
         let authority = store.tag_authority(&settings.tag_authority())?;
-        service::import(&store, &drafts, &lines, now, &authority, &mut |_| {})?;
+        service::import(&store, &file, now, &authority, &mut |_| {})?;
         tracing::info!(
-            releases = drafts.len(),
+            releases = file.drafts.len(),
             "demo releases added (one is scheduled 5 minutes ahead)"
         );
     }
@@ -529,7 +601,7 @@ fn import(settings: &Settings, file: &PathBuf) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let tty = std::io::stderr().is_terminal();
     let parsed = service::parse_jsonl(reader);
-    let (drafts, lines) = match parsed {
+    let parsed = match parsed {
         Ok(v) => v,
         Err(ImportError::BadLines(errors)) => {
             for e in &errors {
@@ -543,7 +615,7 @@ fn import(settings: &Settings, file: &PathBuf) -> anyhow::Result<()> {
         Err(e) => return Err(e).with_context(|| format!("reading {name}")),
     };
     let store = open(settings)?;
-    let total = drafts.len();
+    let total = parsed.drafts.len();
     let mut last_shown = std::time::Instant::now();
     let mut progress = |done: usize| {
         if total >= 5000 && (done == total || last_shown.elapsed().as_millis() >= 500) {
@@ -561,7 +633,7 @@ fn import(settings: &Settings, file: &PathBuf) -> anyhow::Result<()> {
     };
     let now = chrono::Utc::now();
     let authority = store.tag_authority(&settings.tag_authority())?;
-    match service::import(&store, &drafts, &lines, now, &authority, &mut progress) {
+    match service::import(&store, &parsed, now, &authority, &mut progress) {
         Ok(report) => {
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
@@ -572,8 +644,20 @@ fn import(settings: &Settings, file: &PathBuf) -> anyhow::Result<()> {
                 report.unchanged,
                 total as f64 / secs.max(1e-9)
             );
+            if !parsed.organizations.is_empty() {
+                eprintln!(
+                    "{name}: boilerplate of {} ({} changed)",
+                    counted(
+                        parsed.organizations.len() as u64,
+                        "organisation",
+                        "organisations"
+                    ),
+                    report.organizations
+                );
+            }
             Ok(())
         }
+        Err(e @ ImportError::Boilerplate { .. }) => Err(e).context(format!("importing {name}")),
         Err(ImportError::BadLines(errors)) => {
             for e in &errors {
                 eprintln!("{name}:{}: {}", e.line, e.message);
@@ -592,21 +676,19 @@ fn export(settings: &Settings, output: Option<PathBuf>) -> anyhow::Result<()> {
         )),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    let written = store
-        .export(&mut |input| {
-            serde_json::to_writer(&mut out, &input)?;
-            out.write_all(b"\n")
-        })
-        .and_then(|n| {
-            out.flush().map_err(|source| StoreError::Io {
-                path: output.clone().unwrap_or_else(|| "<standard output>".into()),
-                source,
-            })?;
-            Ok(n)
-        });
-    match written {
+    match service::export(&store, &mut out) {
         Ok(n) => {
-            eprintln!("exported {}", counted(n as u64, "release", "releases"));
+            eprint!(
+                "exported {}",
+                counted(n.releases as u64, "release", "releases")
+            );
+            if n.organizations > 0 {
+                eprint!(
+                    " and the boilerplate of {}",
+                    counted(n.organizations as u64, "organisation", "organisations")
+                );
+            }
+            eprintln!();
             Ok(())
         }
         // The reader stopped reading (`pressfeed export | head`): it has

@@ -62,6 +62,8 @@ fn attach(name: Name, r: Route) -> Route {
         ApiPut => r.to(api::put),
         Media => r.to(http::media::serve),
         ApiMedia => r.to(api::media::upload),
+        ApiOrganizations => r.to(api::organizations::list),
+        ApiSetOrganizationAbout => r.to(api::organizations::put),
     }
 }
 

@@ -13,9 +13,9 @@ fuzz_target!(|data: &[u8]| {
         assert_valid_draft(&draft);
     }
     match parse_jsonl(data) {
-        Ok((drafts, lines)) => {
-            assert_eq!(drafts.len(), lines.len());
-            drafts.iter().for_each(assert_valid_draft);
+        Ok(file) => {
+            assert_eq!(file.drafts.len(), file.lines.len());
+            file.drafts.iter().for_each(assert_valid_draft);
         }
         Err(pressfeed::service::ImportError::BadLines(errs)) => assert!(!errs.is_empty()),
         Err(e) => panic!("reading a byte slice failed: {e}"),

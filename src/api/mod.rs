@@ -5,6 +5,7 @@
 //! paths included, before any handler runs.
 
 pub mod media;
+pub mod organizations;
 
 use crate::domain::ReleaseInput;
 use crate::domain::State;

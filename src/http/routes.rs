@@ -64,6 +64,8 @@ pub enum Name {
     ApiPut,
     Media,
     ApiMedia,
+    ApiOrganizations,
+    ApiSetOrganizationAbout,
 }
 
 /// Which methods a route answers.
@@ -294,6 +296,8 @@ pub const ROUTES: &[Route] = {
         api(ApiShow, Get, "/api/v1/releases/{slug}"),
         api(ApiPut, Put, "/api/v1/releases/{slug}"),
         api(ApiMedia, Post, "/api/v1/media"),
+        api(ApiOrganizations, Get, "/api/v1/organizations"),
+        api(ApiSetOrganizationAbout, Put, "/api/v1/organizations"),
     ]
 };
 

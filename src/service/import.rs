@@ -2,6 +2,7 @@
 //! by number, then stored all-or-nothing.
 
 use super::horizon::check_horizon;
+use crate::domain::furniture::validate_about;
 use crate::domain::{ReleaseDraft, ReleaseInput, Status};
 use crate::model::SaveOutcome;
 use crate::store::{Store, StoreError};
@@ -23,6 +24,8 @@ pub enum ImportError {
     Read(#[from] std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{} imported, but the organisations' boilerplate was not saved: {source}", crate::wording::counted(*.releases as u64, "release", "releases"))]
+    Boilerplate { releases: usize, source: StoreError },
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -30,13 +33,76 @@ pub struct ImportReport {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Organisation boilerplate settings that changed.
+    pub organizations: usize,
+}
+
+/// An import file, validated: its releases (each with its line number) and
+/// its organisation lines.
+#[derive(Debug, Default, Clone)]
+pub struct ImportFile {
+    pub drafts: Vec<ReleaseDraft>,
+    pub lines: Vec<usize>,
+    /// Each organisation's "About" boilerplate (name, Markdown; `None`
+    /// removes it), at most one line an organisation.
+    pub organizations: Vec<(String, Option<String>)>,
+}
+
+impl ImportFile {
+    /// Releases alone, numbered as if each were a line of a file.
+    pub fn releases(drafts: Vec<ReleaseDraft>) -> Self {
+        let lines = (1..=drafts.len()).collect();
+        ImportFile {
+            drafts,
+            lines,
+            organizations: Vec::new(),
+        }
+    }
+}
+
+/// An organisation line of the import format (and of `export`, which
+/// writes one for each organisation with boilerplate, before the
+/// releases): `{"type": "organization", "organization": NAME, "about":
+/// MARKDOWN}`; a blank or absent `about` removes the setting. Lines without
+/// `type` are releases.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationLine {
+    #[serde(rename = "type")]
+    pub kind: LineKind,
+    pub organization: String,
+    #[serde(default)]
+    pub about: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineKind {
+    Organization,
+}
+
+impl OrganizationLine {
+    pub fn new(organization: String, about: Option<String>) -> Self {
+        OrganizationLine {
+            kind: LineKind::Organization,
+            organization,
+            about,
+        }
+    }
+}
+
+/// One line of an import file, parsed.
+enum Line {
+    Release(Box<ReleaseDraft>),
+    Organization(String, Option<String>),
 }
 
 /// Reads JSON Lines into validated releases; every bad line is reported,
 /// and any bad line means no releases at all. Blank lines are skipped.
-pub fn parse_jsonl(reader: impl BufRead) -> Result<(Vec<ReleaseDraft>, Vec<usize>), ImportError> {
-    let mut drafts = Vec::new();
-    let mut lines = Vec::new();
+pub fn parse_jsonl(reader: impl BufRead) -> Result<ImportFile, ImportError> {
+    let mut file = ImportFile::default();
+    let mut organization_lines: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::new();
     let mut errors = Vec::new();
     for (i, line) in reader.lines().enumerate() {
         let line_no = i + 1;
@@ -55,11 +121,23 @@ pub fn parse_jsonl(reader: impl BufRead) -> Result<(Vec<ReleaseDraft>, Vec<usize
         if text.is_empty() {
             continue;
         }
-        match parse_line(text) {
-            Ok(d) => {
-                drafts.push(d);
-                lines.push(line_no);
+        match parse_any_line(text) {
+            Ok(Line::Release(d)) => {
+                file.drafts.push(*d);
+                file.lines.push(line_no);
             }
+            Ok(Line::Organization(name, about)) => match organization_lines.get(&name) {
+                Some(first) => errors.push(LineError {
+                    line: line_no,
+                    message: format!(
+                        "the boilerplate of organisation \"{name}\" is already set on line {first}"
+                    ),
+                }),
+                None => {
+                    organization_lines.insert(name.clone(), line_no);
+                    file.organizations.push((name, about));
+                }
+            },
             Err(message) => errors.push(LineError {
                 line: line_no,
                 message,
@@ -67,10 +145,42 @@ pub fn parse_jsonl(reader: impl BufRead) -> Result<(Vec<ReleaseDraft>, Vec<usize
         }
     }
     if errors.is_empty() {
-        Ok((drafts, lines))
+        Ok(file)
     } else {
         Err(ImportError::BadLines(errors))
     }
+}
+
+/// One line: an organisation line when it says so (`"type"`), else a release.
+fn parse_any_line(text: &str) -> Result<Line, String> {
+    // Only a line naming the key `type` can be an organisation line; a
+    // release line goes straight to the release parser.
+    if text.contains("\"type\"") {
+        match serde_json::from_str::<OrganizationLine>(text) {
+            Ok(o) => {
+                return validate_about(&o.organization, o.about.as_deref().unwrap_or(""))
+                    .map(|(name, about)| Line::Organization(name, about))
+                    .map_err(|errs| {
+                        errs.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    });
+            }
+            Err(e) => {
+                if let Err(release) = parse_line(text) {
+                    // A release line has no `type`: the organisation
+                    // line's complaint is the one that helps.
+                    return Err(if release.contains("unknown field `type`") {
+                        format!("not an organisation line in the import format: {e}")
+                    } else {
+                        release
+                    });
+                }
+            }
+        }
+    }
+    parse_line(text).map(|d| Line::Release(Box::new(d)))
 }
 
 /// One import line to a validated release, or what is wrong with it.
@@ -86,14 +196,17 @@ pub fn parse_line(text: &str) -> Result<ReleaseDraft, String> {
 }
 
 /// Stores releases all-or-nothing. A conflict names the line it came from.
+/// The organisation lines are stored after the releases, in a transaction
+/// of their own: should that one fail, the releases stay imported and the
+/// error says the boilerplate was not.
 pub fn import(
     store: &Store,
-    drafts: &[ReleaseDraft],
-    lines: &[usize],
+    file: &ImportFile,
     now: DateTime<Utc>,
     authority: &str,
     progress: &mut dyn FnMut(usize),
 ) -> Result<ImportReport, ImportError> {
+    let (drafts, lines) = (&file.drafts, &file.lines);
     // The same horizon as the form and the API, for releases that would be
     // published one day (a draft's time is its plan, bounded like the form's).
     let too_far: Vec<LineError> = drafts
@@ -129,6 +242,14 @@ pub fn import(
             SaveOutcome::Updated => report.updated += 1,
             SaveOutcome::Unchanged => report.unchanged += 1,
         }
+    }
+    if !file.organizations.is_empty() {
+        report.organizations = store
+            .set_organization_abouts(&file.organizations, now)
+            .map_err(|source| ImportError::Boilerplate {
+                releases: drafts.len(),
+                source,
+            })?;
     }
     Ok(report)
 }

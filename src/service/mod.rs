@@ -3,6 +3,7 @@
 
 mod accounts;
 mod accreditations;
+mod export;
 mod horizon;
 mod import;
 mod releases;
@@ -10,8 +11,12 @@ mod topics;
 
 pub use accounts::{MAX_TOKEN_DAYS, create_admin, create_token, reset_password, revoke_token};
 pub use accreditations::{NewAccreditation, accredit, private_base_url, revoke_accreditation};
+pub use export::{ExportReport, export};
 pub use horizon::{SCHEDULE_HORIZON_YEARS, schedule_horizon};
-pub use import::{ImportError, ImportReport, LineError, import, parse_jsonl, parse_line};
+pub use import::{
+    ImportError, ImportFile, ImportReport, LineError, OrganizationLine, import, parse_jsonl,
+    parse_line,
+};
 pub use releases::{
     ApiWrite, EditInput, FormAction, PreparedRelease, Publish, ReleaseEdit, Submitted, TypedTime,
     edit_input, prepare_release_edit, restore_release, retract_release, save_api_release,

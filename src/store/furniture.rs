@@ -127,24 +127,44 @@ impl Store {
     }
 
     /// Sets (or, with `None`, removes) an organisation's boilerplate;
-    /// `false` when it already was that. Every page and feed item of its
-    /// releases shows it, in any scope, part or language: a change moves
-    /// every scope and every part (at worst a few more validators than
-    /// needed; boilerplate changes are rare).
+    /// `false` when it already was that.
     pub fn set_organization_about(
         &self,
         name: &str,
         about: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
+        Ok(self.set_organization_abouts(&[(name.to_owned(), about.map(str::to_owned))], now)? > 0)
+    }
+
+    /// Sets (or, with `None`, removes) the boilerplate of each organisation
+    /// named, in one transaction (an import file's organisation lines);
+    /// returns how many changed. Every page and feed item of their releases
+    /// shows it, in any scope, part or language: a change moves every scope
+    /// and every part, once (at worst a few more validators than needed;
+    /// boilerplate changes are rare).
+    pub fn set_organization_abouts(
+        &self,
+        settings: &[(String, Option<String>)],
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let before: Option<String> = tx
-            .prepare_cached("SELECT about FROM organization_about WHERE name = ?1")?
-            .query_row([name], |r| r.get(0))
-            .optional()?;
-        if before.as_deref() == about {
-            return Ok(false);
+        let changed: Vec<&(String, Option<String>)> = {
+            let mut before =
+                tx.prepare_cached("SELECT about FROM organization_about WHERE name = ?1")?;
+            let mut changed = Vec::new();
+            for setting in settings {
+                let stored: Option<String> =
+                    before.query_row([&setting.0], |r| r.get(0)).optional()?;
+                if stored != setting.1 {
+                    changed.push(setting);
+                }
+            }
+            changed
+        };
+        if changed.is_empty() {
+            return Ok(0);
         }
         let now_ms = to_ms(now);
         let mut scopes = ChangedScopes::default();
@@ -157,20 +177,23 @@ impl Store {
             scopes.topic(&tx, *id, now_ms)?;
         }
         scopes.every_part(true, &topics);
-        match about {
-            Some(about) => tx
-                .prepare_cached(
-                    "INSERT INTO organization_about (name, about, changed_at) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT (name) DO UPDATE SET about = ?2, changed_at = ?3",
-                )?
-                .execute(params![name, about, now_ms])?,
-            None => tx
-                .prepare_cached("DELETE FROM organization_about WHERE name = ?1")?
-                .execute([name])?,
-        };
+        for (name, about) in &changed {
+            match about {
+                Some(about) => tx
+                    .prepare_cached(
+                        "INSERT INTO organization_about (name, about, changed_at) \
+                         VALUES (?1, ?2, ?3) \
+                         ON CONFLICT (name) DO UPDATE SET about = ?2, changed_at = ?3",
+                    )?
+                    .execute(params![name, about, now_ms])?,
+                None => tx
+                    .prepare_cached("DELETE FROM organization_about WHERE name = ?1")?
+                    .execute([name])?,
+            };
+        }
         scopes.apply(&tx, now_ms)?;
         tx.commit()?;
-        Ok(true)
+        Ok(changed.len())
     }
 }
 

@@ -304,15 +304,9 @@ pub fn edit_id(res: &reqwest::Response) -> i64 {
 
 /// Every release as `export` writes it (JSON Lines).
 pub fn exported(app: &TestApp) -> String {
-    let mut out = String::new();
-    app.store()
-        .export(&mut |r| {
-            out.push_str(&serde_json::to_string(&r).unwrap());
-            out.push('\n');
-            Ok(())
-        })
-        .unwrap();
-    out
+    let mut out = Vec::new();
+    pressfeed::service::export(app.store(), &mut out).unwrap();
+    String::from_utf8(out).unwrap()
 }
 
 /// Everything stored that a refused request must not have changed.

@@ -77,7 +77,7 @@ async fn every_api_route_refuses_requests_without_a_valid_token() {
     let out = app.run_cli(&["revoke-token", "old robot"]);
     assert!(!out.status.success(), "revoking twice");
     let routes = api_routes();
-    assert_eq!(routes.len(), 5);
+    assert_eq!(routes.len(), 7);
     for r in &routes {
         let path = r.path.replace("{slug}", "one");
         for auth in [

@@ -308,3 +308,269 @@ async fn a_contacts_only_edit_changes_the_feeds_validators() {
         assert!(res.text().await.unwrap().contains("tel:+442079460999"));
     }
 }
+
+/// The organisation's boilerplate outside the newsroom: the API sets and
+/// lists it, and what it sets shows on the release's page and in its feed.
+#[tokio::test]
+async fn the_api_sets_lists_and_removes_an_organisations_boilerplate() {
+    let app = spawn_app().await;
+    let token = make_token(&app);
+    let res = call(
+        &app,
+        "POST",
+        "/api/v1/releases",
+        &token,
+        with_furniture("bridge"),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let etag = app.get("/feed.atom").await.headers()["etag"].clone();
+
+    let about =
+        json!({"organization": "Ministry of Works", "about": "The Ministry builds *bridges*."});
+    let res = call(&app, "PUT", "/api/v1/organizations", &token, about.clone()).await;
+    assert_eq!(res.status(), 200);
+    let saved: Value = res.json().await.unwrap();
+    assert_eq!(saved["changed"], true);
+    let page = app.text("/releases/bridge").await;
+    assert!(page.contains("About Ministry of Works"), "{page}");
+    assert!(page.contains("<em>bridges</em>"), "{page}");
+    let feed = app.get("/feed.atom").await;
+    assert_ne!(feed.headers()["etag"], etag, "the feeds' validators move");
+    assert!(feed.text().await.unwrap().contains("The Ministry builds"));
+    // The same again changes nothing.
+    let res = call(&app, "PUT", "/api/v1/organizations", &token, about).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["changed"], false);
+
+    let res = app
+        .client
+        .get(app.url("/api/v1/organizations"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let listed: Value = res.json().await.unwrap();
+    assert_eq!(
+        listed["organizations"],
+        json!([{"organization": "Ministry of Works", "about": "The Ministry builds *bridges*.", "releases": 1}])
+    );
+
+    // Blank removes it.
+    let blank = json!({"organization": "Ministry of Works", "about": "  "});
+    let res = call(&app, "PUT", "/api/v1/organizations", &token, blank).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["changed"], true);
+    assert!(
+        !app.text("/releases/bridge")
+            .await
+            .contains("About Ministry of Works")
+    );
+}
+
+#[tokio::test]
+async fn bad_boilerplate_through_the_api_is_refused_and_nothing_changes() {
+    let app = spawn_app().await;
+    let token = make_token(&app);
+    let name = "Ministry of Works";
+    let ok = json!({"organization": name, "about": "Kept."});
+    assert_eq!(
+        call(&app, "PUT", "/api/v1/organizations", &token, ok)
+            .await
+            .status(),
+        200
+    );
+    let cases = [
+        (
+            json!({"organization": name, "about": "x".repeat(16 * 1024 + 1)}),
+            422,
+            "about",
+        ),
+        (
+            json!({"organization": "  ", "about": "Text"}),
+            422,
+            "organization",
+        ),
+        (
+            json!({"organization": name, "about": "x", "extra": 1}),
+            400,
+            "extra",
+        ),
+        (json!({"about": "x"}), 400, "organization"),
+    ];
+    for (body, status, named) in cases {
+        let res = call(&app, "PUT", "/api/v1/organizations", &token, body.clone()).await;
+        assert_eq!(res.status(), status, "{body}");
+        let text = res.text().await.unwrap();
+        assert!(text.contains(named), "{body} -> {text}");
+    }
+    assert_eq!(
+        app.store().organization_about(name).unwrap().as_deref(),
+        Some("Kept.")
+    );
+    // Without a token: 401, nothing changes.
+    let res = app
+        .client
+        .put(app.url("/api/v1/organizations"))
+        .json(&json!({"organization": name}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        app.store().organization_about(name).unwrap().as_deref(),
+        Some("Kept.")
+    );
+}
+
+/// `organization-about` prints, sets (from a file or standard input) and
+/// clears; `export` writes the setting as an organisation line before the
+/// releases, and `import` of that file restores it byte for byte.
+#[tokio::test]
+async fn the_command_line_and_export_import_carry_the_boilerplate() {
+    let app = spawn_app().await;
+    let file = app.dir.path().join("in.jsonl");
+    std::fs::write(&file, format!("{}\n", with_furniture("bridge"))).unwrap();
+    assert!(
+        app.run_cli(&["import", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let about = app.dir.path().join("about.md");
+    std::fs::write(&about, "The Ministry builds **bridges**.\n").unwrap();
+    let set = app.run_cli(&[
+        "organization-about",
+        "Ministry of Works",
+        "--set",
+        about.to_str().unwrap(),
+    ]);
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let shown = app.run_cli(&["organization-about", "Ministry of Works"]);
+    assert_eq!(
+        String::from_utf8(shown.stdout).unwrap(),
+        "The Ministry builds **bridges**.\n"
+    );
+    assert!(
+        app.text("/releases/bridge")
+            .await
+            .contains("<strong>bridges</strong>")
+    );
+    // Too long: refused, the stored text kept.
+    std::fs::write(&about, "x".repeat(16 * 1024 + 1)).unwrap();
+    let refused = app.run_cli(&[
+        "organization-about",
+        "Ministry of Works",
+        "--set",
+        about.to_str().unwrap(),
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("at most 16384"));
+    assert_eq!(
+        app.store()
+            .organization_about("Ministry of Works")
+            .unwrap()
+            .as_deref(),
+        Some("The Ministry builds **bridges**.")
+    );
+    // Boilerplate of an organisation no release names yet travels too.
+    let other = std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
+        .arg("--db")
+        .arg(&app.db_path)
+        .args(["organization-about", "Office of Ports", "--set", "-"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"Ports, quays and harbours.")?;
+            child.wait()
+        })
+        .unwrap();
+    assert!(other.success());
+
+    let first = app.run_cli(&["export"]);
+    assert!(first.status.success());
+    let text = String::from_utf8(first.stdout.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            r#"{"type":"organization","organization":"Ministry of Works","about":"The Ministry builds **bridges**."}"#,
+            r#"{"type":"organization","organization":"Office of Ports","about":"Ports, quays and harbours."}"#,
+        ]
+    );
+    assert!(lines[2].contains(r#""slug":"bridge""#), "{text}");
+    let exported = app.dir.path().join("export.jsonl");
+    std::fs::write(&exported, &first.stdout).unwrap();
+    let other_db = app.dir.path().join("other.db");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
+            .arg("--db")
+            .arg(&other_db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let imported = run(&["import", exported.to_str().unwrap()]);
+    assert!(imported.status.success());
+    assert!(
+        String::from_utf8_lossy(&imported.stderr)
+            .contains("boilerplate of 2 organisations (2 changed)"),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    assert_eq!(first.stdout, run(&["export"]).stdout);
+
+    // --clear removes it.
+    assert!(
+        app.run_cli(&["organization-about", "Ministry of Works", "--clear"])
+            .status
+            .success()
+    );
+    assert!(
+        !app.text("/releases/bridge")
+            .await
+            .contains("About Ministry of Works")
+    );
+}
+
+/// An import file's organisation lines are checked like its releases:
+/// every bad line by number, and nothing at all is stored.
+#[tokio::test]
+async fn bad_organisation_lines_are_named_and_nothing_is_imported() {
+    let app = spawn_app().await;
+    let release = with_furniture("bridge").to_string();
+    let long = "x".repeat(16 * 1024 + 1);
+    let text = format!(
+        "{release}\n\
+         {{\"type\":\"organization\",\"organization\":\"Ministry of Works\",\"about\":\"A\"}}\n\
+         {{\"type\":\"organization\",\"organization\":\"Ministry of Works\",\"about\":\"B\"}}\n\
+         {{\"type\":\"organisation\",\"organization\":\"X\"}}\n\
+         {{\"type\":\"organization\",\"organization\":\"Y\",\"about\":\"{long}\"}}\n"
+    );
+    let file = app.dir.path().join("bad.jsonl");
+    std::fs::write(&file, text).unwrap();
+    let out = app.run_cli(&["import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            ":3: the boilerplate of organisation \"Ministry of Works\" is already set on line 2"
+        ),
+        "{err}"
+    );
+    assert!(err.contains(":4: not an organisation line"), "{err}");
+    assert!(err.contains(":5: about: is 16385 bytes"), "{err}");
+    assert!(
+        !err.contains("bad.jsonl:1:") && !err.contains("bad.jsonl:2:"),
+        "{err}"
+    );
+    assert_eq!(app.store().count_releases().unwrap(), 0);
+    assert!(app.store().organizations().unwrap().is_empty());
+}

@@ -120,11 +120,9 @@ impl TestApp {
             .iter()
             .map(|r| r.validate().expect("valid release"))
             .collect();
-        let lines: Vec<usize> = (1..=drafts.len()).collect();
         pressfeed::service::import(
             &self.state.store,
-            &drafts,
-            &lines,
+            &pressfeed::service::ImportFile::releases(drafts),
             self.clock.now(),
             "press.test",
             &mut |_| {},

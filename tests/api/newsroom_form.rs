@@ -433,12 +433,10 @@ async fn schedule_times_beyond_five_years_are_refused() {
     assert_eq!(app.store().count_releases().unwrap(), 1);
     // And so does an import, naming the line.
     let line = r#"{"slug":"far","title":"Far","body_html":"<p>x</p>","organization":"O","lang":"en","published_at":"9999-01-01T00:00:00Z"}"#;
-    let (drafts, lines) =
-        pressfeed::service::parse_jsonl(format!("\n{line}\n").as_bytes()).unwrap();
+    let file = pressfeed::service::parse_jsonl(format!("\n{line}\n").as_bytes()).unwrap();
     match pressfeed::service::import(
         app.store(),
-        &drafts,
-        &lines,
+        &file,
         app.clock.now(),
         "press.test",
         &mut |_| {},
@@ -577,11 +575,10 @@ async fn the_markdown_source_survives_export_and_import() {
         "{first}"
     );
     let (other, _) = paris_newsroom().await;
-    let (drafts, lines) = pressfeed::service::parse_jsonl(first.as_bytes()).unwrap();
+    let file = pressfeed::service::parse_jsonl(first.as_bytes()).unwrap();
     pressfeed::service::import(
         other.store(),
-        &drafts,
-        &lines,
+        &file,
         other.clock.now(),
         "press.test",
         &mut |_| {},
@@ -596,13 +593,13 @@ async fn the_markdown_source_survives_export_and_import() {
     let page = other.text(&format!("/admin/releases/{id}/edit")).await;
     assert_eq!(textarea(&page, "body").unwrap(), "Under **embargo**.");
     // The field is optional.
-    let (drafts, _) = pressfeed::service::parse_jsonl(
+    let file = pressfeed::service::parse_jsonl(
         first
             .replace(r#""body_markdown":"Under **embargo**.","#, "")
             .as_bytes(),
     )
     .unwrap();
-    assert!(drafts[0].body_source.is_none());
+    assert!(file.drafts[0].body_source.is_none());
 
     // The demo's releases open in the form as Markdown.
     let demo = pressfeed::demo::demo_releases(app.clock.now());
