@@ -63,12 +63,16 @@ pub enum Command {
     /// Copy the database consistently, even while the server runs, and the
     /// attachments into FILE-media beside it (where `--db FILE` looks).
     Backup { file: PathBuf },
-    /// Remove attachments no release uses (uploaded over an hour ago).
+    /// Remove attachments no release uses (uploaded over an hour ago), with
+    /// their renditions, and files the database does not know.
     MediaGc {
         /// Only list them (their SHA-256, one a line).
         #[arg(long)]
         dry_run: bool,
     },
+    /// Make the renditions images uploaded before renditions existed lack
+    /// (README "Attachments"); images that have theirs are left alone.
+    MediaRenditions,
     /// Create a newsroom account (asks for the password twice).
     CreateAdmin {
         username: String,
@@ -275,6 +279,7 @@ pub fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::OrganizationAbout { name, set, clear } => {
             organization_about(&settings, &name, set, clear)
         }
+        Command::MediaRenditions => media_renditions(&settings),
     }
 }
 
@@ -474,16 +479,30 @@ fn media_gc(settings: &Settings, dry_run: bool) -> anyhow::Result<()> {
         if !old(&sha) {
             continue;
         }
-        let size = std::fs::metadata(files.path_of(&sha)).map_or(0, |m| m.len());
+        let size = |sha: &crate::domain::attachment::Sha256Hex| {
+            std::fs::metadata(files.path_of(sha)).map_or(0, |m| m.len())
+        };
+        // The file and its renditions, which go with it.
+        let mut gone = vec![sha.clone()];
         if dry_run {
-            println!("{sha}");
-        } else if store.forget_orphan_media(&sha)? {
-            files.remove(&sha)?;
+            gone.extend(store.renditions_of(&sha)?.into_iter().map(|r| r.sha256));
+            for sha in &gone {
+                println!("{sha}");
+            }
+        } else if let Some(renditions) = store.forget_orphan_media(&sha)? {
+            gone.extend(renditions);
+            for sha in &gone {
+                // Bytes another row still names stay (a rendition equal to
+                // another upload).
+                if !store.media_known(sha)? {
+                    files.remove(sha)?;
+                }
+            }
         } else {
             continue;
         }
-        count += 1;
-        bytes += size;
+        count += gone.len();
+        bytes += gone.iter().map(size).sum::<u64>();
     }
     // Files the database does not know (an upload refused after storing,
     // a crash between the file and its row).
@@ -504,6 +523,46 @@ fn media_gc(settings: &Settings, dry_run: bool) -> anyhow::Result<()> {
         "{} {count} attachment files ({bytes} bytes) no release uses",
         if dry_run { "would remove" } else { "removed" }
     );
+    Ok(())
+}
+
+/// `media-renditions`: every stored image whose recorded renditions are
+/// not the ones its width calls for gets them made (and its shape as
+/// shown recorded); safe to run again, and while the server runs.
+fn media_renditions(settings: &Settings) -> anyhow::Result<()> {
+    let store = open_existing(settings)?;
+    let files = crate::media::MediaFiles::open(&settings.media_dir_path())
+        .with_context(|| format!("media folder {}", settings.media_dir_path().display()))?;
+    let (mut made, mut images, mut failed) = (0usize, 0usize, 0usize);
+    for image in store.stored_images()? {
+        let have: Vec<u32> = store
+            .renditions_of(&image.sha256)?
+            .iter()
+            .map(|r| r.width)
+            .collect();
+        if let Some(w) = image.width
+            && crate::media::renditions::widths_for(w) == have
+        {
+            continue;
+        }
+        match files.make_renditions(&image.sha256, image.media_type, settings.media_max_pixels) {
+            Ok((shape, renditions)) => {
+                store.set_media_shape(&image.sha256, shape.width, shape.height)?;
+                store.save_renditions(&image.sha256, &renditions)?;
+                made += renditions.len();
+                images += 1;
+            }
+            Err(e) => {
+                // One unreadable file does not stop the others.
+                eprintln!("{}: {e}", image.sha256);
+                failed += 1;
+            }
+        }
+    }
+    eprintln!("made {made} renditions of {images} images; {failed} could not be read");
+    if failed > 0 {
+        bail!("{failed} images could not be read");
+    }
     Ok(())
 }
 

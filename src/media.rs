@@ -4,12 +4,17 @@
 //! memory), inspected, then renamed to its hash: a reader sees a whole file
 //! or none, and a file used by several releases is stored once. A dropped
 //! [`Upload`] (too big, refused, the client went away) removes its
-//! temporary file.
+//! temporary file. An image's renditions (`renditions`) are made before
+//! anything is stored and stored the same way, by their own hash.
+
+pub mod renditions;
+pub mod strip;
 
 use crate::domain::attachment::{MediaType, PdfVerdict, Sha256Hex, pdf_has_script};
+use renditions::RenderError;
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -40,14 +45,38 @@ pub enum UploadError {
     Io(#[from] io::Error),
 }
 
+impl From<RenderError> for UploadError {
+    fn from(e: RenderError) -> Self {
+        match e {
+            RenderError::TooManyPixels { width, height, max } => {
+                Self::TooManyPixels { width, height, max }
+            }
+            RenderError::BadImage(why) => Self::BadImage(why),
+        }
+    }
+}
+
+impl From<strip::StripError> for UploadError {
+    fn from(e: strip::StripError) -> Self {
+        Self::BadImage(e.to_string())
+    }
+}
+
+/// A rendition stored (README "Attachments", *Renditions*): what the
+/// store records of it.
+pub use crate::store::RenditionRecord as StoredRendition;
+
 /// What was stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
     pub sha256: Sha256Hex,
     pub media_type: MediaType,
     pub length: u64,
+    /// An image's, as shown (its EXIF orientation applied).
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// An image's smaller copies for pages, narrowest first.
+    pub renditions: Vec<StoredRendition>,
 }
 
 /// The media folder.
@@ -74,6 +103,62 @@ impl MediaFiles {
     /// Where the file with this hash is (or would be).
     pub fn path_of(&self, sha256: &Sha256Hex) -> PathBuf {
         self.dir.join(sha256.as_str())
+    }
+
+    /// Stores bytes made here (a rendition, a stripped original) under
+    /// their hash as an upload is stored: a temporary file, synced, renamed,
+    /// the folder synced; bytes already there are only touched.
+    pub fn store_bytes(&self, bytes: &[u8]) -> io::Result<Sha256Hex> {
+        let sha256 = Sha256Hex::from_digest(&Sha256::digest(bytes));
+        let dest = self.path_of(&sha256);
+        if dest.exists() {
+            OpenOptions::new()
+                .write(true)
+                .open(&dest)?
+                .set_modified(SystemTime::now())?;
+            return Ok(sha256);
+        }
+        let mut up = self.begin(u64::MAX)?;
+        up.file.write_all(bytes)?;
+        up.file.sync_all()?;
+        if let Some(temp) = up.path.take() {
+            if let Err(e) = fs::rename(&temp, &dest) {
+                let _ = fs::remove_file(&temp);
+                return Err(e);
+            }
+        }
+        File::open(&self.dir)?.sync_all()?;
+        Ok(sha256)
+    }
+
+    /// Makes and stores the renditions of a stored image (one uploaded
+    /// before renditions existed): its shape as shown, and what was stored.
+    pub fn make_renditions(
+        &self,
+        sha256: &Sha256Hex,
+        t: MediaType,
+        max_pixels: u64,
+    ) -> Result<(renditions::Shape, Vec<StoredRendition>), UploadError> {
+        let reader = io::BufReader::new(File::open(self.path_of(sha256))?);
+        let (shape, made) = renditions::render(reader, t, max_pixels)?;
+        Ok((shape, self.store_renditions(made)?))
+    }
+
+    fn store_renditions(
+        &self,
+        made: Vec<renditions::Rendition>,
+    ) -> io::Result<Vec<StoredRendition>> {
+        let mut out = Vec::with_capacity(made.len());
+        for r in made {
+            out.push(StoredRendition {
+                sha256: self.store_bytes(&r.bytes)?,
+                media_type: r.media_type,
+                length: u64::try_from(r.bytes.len()).unwrap_or(u64::MAX),
+                width: r.width,
+                height: r.height,
+            });
+        }
+        Ok(out)
     }
 
     /// Starts receiving a file of at most `max` bytes.
@@ -198,48 +283,70 @@ impl Upload {
 
     /// Inspects the received bytes and, if they are accepted, stores them
     /// under their hash (durably: the file, then the folder, are synced).
+    /// An image is decoded whole and its renditions made before anything
+    /// is stored, so an image refused leaves no file behind; with
+    /// `strip_metadata` an image's metadata is removed first
+    /// (`strip`) and the stripped bytes are what is stored and hashed.
     /// Blocking: call off the async workers.
-    pub fn finish(mut self, max_pixels: u64) -> Result<Stored, UploadError> {
+    pub fn finish(mut self, max_pixels: u64, strip_metadata: bool) -> Result<Stored, UploadError> {
         self.file.sync_all()?;
         let temp = self.path.clone().ok_or(UploadError::Unsupported)?;
         let mut head = [0u8; 16];
         let n = read_head(&temp, &mut head)?;
         let media_type = MediaType::sniff(&head[..n]).ok_or(UploadError::Unsupported)?;
-        let (mut width, mut height) = (None, None);
-        match media_type {
-            MediaType::Pdf => {
-                let file = File::open(&temp)?;
-                // SAFETY: the temporary file is ours alone (create_new, a
-                // random name) and nothing writes it any more.
-                let map = unsafe { memmap2::Mmap::map(&file)? };
-                match pdf_has_script(&map) {
-                    PdfVerdict::Clean => {}
-                    PdfVerdict::Script => return Err(UploadError::PdfScript),
-                    PdfVerdict::TooDeep => return Err(UploadError::PdfTooDeep),
-                }
+        let files = MediaFiles {
+            dir: self.dir.clone(),
+        };
+        if media_type == MediaType::Pdf {
+            let file = File::open(&temp)?;
+            // SAFETY: the temporary file is ours alone (create_new, a
+            // random name) and nothing writes it any more.
+            let map = unsafe { memmap2::Mmap::map(&file)? };
+            match pdf_has_script(&map) {
+                PdfVerdict::Clean => {}
+                PdfVerdict::Script => return Err(UploadError::PdfScript),
+                PdfVerdict::TooDeep => return Err(UploadError::PdfTooDeep),
             }
-            image_type => {
-                let format = match image_type {
-                    MediaType::Jpeg => image::ImageFormat::Jpeg,
-                    MediaType::Png => image::ImageFormat::Png,
-                    _ => image::ImageFormat::WebP,
-                };
-                // Only the header is read: the pixel count is known before
-                // anything is decoded.
-                let reader = io::BufReader::new(File::open(&temp)?);
-                let (w, h) = image::ImageReader::with_format(reader, format)
-                    .into_dimensions()
-                    .map_err(|e| UploadError::BadImage(e.to_string()))?;
-                if u64::from(w) * u64::from(h) > max_pixels {
-                    return Err(UploadError::TooManyPixels {
-                        width: w,
-                        height: h,
-                        max: max_pixels,
-                    });
-                }
-                (width, height) = (Some(w), Some(h));
-            }
+            let sha256 = self.store_as_received()?;
+            return Ok(Stored {
+                sha256,
+                media_type,
+                length: self.length,
+                width: None,
+                height: None,
+                renditions: Vec::new(),
+            });
         }
+        let (sha256, length, shape, made) = if strip_metadata {
+            let original = fs::read(&temp)?;
+            // The header first: the pixel count is checked before anything
+            // is decoded, and the orientation is kept.
+            let shape = renditions::shape(Cursor::new(&original), media_type, max_pixels)?;
+            let stripped = strip::strip_metadata(&original, media_type, shape.orientation)?;
+            drop(original);
+            let (shape, made) = renditions::render(Cursor::new(&stripped), media_type, max_pixels)?;
+            let sha256 = files.store_bytes(&stripped)?;
+            let length = u64::try_from(stripped.len()).unwrap_or(u64::MAX);
+            (sha256, length, shape, made)
+        } else {
+            let reader = io::BufReader::new(File::open(&temp)?);
+            let (shape, made) = renditions::render(reader, media_type, max_pixels)?;
+            (self.store_as_received()?, self.length, shape, made)
+        };
+        let stored_renditions = files.store_renditions(made)?;
+        Ok(Stored {
+            sha256,
+            media_type,
+            length,
+            width: Some(shape.width),
+            height: Some(shape.height),
+            renditions: stored_renditions,
+        })
+    }
+
+    /// Stores the received bytes under their hash.
+    fn store_as_received(&mut self) -> Result<Sha256Hex, UploadError> {
+        let temp = self.path.clone().ok_or(UploadError::Unsupported)?;
         let sha256 = Sha256Hex::from_digest(&self.hasher.clone().finalize());
         let dest = self.dir.join(sha256.as_str());
         if dest.exists() {
@@ -259,13 +366,7 @@ impl Upload {
             self.path = None;
             File::open(&self.dir)?.sync_all()?;
         }
-        Ok(Stored {
-            sha256,
-            media_type,
-            length: self.length,
-            width,
-            height,
-        })
+        Ok(sha256)
     }
 }
 

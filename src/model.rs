@@ -82,6 +82,27 @@ pub struct Attachment {
     /// The release's alt text, else the one given at upload.
     pub alt: Option<String>,
     pub lead: bool,
+    /// An image's smaller copies for pages, narrowest first (feeds list
+    /// the original only).
+    pub renditions: Vec<AttachmentRendition>,
+}
+
+/// A smaller copy of an attached image (README "Attachments",
+/// *Renditions*).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachmentRendition {
+    pub sha256: String,
+    pub width: u32,
+    pub height: u32,
+    /// The last part of its URL (`photo-480w.jpg`).
+    pub filename: String,
+}
+
+impl AttachmentRendition {
+    /// Its URL path under `/media`.
+    pub fn path(&self) -> String {
+        format!("/media/{}/{}", self.sha256, self.filename)
+    }
 }
 
 impl Attachment {

@@ -61,6 +61,7 @@ fn attach(name: Name, r: Route) -> Route {
         ApiShow => r.to(api::show),
         ApiPut => r.to(api::put),
         Media => r.to(http::media::serve),
+        AdminMedia => r.to(admin::media::serve),
         ApiMedia => r.to(api::media::upload),
         ApiOrganizations => r.to(api::organizations::list),
         ApiSetOrganizationAbout => r.to(api::organizations::put),

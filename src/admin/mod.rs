@@ -15,6 +15,7 @@ mod forms;
 mod kept_draft;
 pub mod limiter;
 pub(crate) mod login;
+pub(crate) mod media;
 pub(crate) mod organizations;
 mod origin;
 pub(crate) mod releases;

@@ -27,6 +27,9 @@ use futures_util::StreamExt;
 pub const FILES_FIELD: &str = "files";
 /// Each attachment of the form, in order, by its SHA-256.
 pub const ATTACHMENT_FIELD: &str = "attachment";
+/// The checkbox asking for images' metadata to be removed; it comes
+/// before the file input in the form, so it has arrived when files do.
+pub const STRIP_FIELD: &str = "strip_metadata";
 
 /// A file of the submission that was not accepted, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +118,8 @@ pub async fn read_multipart(
         match take {
             // A file input left empty sends a part with no name and no bytes.
             Some(t) if !raw_name.is_empty() => {
-                match receive(t.state, &mut field, &raw_name).await? {
+                let strip = !fields.get(STRIP_FIELD).is_empty();
+                match receive(t.state, &mut field, &raw_name, strip).await? {
                     Ok(record) => {
                         let sha = record.sha256.to_string();
                         if !fields.all(ATTACHMENT_FIELD).contains(&sha) {
@@ -143,6 +147,7 @@ async fn receive(
     state: &web::Data<AppState>,
     field: &mut Field,
     raw_name: &str,
+    strip_metadata: bool,
 ) -> Result<Result<MediaRecord, String>, AdminError> {
     let filename = match clean_filename(raw_name) {
         Ok(n) => n,
@@ -164,7 +169,7 @@ async fn receive(
         return Ok(Err("the file is empty".to_owned()));
     }
     let max_pixels = state.settings.media_max_pixels;
-    let stored = match web::block(move || up.finish(max_pixels)).await? {
+    let stored = match web::block(move || up.finish(max_pixels, strip_metadata)).await? {
         Ok(s) => s,
         Err(e) => return refusal(e),
     };
@@ -178,8 +183,12 @@ async fn receive(
         alt: None,
         caption: None,
     };
+    let renditions = stored.renditions;
     let now = state.clock.now();
-    let saved = blocking(state, move |st| st.store.save_media(&record, now)).await??;
+    let saved = blocking(state, move |st| {
+        st.store.save_media(&record, &renditions, now)
+    })
+    .await??;
     Ok(Ok(saved))
 }
 

@@ -66,9 +66,10 @@ fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
     ApiError::BadRequest(format!("the multipart body cannot be read: {e}"))
 }
 
-/// `POST /api/v1/media`: one file in the field `file`, with optional `alt`
-/// and `caption`. 201 with where it is; the same bytes uploaded again give
-/// the same answer (stored once).
+/// `POST /api/v1/media`: one file in the field `file`, with optional `alt`,
+/// `caption` and `strip_metadata` (`true`: an image's metadata is removed
+/// before it is stored). 201 with where it is; the same bytes uploaded
+/// again give the same answer (stored once).
 pub async fn upload(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -101,6 +102,7 @@ pub async fn upload(
     let mut parts = Multipart::new(req.headers(), payload);
     let mut received = None;
     let (mut alt, mut caption) = (None, None);
+    let mut strip_metadata = false;
     while let Some(field) = parts.next().await {
         let mut field = field.map_err(multipart_error)?;
         match field.name() {
@@ -125,6 +127,21 @@ pub async fn upload(
                     return Err(invalid("file", "the file is empty"));
                 }
                 received = Some((up, name));
+            }
+            Some("strip_metadata") => {
+                let mut text = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(multipart_error)?;
+                    if text.len() + chunk.len() > 16 {
+                        return Err(invalid("strip_metadata", "send `true` or `false`"));
+                    }
+                    text.extend_from_slice(&chunk);
+                }
+                strip_metadata = match text.trim_ascii() {
+                    b"true" | b"1" | b"on" => true,
+                    b"false" | b"0" | b"" => false,
+                    _ => return Err(invalid("strip_metadata", "send `true` or `false`")),
+                };
             }
             Some(which @ ("alt" | "caption")) => {
                 let which = which.to_owned();
@@ -151,7 +168,7 @@ pub async fn upload(
             other => {
                 return Err(invalid(
                     other.unwrap_or("(unnamed)"),
-                    "unknown field: send `file`, `alt` and `caption`",
+                    "unknown field: send `file`, `alt`, `caption` and `strip_metadata`",
                 ));
             }
         }
@@ -160,7 +177,7 @@ pub async fn upload(
         return Err(invalid("file", "no file was sent in the field `file`"));
     };
     let max_pixels = state.settings.media_max_pixels;
-    let stored = web::block(move || up.finish(max_pixels))
+    let stored = web::block(move || up.finish(max_pixels, strip_metadata))
         .await?
         .map_err(upload_error)?;
     let record = MediaRecord {
@@ -173,8 +190,12 @@ pub async fn upload(
         alt,
         caption,
     };
+    let renditions = stored.renditions;
     let now = state.clock.now();
-    let saved = blocking(&state, move |st| st.store.save_media(&record, now)).await??;
+    let saved = blocking(&state, move |st| {
+        st.store.save_media(&record, &renditions, now)
+    })
+    .await??;
     let url = format!(
         "{}{}",
         state.site.base_url,

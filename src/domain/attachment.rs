@@ -227,6 +227,29 @@ pub fn is_served_filename(name: &str) -> bool {
     clean_filename(name).is_ok_and(|c| c == name)
 }
 
+/// The name a rendition of `source` (a cleaned file name) `width` pixels
+/// wide is offered under: `photo.jpg` at 480 as WebP is
+/// `photo-480w.webp`. Always a name [`is_served_filename`] accepts.
+pub fn rendition_filename(source: &str, width: u32, t: MediaType) -> String {
+    let ext = match t {
+        MediaType::Jpeg => "jpg",
+        MediaType::Png => "png",
+        MediaType::Webp => "webp",
+        MediaType::Pdf => "pdf",
+    };
+    let stem = source.rsplit_once('.').map_or(source, |(s, _)| s);
+    let mut cut = stem.len().min(MAX_FILENAME_CHARS - 16);
+    while !stem.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let name = format!("{}-{width}w.{ext}", &stem[..cut]);
+    if is_served_filename(&name) {
+        name
+    } else {
+        format!("image-{width}w.{ext}")
+    }
+}
+
 /// PDF names that run something when the document is opened or a link in it
 /// followed: JavaScript actions and launching programs.
 const ACTIVE_NAMES: &[&[u8]] = &[b"JavaScript", b"JS", b"Launch"];
@@ -384,6 +407,26 @@ fn hex(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rendition_names_are_the_source_name_with_width_and_type() {
+        assert_eq!(
+            rendition_filename("depot.jpg", 480, MediaType::Jpeg),
+            "depot-480w.jpg"
+        );
+        assert_eq!(
+            rendition_filename("chart.v2.png", 960, MediaType::Webp),
+            "chart.v2-960w.webp"
+        );
+        assert_eq!(
+            rendition_filename("noext", 480, MediaType::Jpeg),
+            "noext-480w.jpg"
+        );
+        let long = "a".repeat(MAX_FILENAME_CHARS - 4) + ".jpg";
+        let name = rendition_filename(&long, 960, MediaType::Jpeg);
+        assert!(is_served_filename(&name), "{name}");
+        assert!(name.ends_with("-960w.jpg"));
+    }
 
     #[test]
     fn types_come_from_magic_numbers() {

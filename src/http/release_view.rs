@@ -80,9 +80,32 @@ fn language_link(lang: &str, slug: &str, current: bool) -> LanguageLink {
     }
 }
 
+/// Where a page's images and documents are fetched from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaUrls {
+    /// `/media/…`: files of releases readers may see.
+    Public,
+    /// The newsroom's `/admin/media/…`: the preview of a release not
+    /// public yet, whose files `/media/` does not serve.
+    Newsroom,
+}
+
+impl MediaUrls {
+    fn path(self, sha256: &str, filename: &str) -> String {
+        match self {
+            Self::Public => url(Name::Media, &[sha256, filename]),
+            Self::Newsroom => url(Name::AdminMedia, &[sha256, filename]),
+        }
+    }
+}
+
 impl ReleaseView {
     /// A stored release, with the interface `ui` around it.
     pub fn of(state: &AppState, r: Release, ui: &'static Ui) -> Self {
+        Self::build(state, r, ui, MediaUrls::Public)
+    }
+
+    fn build(state: &AppState, r: Release, ui: &'static Ui, media: MediaUrls) -> Self {
         let lang = r.lang_tag();
         let languages = if r.translations.is_empty() {
             Vec::new()
@@ -97,7 +120,7 @@ impl ReleaseView {
         };
         // The same absolute URLs as in the feeds.
         let body_html = crate::feeds::body_html(&state.site, &r);
-        let (lead_figure, figures, downloads) = files_of(&r.attachments, ui);
+        let (lead_figure, figures, downloads) = files_of(&r.attachments, ui, media);
         let furniture_html = crate::feeds::furniture_html(&state.site, &r, ui);
         Self {
             published_iso: r.published_at.to_rfc3339(),
@@ -127,7 +150,9 @@ impl ReleaseView {
 
     /// A release not stored yet (the newsroom's preview), with its topics
     /// by name and its organisation's boilerplate: made into the release it
-    /// would be, then shown as stored ones are.
+    /// would be, then shown as stored ones are, its files from the
+    /// newsroom's own media URLs (the public ones answer 404 until the
+    /// release is public).
     pub fn of_draft(
         state: &AppState,
         draft: &ReleaseDraft,
@@ -164,13 +189,17 @@ impl ReleaseView {
             about,
         };
         let ui = release_ui(state, &unsaved.lang);
-        Self::of(state, unsaved, ui)
+        Self::build(state, unsaved, ui, MediaUrls::Newsroom)
     }
 }
 
 /// An image of a release as its page shows it.
 pub struct Figure {
+    /// The original.
     pub src: String,
+    /// The renditions and the original with their widths
+    /// (`… 480w, … 960w, … 4000w`), when it has renditions.
+    pub srcset: Option<String>,
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub alt: String,
@@ -204,12 +233,29 @@ pub fn human_size(ui: &Ui, bytes: u64) -> String {
 
 /// A release's files as its page shows them: the lead image, the other
 /// images, the documents.
-fn files_of(files: &[Attachment], ui: &Ui) -> (Vec<Figure>, Vec<Figure>, Vec<Download>) {
+fn files_of(
+    files: &[Attachment],
+    ui: &Ui,
+    media: MediaUrls,
+) -> (Vec<Figure>, Vec<Figure>, Vec<Download>) {
     let (mut lead, mut figures, mut downloads) = (Vec::new(), Vec::new(), Vec::new());
     for a in files {
         if a.is_image() {
+            let src = media.path(&a.sha256, &a.filename);
+            let srcset = match (a.renditions.is_empty(), a.width) {
+                (false, Some(width)) => Some(
+                    a.renditions
+                        .iter()
+                        .map(|r| format!("{} {}w", media.path(&r.sha256, &r.filename), r.width))
+                        .chain(std::iter::once(format!("{src} {width}w")))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                _ => None,
+            };
             let f = Figure {
-                src: a.path(),
+                src,
+                srcset,
                 width: a.width,
                 height: a.height,
                 alt: a.alt.clone().unwrap_or_default(),
@@ -222,7 +268,7 @@ fn files_of(files: &[Attachment], ui: &Ui) -> (Vec<Figure>, Vec<Figure>, Vec<Dow
             }
         } else {
             downloads.push(Download {
-                href: a.path(),
+                href: media.path(&a.sha256, &a.filename),
                 filename: a.filename.clone(),
                 kind: match a.mime.as_str() {
                     "application/pdf" => "PDF".to_owned(),

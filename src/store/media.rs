@@ -2,8 +2,8 @@
 //! folder, `crate::media`).
 
 use super::{Conflict, Result, Store, to_ms};
-use crate::domain::attachment::{AttachmentRef, MediaType, Sha256Hex};
-use crate::model::{Attachment, Release};
+use crate::domain::attachment::{AttachmentRef, MediaType, Sha256Hex, rendition_filename};
+use crate::model::{Attachment, AttachmentRendition, Release};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -22,6 +22,93 @@ pub struct MediaRecord {
 }
 
 const COLUMNS: &str = "sha256, mime, length, filename, width, height, alt, caption";
+
+/// A rendition of a stored image (README "Attachments", *Renditions*).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenditionRecord {
+    pub sha256: Sha256Hex,
+    pub media_type: MediaType,
+    pub length: u64,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A rendition's row as a [`MediaRecord`] (for serving): its own hash,
+/// type and length, its source's name with the width, no alt or caption.
+/// `visible` is a condition on `m`, the source's row.
+fn rendition_served(
+    conn: &Connection,
+    sha256: &Sha256Hex,
+    visible: &str,
+    now_ms: i64,
+) -> rusqlite::Result<Option<MediaRecord>> {
+    conn.prepare_cached(&format!(
+        "SELECT mr.sha256, mr.mime, mr.length, m.filename, mr.width, mr.height \
+         FROM media_renditions mr JOIN media m ON m.sha256 = mr.source \
+         WHERE mr.sha256 = ?1 AND ?2 = ?2 AND ({visible}) LIMIT 1"
+    ))?
+    .query_row(params![sha256.as_str(), now_ms], |row| {
+        let mime: String = row.get(1)?;
+        let media_type = MediaType::from_mime(&mime).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                1,
+                rusqlite::types::Type::Text,
+                "media_renditions: unknown type".into(),
+            )
+        })?;
+        let source: String = row.get(3)?;
+        let width: u32 = row.get(4)?;
+        Ok(MediaRecord {
+            sha256: sha256.clone(),
+            media_type,
+            length: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+            filename: rendition_filename(&source, width, media_type),
+            width: Some(width),
+            height: Some(row.get(5)?),
+            alt: None,
+            caption: None,
+        })
+    })
+    .optional()
+}
+
+/// Readers may see a release using `m` now (`?2`: now, in ms).
+const PUBLIC_USE: &str = "EXISTS (SELECT 1 FROM release_attachments ra \
+     JOIN releases r ON r.id = ra.release_id WHERE ra.sha256 = m.sha256 \
+     AND r.status = 'published' AND r.published_at <= ?2)";
+
+/// A published release, scheduled ones included, uses `m`.
+const PUBLISHED_USE: &str = "EXISTS (SELECT 1 FROM release_attachments ra \
+     JOIN releases r ON r.id = ra.release_id WHERE ra.sha256 = m.sha256 \
+     AND r.status = 'published')";
+
+/// The renditions column of an attachment row: `width height sha256
+/// mime` of each, comma-separated (read by [`renditions_from`]).
+const RENDITIONS_COLUMN: &str = "(SELECT group_concat(mr.width || ' ' || mr.height || ' ' \
+     || mr.sha256 || ' ' || mr.mime, ',') FROM media_renditions mr WHERE mr.source = ra.sha256)";
+
+fn renditions_from(source: &str, column: Option<String>) -> Vec<AttachmentRendition> {
+    let mut out: Vec<AttachmentRendition> = column
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|one| {
+            let mut parts = one.split(' ');
+            let width = parts.next()?.parse().ok()?;
+            let height = parts.next()?.parse().ok()?;
+            let sha256 = parts.next()?.to_owned();
+            let t = MediaType::from_mime(parts.next()?)?;
+            Some(AttachmentRendition {
+                filename: rendition_filename(source, width, t),
+                sha256,
+                width,
+                height,
+            })
+        })
+        .collect();
+    out.sort_by_key(|r| r.width);
+    out
+}
 
 fn record(row: &Row<'_>) -> rusqlite::Result<MediaRecord> {
     let sha: String = row.get(0)?;
@@ -46,11 +133,18 @@ fn record(row: &Row<'_>) -> rusqlite::Result<MediaRecord> {
 }
 
 impl Store {
-    /// Records a stored file; a file already known keeps its first record
-    /// (name, alt, caption), which is returned.
-    pub fn save_media(&self, m: &MediaRecord, now: DateTime<Utc>) -> Result<MediaRecord> {
-        let conn = self.conn()?;
-        conn.prepare_cached(
+    /// Records a stored file and its renditions; a file already known
+    /// keeps its first record (name, alt, caption), which is returned, and
+    /// gains renditions it lacked.
+    pub fn save_media(
+        &self,
+        m: &MediaRecord,
+        renditions: &[RenditionRecord],
+        now: DateTime<Utc>,
+    ) -> Result<MediaRecord> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        tx.prepare_cached(
             "INSERT OR IGNORE INTO media \
              (sha256, mime, length, filename, width, height, alt, caption, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -66,10 +160,86 @@ impl Store {
             m.caption,
             to_ms(now)
         ])?;
-        let found = conn
+        insert_renditions(&tx, &m.sha256, renditions)?;
+        let found = tx
             .prepare_cached(&format!("SELECT {COLUMNS} FROM media WHERE sha256 = ?1"))?
             .query_row([m.sha256.as_str()], record)?;
+        tx.commit()?;
         Ok(found)
+    }
+
+    /// Records renditions made later of a stored image (`media-renditions`).
+    pub fn save_renditions(
+        &self,
+        source: &Sha256Hex,
+        renditions: &[RenditionRecord],
+    ) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        insert_renditions(&tx, source, renditions)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A stored image's renditions, narrowest first.
+    pub fn renditions_of(&self, source: &Sha256Hex) -> Result<Vec<RenditionRecord>> {
+        let conn = self.conn()?;
+        let rows = conn
+            .prepare_cached(
+                "SELECT sha256, mime, length, width, height FROM media_renditions \
+                 WHERE source = ?1 ORDER BY width",
+            )?
+            .query_map([source.as_str()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, u32>(3)?,
+                    r.get::<_, u32>(4)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(sha, mime, length, width, height)| {
+                Some(RenditionRecord {
+                    sha256: Sha256Hex::parse(&sha)?,
+                    media_type: MediaType::from_mime(&mime)?,
+                    length: u64::try_from(length).unwrap_or(0),
+                    width,
+                    height,
+                })
+            })
+            .collect())
+    }
+
+    /// Every stored image (for `media-renditions`).
+    pub fn stored_images(&self) -> Result<Vec<MediaRecord>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM media WHERE mime LIKE 'image/%' ORDER BY sha256"
+            ))?
+            .query_map([], record)?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// An image's recorded shape, as shown (`media-renditions` corrects
+    /// those recorded before orientation was taken into account).
+    pub fn set_media_shape(&self, sha256: &Sha256Hex, width: u32, height: u32) -> Result<()> {
+        self.conn()?
+            .prepare_cached("UPDATE media SET width = ?2, height = ?3 WHERE sha256 = ?1")?
+            .execute(params![sha256.as_str(), width, height])?;
+        Ok(())
+    }
+
+    /// Any stored file or rendition, whoever may see it (the newsroom's
+    /// preview of releases not public yet).
+    pub fn any_media(&self, sha256: &Sha256Hex) -> Result<Option<MediaRecord>> {
+        if let Some(m) = self.media(sha256)? {
+            return Ok(Some(m));
+        }
+        Ok(rendition_served(&*self.conn()?, sha256, "1", 0)?)
     }
 
     /// The record of a stored file.
@@ -82,6 +252,28 @@ impl Store {
     }
 }
 
+fn insert_renditions(
+    conn: &Connection,
+    source: &Sha256Hex,
+    renditions: &[RenditionRecord],
+) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO media_renditions (source, width, height, sha256, mime, length) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM media WHERE sha256 = ?1)",
+    )?;
+    for r in renditions {
+        insert.execute(params![
+            source.as_str(),
+            r.width,
+            r.height,
+            r.sha256.as_str(),
+            r.media_type.mime(),
+            i64::try_from(r.length).unwrap_or(i64::MAX)
+        ])?;
+    }
+    Ok(())
+}
+
 /// Fills in each release's attachments, in order; from `scan_from`
 /// releases on, with one scan of the attachment rows over the releases'
 /// span of ids when that span holds not many more rows than they have (an
@@ -91,18 +283,23 @@ pub(super) fn attach_files(
     releases: &mut [Release],
     scan_from: usize,
 ) -> rusqlite::Result<()> {
-    const SELECT: &str = "SELECT ra.release_id, ra.sha256, m.mime, m.length, m.filename, \
+    let select = format!(
+        "SELECT ra.release_id, ra.sha256, m.mime, m.length, m.filename, \
          m.width, m.height, coalesce(nullif(ra.caption, ''), m.caption), \
-         coalesce(ra.alt, m.alt), ra.lead \
-         FROM release_attachments ra JOIN media m ON m.sha256 = ra.sha256";
+         coalesce(ra.alt, m.alt), ra.lead, {RENDITIONS_COLUMN} \
+         FROM release_attachments ra JOIN media m ON m.sha256 = ra.sha256"
+    );
+    let select = select.as_str();
     fn attachment(row: &Row<'_>) -> rusqlite::Result<(i64, Attachment)> {
+        let filename: String = row.get(4)?;
         Ok((
             row.get(0)?,
             Attachment {
                 sha256: row.get(1)?,
                 mime: row.get(2)?,
                 length: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
-                filename: row.get(4)?,
+                renditions: renditions_from(&filename, row.get(10)?),
+                filename,
                 width: row.get(5)?,
                 height: row.get(6)?,
                 caption: row.get(7)?,
@@ -122,7 +319,7 @@ pub(super) fn attach_files(
         // release and in order, so each release's run is already sorted.
         let rows = conn
             .prepare_cached(&format!(
-                "{SELECT} WHERE ra.release_id >= ?1 AND ra.release_id <= ?2 \
+                "{select} WHERE ra.release_id >= ?1 AND ra.release_id <= ?2 \
                  ORDER BY ra.release_id, ra.position LIMIT ?3"
             ))?
             .query_map(
@@ -143,7 +340,7 @@ pub(super) fn attach_files(
         }
     }
     let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT} WHERE ra.release_id = ?1 ORDER BY ra.position"
+        "{select} WHERE ra.release_id = ?1 ORDER BY ra.position"
     ))?;
     for r in releases.iter_mut() {
         r.attachments = stmt
@@ -236,30 +433,34 @@ impl Store {
         sha256: &Sha256Hex,
         now: DateTime<Utc>,
     ) -> Result<Option<MediaRecord>> {
-        let conn = self.conn()?;
-        Ok(conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM media m WHERE sha256 = ?1 AND EXISTS (\
-                 SELECT 1 FROM release_attachments ra JOIN releases r ON r.id = ra.release_id \
-                 WHERE ra.sha256 = m.sha256 AND r.status = 'published' AND r.published_at <= ?2)"
-            ))?
-            .query_row(params![sha256.as_str(), to_ms(now)], record)
-            .optional()?)
+        self.visible_media(sha256, PUBLIC_USE, to_ms(now))
     }
 
     /// A stored file an accredited journalist may fetch: one attached to
     /// a published release, scheduled ones included (their private feeds
-    /// show those before the embargo lifts).
+    /// show those before the embargo lifts). Renditions likewise.
     pub fn published_media(&self, sha256: &Sha256Hex) -> Result<Option<MediaRecord>> {
+        self.visible_media(sha256, PUBLISHED_USE, 0)
+    }
+
+    /// A stored file, or a rendition of one, whose source `visible` allows.
+    fn visible_media(
+        &self,
+        sha256: &Sha256Hex,
+        visible: &str,
+        now_ms: i64,
+    ) -> Result<Option<MediaRecord>> {
         let conn = self.conn()?;
-        Ok(conn
+        let found = conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM media m WHERE sha256 = ?1 AND EXISTS (\
-                 SELECT 1 FROM release_attachments ra JOIN releases r ON r.id = ra.release_id \
-                 WHERE ra.sha256 = m.sha256 AND r.status = 'published')"
+                "SELECT {COLUMNS} FROM media m WHERE sha256 = ?1 AND ?2 = ?2 AND {visible}"
             ))?
-            .query_row(params![sha256.as_str()], record)
-            .optional()?)
+            .query_row(params![sha256.as_str(), now_ms], record)
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        Ok(rendition_served(&conn, sha256, visible, now_ms)?)
     }
 
     /// Attachments not stored with a release yet (the newsroom's
@@ -269,6 +470,16 @@ impl Store {
         let mut out = Vec::with_capacity(refs.len());
         for a in refs {
             if let Some(m) = self.media(&a.sha256)? {
+                let renditions = self
+                    .renditions_of(&a.sha256)?
+                    .into_iter()
+                    .map(|r| AttachmentRendition {
+                        filename: rendition_filename(&m.filename, r.width, r.media_type),
+                        sha256: r.sha256.to_string(),
+                        width: r.width,
+                        height: r.height,
+                    })
+                    .collect();
                 out.push(Attachment {
                     sha256: a.sha256.to_string(),
                     mime: m.media_type.mime().to_owned(),
@@ -279,6 +490,7 @@ impl Store {
                     caption: a.caption.clone().or(m.caption),
                     alt: a.alt.clone().or(m.alt),
                     lead: a.lead,
+                    renditions,
                 });
             }
         }
@@ -303,31 +515,42 @@ impl Store {
         Ok(rows.iter().filter_map(|s| Sha256Hex::parse(s)).collect())
     }
 
-    /// Forgets a file if still no release uses it; true when it did.
-    pub fn forget_orphan_media(&self, sha256: &Sha256Hex) -> Result<bool> {
+    /// Forgets a file, and its renditions, if still no release uses it;
+    /// `Some` with the renditions' hashes when it did.
+    pub fn forget_orphan_media(&self, sha256: &Sha256Hex) -> Result<Option<Vec<Sha256Hex>>> {
+        let renditions = self.renditions_of(sha256)?;
         let conn = self.conn()?;
+        // The renditions' rows go with it (ON DELETE CASCADE).
         let n = conn
             .prepare_cached(
                 "DELETE FROM media WHERE sha256 = ?1 AND NOT EXISTS \
                  (SELECT 1 FROM release_attachments ra WHERE ra.sha256 = media.sha256)",
             )?
             .execute([sha256.as_str()])?;
-        Ok(n > 0)
+        Ok((n > 0).then(|| renditions.into_iter().map(|r| r.sha256).collect()))
     }
 
-    /// Every file the database knows.
+    /// Every file the database knows: uploads and renditions.
     pub fn media_hashes(&self) -> Result<Vec<Sha256Hex>> {
         let conn = self.conn()?;
         let rows = conn
-            .prepare_cached("SELECT sha256 FROM media ORDER BY sha256")?
+            .prepare_cached(
+                "SELECT sha256 FROM media UNION SELECT sha256 FROM media_renditions ORDER BY 1",
+            )?
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(rows.iter().filter_map(|s| Sha256Hex::parse(s)).collect())
     }
 
-    /// Whether the database knows this file.
+    /// Whether the database knows this file (an upload or a rendition).
     pub fn media_known(&self, sha256: &Sha256Hex) -> Result<bool> {
-        Ok(self.media(sha256)?.is_some())
+        let conn = self.conn()?;
+        Ok(conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ?1) \
+                 OR EXISTS (SELECT 1 FROM media_renditions WHERE sha256 = ?1)",
+            )?
+            .query_row([sha256.as_str()], |r| r.get(0))?)
     }
 }
 
@@ -356,6 +579,7 @@ mod tests {
                         alt: None,
                         caption: Some(format!("upload caption {i}")),
                     },
+                    &[],
                     now,
                 )
                 .unwrap();

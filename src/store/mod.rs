@@ -23,7 +23,7 @@ mod websub;
 pub use accreditations::{AccreditationRecord, Accredited, EmbargoReach};
 pub use admins::AdminAccount;
 pub use identity::Detached;
-pub use media::{MediaRecord, ORPHAN_GRACE};
+pub use media::{MediaRecord, ORPHAN_GRACE, RenditionRecord};
 pub use part_feeds::{Languages, PageOfReleases};
 pub use releases::ReleaseFilter;
 pub use search::{SearchFilter, SearchOutcome, SearchResults};

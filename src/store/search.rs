@@ -715,12 +715,12 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         // Undo the search migration (17) and the ones after it (18, feed
         // parts; 19, accreditations; 20, media; 21, furniture; 22, organisation
-        // boilerplate), so `migrate` runs the
+        // boilerplate; 23, renditions), so `migrate` runs the
         // search migration on existing data.
         let previous = 16;
-        assert_eq!(Store::schema_version(), 22, "undo the newer migrations too");
+        assert_eq!(Store::schema_version(), 23, "undo the newer migrations too");
         conn.execute_batch(&format!(
-            "DROP TABLE organization_about; DROP TABLE release_contacts; ALTER TABLE releases DROP COLUMN notes_to_editors; \
+            "DROP TABLE media_renditions; DROP TABLE organization_about; DROP TABLE release_contacts; ALTER TABLE releases DROP COLUMN notes_to_editors; \
              DROP TABLE release_attachments; DROP TABLE media; \
              DROP TABLE accreditation_sightings; DROP TABLE accreditation_fetches; \
              DROP TABLE accreditations; DROP TABLE feed_parts; DROP INDEX releases_lang_feed; \

@@ -28,6 +28,7 @@ mod overload;
 mod pages;
 mod pagination;
 mod private_feeds;
+mod renditions;
 mod same_second;
 mod search;
 mod security;

@@ -78,9 +78,17 @@ fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&crc.sum().to_be_bytes());
 }
 
-/// A PNG whose header says `w`×`h` (RGB, 8 bits); its pixel data is one
-/// grey row, enough for a 1×1 image to be whole.
+/// A whole grey PNG of `w`×`h` (RGB, 8 bits) up to 4 megapixels; beyond,
+/// one whose header says `w`×`h` with one grey row of pixel data (a bomb
+/// must be refused by its header, before anything is decoded).
 pub fn png(w: u32, h: u32) -> Vec<u8> {
+    if u64::from(w) * u64::from(h) <= 4_000_000 {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::RgbImage::from_pixel(w, h, image::Rgb([128, 128, 128]))
+            .write_to(&mut out, image::ImageFormat::Png)
+            .unwrap();
+        return out.into_inner();
+    }
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&w.to_be_bytes());
@@ -94,7 +102,7 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-fn media_files(app: &TestApp) -> Vec<String> {
+pub fn media_files(app: &TestApp) -> Vec<String> {
     let mut dir = app.db_path.as_os_str().to_owned();
     dir.push("-media");
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -397,14 +405,14 @@ pub async fn uploaded(app: &TestApp, token: &str, parts: &[Part<'_>]) -> Value {
     json(res).await
 }
 
-fn path_of(upload: &Value) -> String {
+pub fn path_of(upload: &Value) -> String {
     upload["url"]
         .as_str()
         .unwrap()
         .replace("http://press.test", "")
 }
 
-async fn put_release(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+pub async fn put_release(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
     let slug = body["slug"].as_str().unwrap().to_owned();
     app.client
         .put(app.url(&format!("/api/v1/releases/{slug}")))
@@ -415,7 +423,7 @@ async fn put_release(app: &TestApp, token: &str, body: Value) -> reqwest::Respon
         .unwrap()
 }
 
-fn with_attachments(slug: &str, hours_ago: i64, attachments: Value) -> Value {
+pub fn with_attachments(slug: &str, hours_ago: i64, attachments: Value) -> Value {
     let mut v = serde_json::to_value(crate::helpers::release(slug, hours_ago, &[])).unwrap();
     v["attachments"] = attachments;
     v
@@ -546,7 +554,7 @@ async fn releases_name_their_attachments_and_only_visible_ones_are_served() {
     assert_eq!(app.get(&path_of(&doc)).await.status(), 200);
 }
 
-fn set_old(app: &TestApp) {
+pub fn set_old(app: &TestApp) {
     let mut dir = app.db_path.as_os_str().to_owned();
     dir.push("-media");
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);

@@ -368,3 +368,41 @@ async fn files_need_the_csrf_token_first_and_a_same_site_origin() {
     assert_eq!(res.status(), 403);
     assert_eq!(media_count(&app), 0);
 }
+
+/// The form's *Remove photo metadata* checkbox strips the images added
+/// with it; without it the same photo is stored whole (another hash).
+#[tokio::test]
+async fn the_strip_checkbox_removes_a_photos_metadata_before_it_is_stored() {
+    let app = spawn_newsroom().await;
+    let csrf = sign_in(&app).await;
+    let photo = crate::renditions::jpeg_with_exif(200, 100);
+    let stored_with = |strip: bool| {
+        let mut fields = release_fields(&csrf, "Dock", "Text.", "draft");
+        fields.push(("attachments_listed", "1"));
+        if strip {
+            fields.push(("strip_metadata", "on"));
+        }
+        fields
+    };
+    let mut hashes = Vec::new();
+    for strip in [true, false] {
+        let res = post_multipart(
+            &app,
+            "/admin/releases/new",
+            &stored_with(strip),
+            &[("dock.jpg", &photo)],
+        )
+        .await;
+        // No alt text yet: the form comes back holding the file.
+        assert_eq!(res.status(), 422);
+        let listed = listed(&res.text().await.unwrap());
+        assert_eq!(listed.len(), 1);
+        let mut path = app.db_path.as_os_str().to_owned();
+        path.push(format!("-media/{}", listed[0]));
+        let bytes = std::fs::read(path).unwrap();
+        let has = bytes.windows(12).any(|w| w == b"SECRET-PLACE");
+        assert_eq!(has, !strip, "strip {strip}");
+        hashes.push(listed[0].clone());
+    }
+    assert_ne!(hashes[0], hashes[1]);
+}
