@@ -202,21 +202,12 @@ fn encode(
             // A profile that cannot be written is left out, not a failure.
             let _ = encoder.set_icc_profile(icc);
         }
-        if image.color().has_alpha() {
-            encoder.write_image(
-                image.to_rgba8().as_raw(),
-                image.width(),
-                image.height(),
-                image::ExtendedColorType::Rgba8,
-            )?;
+        let (pixels, color) = if image.color().has_alpha() {
+            (image.to_rgba8().into_raw(), image::ExtendedColorType::Rgba8)
         } else {
-            encoder.write_image(
-                image.to_rgb8().as_raw(),
-                image.width(),
-                image.height(),
-                image::ExtendedColorType::Rgb8,
-            )?;
-        }
+            (image.to_rgb8().into_raw(), image::ExtendedColorType::Rgb8)
+        };
+        encoder.write_image(&pixels, image.width(), image.height(), color)?;
     } else {
         let mut encoder = JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY);
         if let Some(icc) = icc {
