@@ -304,3 +304,56 @@ async fn media_gc_collects_renditions_with_their_image_only() {
     left.sort();
     assert_eq!(media_files(&app), left);
 }
+
+/// `media-renditions` makes the renditions an image uploaded before
+/// renditions existed lacks (here: their rows and files removed), and
+/// leaves images that have theirs alone.
+#[tokio::test]
+async fn media_renditions_makes_what_older_uploads_lack() {
+    let app = spawn_app().await;
+    let token = token(&app);
+    let up = uploaded(
+        &app,
+        &token,
+        &[
+            ("file", Some("old.png"), None, &png(1000, 500)),
+            ("alt", None, None, b"Old"),
+        ],
+    )
+    .await;
+    let refs = json!([{"sha256": up["sha256"], "lead": true}]);
+    assert!(
+        put_release(&app, &token, with_attachments("old", 1, refs))
+            .await
+            .status()
+            .is_success()
+    );
+    let before = srcset(&app.text("/releases/old").await);
+    assert_eq!(before.len(), 3);
+    // As an upload of an older version left it: no renditions.
+    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
+    conn.execute("DELETE FROM media_renditions", []).unwrap();
+    for (path, _) in &before[..2] {
+        let sha = path.split('/').nth(2).unwrap();
+        let mut file = app.db_path.as_os_str().to_owned();
+        file.push(format!("-media/{sha}"));
+        std::fs::remove_file(file).unwrap();
+    }
+    assert!(!app.text("/releases/old").await.contains("srcset"));
+
+    let out = app.run_cli(&["media-renditions"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("made 2 renditions of 1 images"));
+    let after = srcset(&app.text("/releases/old").await);
+    assert_eq!(after, before, "the same renditions, by the same hashes");
+    for (path, _) in &after {
+        assert_eq!(app.get(path).await.status(), 200, "{path}");
+    }
+    // A second run has nothing to do.
+    let again = app.run_cli(&["media-renditions"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("made 0 renditions of 0 images"));
+}
