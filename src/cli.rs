@@ -301,16 +301,29 @@ fn organization_about(
             return Ok(());
         }
         (Some(file), _) => {
-            let mut text = String::new();
+            // One byte over the limit is enough to refuse it: a huge file
+            // is not read whole.
+            let max = crate::domain::furniture::MAX_ABOUT_BYTES;
+            let mut bytes = Vec::new();
             if file.as_os_str() == "-" {
                 std::io::stdin()
-                    .read_to_string(&mut text)
+                    .take(max as u64 + 1)
+                    .read_to_end(&mut bytes)
                     .context("reading standard input")?;
             } else {
-                text = std::fs::read_to_string(&file)
+                std::fs::File::open(&file)
+                    .and_then(|f| f.take(max as u64 + 1).read_to_end(&mut bytes))
                     .with_context(|| format!("cannot read {}", file.display()))?;
             }
-            text
+            if bytes.len() > max {
+                bail!(
+                    "{}: about: is over {max} bytes; at most {max} (16 KiB); nothing was changed",
+                    file.display()
+                );
+            }
+            String::from_utf8(bytes).map_err(|_| {
+                anyhow::anyhow!("{}: not UTF-8 text; nothing was changed", file.display())
+            })?
         }
         (None, true) => String::new(),
     };
