@@ -162,11 +162,44 @@ async fn no_public_url_shows_an_embargoed_release_or_a_draft_before_its_time() {
         .as_str()
         .expect("a media URL")
         .replace("http://press.test", "");
+    // And a photo wide enough for a rendition, whose hash is a trace too.
+    let photo = crate::media::uploaded(
+        &app,
+        &api,
+        &[
+            (
+                "file",
+                Some("quake.png"),
+                None,
+                &crate::media::png(640, 320),
+            ),
+            ("alt", None, None, b"The coast after the quake"),
+        ],
+    )
+    .await;
+    let photo_sha = photo["sha256"].as_str().expect("a photo hash").to_owned();
+    let rendition = app
+        .store()
+        .renditions_of(
+            &pressfeed::domain::attachment::Sha256Hex::parse(&photo_sha).expect("a hash"),
+        )
+        .expect("renditions read")
+        .first()
+        .expect("a 480 px rendition")
+        .sha256
+        .to_string();
     let mut release = serde_json::to_value(embargoed(&app)).expect("a release as JSON");
-    release["attachments"] = serde_json::json!([{"sha256": sha, "caption": "Signed statement"}]);
+    release["attachments"] = serde_json::json!([
+        {"sha256": sha, "caption": "Signed statement"},
+        {"sha256": photo_sha, "lead": true}
+    ]);
     let release: ReleaseInput = serde_json::from_value(release).expect("a release");
     app.save(&[release, drafted()]);
-    let embargoed_traces: Vec<&str> = EMBARGOED.iter().copied().chain([sha.as_str()]).collect();
+    let embargoed_traces: Vec<&str> = EMBARGOED
+        .iter()
+        .copied()
+        .chain([sha.as_str(), photo_sha.as_str(), rendition.as_str()])
+        .collect();
     // An accredited journalist has the release already: their private
     // feeds must leave nothing behind in what the public gets.
     let out = app.run_cli(&["accredit", "Ana Ruiz", "--outlet", "Wire"]);
