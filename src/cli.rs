@@ -560,7 +560,12 @@ fn media_renditions(settings: &Settings) -> anyhow::Result<()> {
         }
         match files.make_renditions(&image.sha256, image.media_type, settings.media_max_pixels) {
             Ok((shape, renditions)) => {
-                store.set_media_shape(&image.sha256, shape.width, shape.height)?;
+                store.set_media_shape(
+                    &image.sha256,
+                    shape.width,
+                    shape.height,
+                    chrono::Utc::now(),
+                )?;
                 store.save_renditions(&image.sha256, &renditions)?;
                 made += renditions.len();
                 images += 1;

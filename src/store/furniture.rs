@@ -167,16 +167,7 @@ impl Store {
             return Ok(0);
         }
         let now_ms = to_ms(now);
-        let mut scopes = ChangedScopes::default();
-        scopes.global(&tx, now_ms)?;
-        let topics = tx
-            .prepare_cached("SELECT id FROM topics")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<i64>>>()?;
-        for id in &topics {
-            scopes.topic(&tx, *id, now_ms)?;
-        }
-        scopes.every_part(true, &topics);
+        let scopes = ChangedScopes::everything(&tx, now_ms)?;
         for (name, about) in &changed {
             match about {
                 Some(about) => tx

@@ -226,10 +226,30 @@ impl Store {
 
     /// An image's recorded shape, as shown (`media-renditions` corrects
     /// those recorded before orientation was taken into account).
-    pub fn set_media_shape(&self, sha256: &Sha256Hex, width: u32, height: u32) -> Result<()> {
-        self.conn()?
-            .prepare_cached("UPDATE media SET width = ?2, height = ?3 WHERE sha256 = ?1")?
+    /// RSS items carry an image's size (`media:content`), so a size that
+    /// changes moves every scope's version: no cached feed keeps the old one.
+    pub fn set_media_shape(
+        &self,
+        sha256: &Sha256Hex,
+        width: u32,
+        height: u32,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let stored: Option<(Option<u32>, Option<u32>)> = tx
+            .prepare_cached("SELECT width, height FROM media WHERE sha256 = ?1")?
+            .query_row([sha256.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if stored.is_none_or(|shape| shape == (Some(width), Some(height))) {
+            return Ok(());
+        }
+        let now_ms = to_ms(now);
+        let scopes = super::scopes::ChangedScopes::everything(&tx, now_ms)?;
+        tx.prepare_cached("UPDATE media SET width = ?2, height = ?3 WHERE sha256 = ?1")?
             .execute(params![sha256.as_str(), width, height])?;
+        scopes.apply(&tx, now_ms)?;
+        tx.commit()?;
         Ok(())
     }
 

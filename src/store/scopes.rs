@@ -208,6 +208,23 @@ impl ChangedScopes {
         }
     }
 
+    /// Every scope and every part changes (something every item may show:
+    /// an organisation's boilerplate, an image's size); rare writes, so a
+    /// few more validators than needed move.
+    pub fn everything(conn: &Connection, now_ms: i64) -> Result<Self> {
+        let mut scopes = Self::default();
+        scopes.global(conn, now_ms)?;
+        let topics = conn
+            .prepare_cached("SELECT id FROM topics")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        for id in &topics {
+            scopes.topic(conn, *id, now_ms)?;
+        }
+        scopes.every_part(true, &topics);
+        Ok(scopes)
+    }
+
     /// Every part of the global scope (when `global`) and of `topic_ids`
     /// changes: their items show a renamed topic.
     pub fn every_part(&mut self, global: bool, topic_ids: &[i64]) {

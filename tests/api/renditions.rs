@@ -340,6 +340,13 @@ async fn media_renditions_makes_what_older_uploads_lack() {
         std::fs::remove_file(file).unwrap();
     }
     assert!(!app.text("/releases/old").await.contains("srcset"));
+    // Stored with the wrong size, as before EXIF orientation was applied:
+    // the feeds say so, and a cached copy is made of it.
+    conn.execute("UPDATE media SET width = 500, height = 1000", [])
+        .unwrap();
+    let rss = app.get("/feed.rss").await;
+    let etag = header(rss.headers(), "etag").to_owned();
+    assert!(rss.text().await.unwrap().contains("width=\"500\""));
 
     let out = app.run_cli(&["media-renditions"]);
     assert!(
@@ -353,6 +360,16 @@ async fn media_renditions_makes_what_older_uploads_lack() {
     for (path, _) in &after {
         assert_eq!(app.get(path).await.status(), 200, "{path}");
     }
+    // The corrected size moved the feeds' validators: the old ETag gets
+    // the new document.
+    let rss = app.get_with("/feed.rss", &[("if-none-match", &etag)]).await;
+    assert_eq!(rss.status(), 200, "the cached RSS kept the old size");
+    assert!(
+        rss.text()
+            .await
+            .unwrap()
+            .contains("width=\"1000\" height=\"500\"")
+    );
     // A second run has nothing to do.
     let again = app.run_cli(&["media-renditions"]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("made 0 renditions of 0 images"));
