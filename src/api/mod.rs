@@ -514,7 +514,7 @@ mod tests {
         use crate::authentication::HashError;
         use crate::http::error::AppError;
         let sqlite = |code| {
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            StoreError::from(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(code),
                 None,
             ))

@@ -6,8 +6,8 @@ use super::releases::{RELEASE_COLUMNS, attach_topics, release_from_row};
 use super::topics::find_topic;
 use super::{Conflict, Result, Store, from_ms, to_ms, unique_or};
 use crate::model::{FeedKind, FeedScope, FeedSnapshot, Release, Topic};
+use crate::store::db::{self, OptionalExtension, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 use std::collections::HashMap;
 
 /// An accreditation whose token still works.
@@ -67,11 +67,13 @@ impl Store {
         let conn = self.conn()?;
         conn.prepare_cached(
             "INSERT INTO accreditations (name, outlet, email, token_sha256, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+             VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
         )?
-        .execute(params![name, outlet, email, token_sha256, to_ms(now)])
-        .map_err(unique_or(|| Conflict::AccreditationTaken(name.to_owned())))?;
-        Ok(conn.last_insert_rowid())
+        .query_row(
+            params![name, outlet, email, token_sha256, to_ms(now)],
+            |r| r.get(0),
+        )
+        .map_err(unique_or(|| Conflict::AccreditationTaken(name.to_owned())))
     }
 
     /// Revokes the active accreditation called `name`; false when none.
@@ -138,7 +140,7 @@ impl Store {
                 last_fetch_at: r.get::<_, Option<i64>>(7)?.map(from_ms),
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<db::Result<_>>()?)
     }
 
     /// Notes one private fetch: who, when, which document and its status,
@@ -153,7 +155,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_write()?;
         let now_ms = to_ms(now);
         tx.prepare_cached(
             "UPDATE accreditations SET fetches = fetches + 1, last_fetch_at = ?2 WHERE id = ?1",
@@ -196,7 +198,7 @@ impl Store {
         let rows = stmt.query_map(params![accreditation_id, limit as i64], |r| {
             Ok((from_ms(r.get(0)?), r.get(1)?, r.get(2)?))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<db::Result<_>>()?)
     }
 
     /// For each release id asked about: how many journalists saw it before
@@ -222,7 +224,7 @@ impl Store {
                  GROUP BY release_id",
             )?
             .query_map([ids], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<db::Result<_>>()?;
         let out = release_ids
             .iter()
             .map(|&id| {
@@ -247,14 +249,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<FeedSnapshot>> {
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_read()?;
         let limit = limit as i64;
         let (topic, mut items): (Option<Topic>, Vec<Release>) = match scope {
             FeedScope::All => {
                 let items = tx
                     .prepare_cached(&PRIVATE_ALL_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?
                     .query_map([limit], release_from_row)?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .collect::<db::Result<_>>()?;
                 (None, items)
             }
             FeedScope::Topic(slug) => {
@@ -264,7 +266,7 @@ impl Store {
                 let items = tx
                     .prepare_cached(&PRIVATE_TOPIC_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?
                     .query_map(params![limit, topic.id], release_from_row)?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .collect::<db::Result<_>>()?;
                 (Some(topic), items)
             }
         };

@@ -1,8 +1,8 @@
 //! Newsroom accounts. Passwords arrive here already hashed.
 
 use super::{Conflict, Result, Store, from_ms, to_ms, unique_or};
+use crate::store::db::{self, OptionalExtension, Row, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 
 /// One admin account as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +16,7 @@ pub struct AdminAccount {
 
 const ADMIN_COLUMNS: &str = "id, username, password_hash, password_changed_at";
 
-fn admin_from_row(row: &Row<'_>) -> rusqlite::Result<AdminAccount> {
+fn admin_from_row(row: &Row<'_>) -> db::Result<AdminAccount> {
     Ok(AdminAccount {
         id: row.get(0)?,
         username: row.get(1)?,
@@ -36,11 +36,10 @@ impl Store {
         let conn = self.conn()?;
         conn.prepare_cached(
             "INSERT INTO admins (username, password_hash, created_at, password_changed_at) \
-             VALUES (?1, ?2, ?3, ?3)",
+             VALUES (?1, ?2, ?3, ?3) RETURNING id",
         )?
-        .execute(params![username, password_hash, to_ms(now)])
-        .map_err(unique_or(|| Conflict::UsernameTaken(username.to_owned())))?;
-        Ok(conn.last_insert_rowid())
+        .query_row(params![username, password_hash, to_ms(now)], |r| r.get(0))
+        .map_err(unique_or(|| Conflict::UsernameTaken(username.to_owned())))
     }
 
     /// Replaces the password; false when there is no such account. Every
@@ -51,12 +50,12 @@ impl Store {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let conn = self.conn()?;
+        let tx = conn.begin_write()?;
         let n = tx
             .prepare_cached(
                 "UPDATE admins SET password_hash = ?2, \
-                 password_changed_at = max(password_changed_at + 1, ?3) WHERE username = ?1",
+                 password_changed_at = greatest(password_changed_at + 1, ?3) WHERE username = ?1",
             )?
             .execute(params![username, password_hash, to_ms(now)])?;
         tx.prepare_cached(

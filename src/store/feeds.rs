@@ -7,8 +7,8 @@ use super::scopes::{
 use super::topics::find_public_topic;
 use super::{Result, Store, from_ms, to_ms};
 use crate::model::{FeedScope, FeedSnapshot, Tombstone};
+use crate::store::db::{self, Conn, OptionalExtension};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashMap;
 
 /// The newest visible releases in all feeds.
@@ -68,15 +68,15 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<FeedSnapshot>> {
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_read()?;
         let now_ms = to_ms(now);
         let limit = limit as i64;
         let (topic, mut items, next, changed) = match scope {
             FeedScope::All => {
                 let items = tx
                     .prepare_cached(&ALL_FEED_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?
-                    .query_map(rusqlite::params![now_ms, limit], release_from_row)?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    .query_map(db::params![now_ms, limit], release_from_row)?
+                    .collect::<db::Result<Vec<_>>>()?;
                 let next: Option<i64> = tx
                     .prepare_cached(ALL_NEXT_SQL)?
                     .query_row([now_ms], |r| r.get(0))?;
@@ -91,8 +91,8 @@ impl Store {
                 };
                 let items = tx
                     .prepare_cached(&TOPIC_FEED_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?
-                    .query_map(rusqlite::params![now_ms, limit, topic.id], release_from_row)?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    .query_map(db::params![now_ms, limit, topic.id], release_from_row)?
+                    .collect::<db::Result<Vec<_>>>()?;
                 let next: Option<i64> = tx
                     .prepare_cached(TOPIC_NEXT_SQL)?
                     .query_row([now_ms, topic.id], |r| r.get(0))?;
@@ -145,9 +145,9 @@ impl Store {
 /// feed over years) are counted one index lookup each instead, so neither
 /// way reads more than a few rows per item.
 pub(super) fn updated_ties(
-    conn: &Connection,
+    conn: &Conn,
     items: &[crate::model::Release],
-) -> rusqlite::Result<HashMap<i64, i64>> {
+) -> db::Result<HashMap<i64, i64>> {
     ties_within(
         conn,
         items,
@@ -158,10 +158,10 @@ pub(super) fn updated_ties(
 /// [`updated_ties`], scanning the span only if it holds fewer than
 /// `budget` rows.
 fn ties_within(
-    conn: &Connection,
+    conn: &Conn,
     items: &[crate::model::Release],
     budget: usize,
-) -> rusqlite::Result<HashMap<i64, i64>> {
+) -> db::Result<HashMap<i64, i64>> {
     let mut ties = HashMap::new();
     let (Some(low), Some(high)) = (
         items.iter().map(|r| to_ms(r.updated_at)).min(),
@@ -175,10 +175,10 @@ fn ties_within(
     )?;
     let rows = scan
         .query_map(
-            rusqlite::params![low, high, i64::try_from(budget).unwrap_or(i64::MAX)],
+            db::params![low, high, i64::try_from(budget).unwrap_or(i64::MAX)],
             |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
         )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<db::Result<Vec<_>>>()?;
     if rows.len() < budget {
         let wanted: std::collections::HashSet<i64> = items.iter().map(|r| r.id).collect();
         let mut run = (i64::MIN, 0);
@@ -197,9 +197,7 @@ fn ties_within(
     let mut rank =
         conn.prepare_cached("SELECT count(*) FROM releases WHERE updated_at = ?1 AND id < ?2")?;
     for r in items {
-        let n: i64 = rank.query_row(rusqlite::params![to_ms(r.updated_at), r.id], |row| {
-            row.get(0)
-        })?;
+        let n: i64 = rank.query_row(db::params![to_ms(r.updated_at), r.id], |row| row.get(0))?;
         if n > 0 {
             ties.insert(r.id, n);
         }
@@ -213,34 +211,31 @@ pub(super) type TombstoneRead = (Vec<Tombstone>, Option<i64>, Option<i64>);
 /// when the oldest shown one will leave (ms). Older ones leave first, so
 /// that is the next instant the list changes.
 pub(super) fn tombstones(
-    conn: &Connection,
+    conn: &Conn,
     topic_id: Option<i64>,
     lang: Option<&str>,
     limit: i64,
     window: Duration,
     now: DateTime<Utc>,
-) -> rusqlite::Result<TombstoneRead> {
+) -> db::Result<TombstoneRead> {
     let now_ms = to_ms(now);
     let window_ms = window.num_milliseconds();
     let since = now_ms.saturating_sub(window_ms);
     let list = conn
         .prepare_cached(TOMBSTONES_SQL)?
-        .query_map(
-            rusqlite::params![since, now_ms, limit, topic_id, lang],
-            |row| {
-                Ok(Tombstone {
-                    uid: row.get(0)?,
-                    slug: row.get(1)?,
-                    lang: row.get(2)?,
-                    retracted_at: from_ms(row.get(3)?),
-                    retraction_note: row.get(4)?,
-                })
-            },
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_map(db::params![since, now_ms, limit, topic_id, lang], |row| {
+            Ok(Tombstone {
+                uid: row.get(0)?,
+                slug: row.get(1)?,
+                lang: row.get(2)?,
+                retracted_at: from_ms(row.get(3)?),
+                retraction_note: row.get(4)?,
+            })
+        })?
+        .collect::<db::Result<Vec<_>>>()?;
     let expired: Option<i64> = conn
         .prepare_cached(TOMBSTONE_EXPIRED_SQL)?
-        .query_row(rusqlite::params![since, topic_id, lang], |r| r.get(0))
+        .query_row(db::params![since, topic_id, lang], |r| r.get(0))
         .optional()?;
     let next_expiry = list
         .last()
@@ -301,7 +296,7 @@ impl Store {
         let mut stmt =
             conn.prepare_cached("SELECT status, count(*) FROM releases GROUP BY status")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<db::Result<_>>()?)
     }
 }
 

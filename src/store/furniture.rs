@@ -5,12 +5,12 @@ use super::scopes::ChangedScopes;
 use super::{Result, Store, to_ms};
 use crate::domain::MediaContact;
 use crate::model::Release;
+use crate::store::db::{self, Conn, OptionalExtension, Row, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params};
 
 const SELECT: &str = "SELECT release_id, name, role, email, phone FROM release_contacts";
 
-fn contact(row: &Row<'_>) -> rusqlite::Result<(i64, MediaContact)> {
+fn contact(row: &Row<'_>) -> db::Result<(i64, MediaContact)> {
     Ok((
         row.get(0)?,
         MediaContact::from_stored(row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?),
@@ -22,10 +22,10 @@ fn contact(row: &Row<'_>) -> rusqlite::Result<(i64, MediaContact)> {
 /// attachments are, `media::attach_files`), when that span holds not many
 /// more rows than they have.
 pub(super) fn attach_contacts(
-    conn: &Connection,
+    conn: &Conn,
     releases: &mut [Release],
     scan_from: usize,
-) -> rusqlite::Result<()> {
+) -> db::Result<()> {
     if releases.len() >= scan_from
         && let (Some(low), Some(high)) = (
             releases.iter().map(|r| r.id).min(),
@@ -42,7 +42,7 @@ pub(super) fn attach_contacts(
                 params![low, high, i64::try_from(budget).unwrap_or(i64::MAX)],
                 contact,
             )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<db::Result<Vec<_>>>()?;
         if rows.len() < budget {
             let mut of: std::collections::HashMap<i64, Vec<MediaContact>> =
                 std::collections::HashMap::new();
@@ -61,14 +61,14 @@ pub(super) fn attach_contacts(
         r.media_contacts = stmt
             .query_map([r.id], contact)?
             .map(|row| row.map(|(_, c)| c))
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<db::Result<_>>()?;
     }
     Ok(())
 }
 
 /// Fills in each release's organisation's "About" boilerplate (one look-up
 /// per organisation named).
-pub(super) fn attach_about(conn: &Connection, releases: &mut [Release]) -> rusqlite::Result<()> {
+pub(super) fn attach_about(conn: &Conn, releases: &mut [Release]) -> db::Result<()> {
     let mut of: std::collections::HashMap<String, Option<String>> =
         std::collections::HashMap::new();
     let mut stmt = conn.prepare_cached("SELECT about FROM organization_about WHERE name = ?1")?;
@@ -114,7 +114,7 @@ impl Store {
                     releases: r.get(2)?,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+            .collect::<db::Result<Vec<_>>>()?)
     }
 
     /// One organisation's boilerplate, if set.
@@ -148,8 +148,8 @@ impl Store {
         settings: &[(String, Option<String>)],
         now: DateTime<Utc>,
     ) -> Result<usize> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let conn = self.conn()?;
+        let tx = conn.begin_write()?;
         let changed: Vec<&(String, Option<String>)> = {
             let mut before =
                 tx.prepare_cached("SELECT about FROM organization_about WHERE name = ?1")?;
@@ -190,7 +190,7 @@ impl Store {
 
 /// Replaces a release's media contacts and notes to editors.
 pub(super) fn set_furniture(
-    conn: &Connection,
+    conn: &Conn,
     release_id: i64,
     contacts: &[MediaContact],
     notes: Option<&str>,

@@ -4,8 +4,8 @@
 use super::{Conflict, Result, Store, to_ms};
 use crate::domain::attachment::{AttachmentRef, MediaType, Sha256Hex, rendition_filename};
 use crate::model::{Attachment, AttachmentRendition, Release};
+use crate::store::db::{self, Conn, OptionalExtension, Row, params};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params};
 
 /// One stored file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,11 +37,11 @@ pub struct RenditionRecord {
 /// type and length, its source's name with the width, no alt or caption.
 /// `visible` is a condition on `m`, the source's row.
 fn rendition_served(
-    conn: &Connection,
+    conn: &Conn,
     sha256: &Sha256Hex,
     visible: &str,
     now_ms: i64,
-) -> rusqlite::Result<Option<MediaRecord>> {
+) -> db::Result<Option<MediaRecord>> {
     conn.prepare_cached(&format!(
         "SELECT mr.sha256, mr.mime, mr.length, m.filename, mr.width, mr.height \
          FROM media_renditions mr JOIN media m ON m.sha256 = mr.source \
@@ -110,7 +110,7 @@ fn renditions_from(source: &str, column: Option<String>) -> Vec<AttachmentRendit
     out
 }
 
-fn record(row: &Row<'_>) -> rusqlite::Result<MediaRecord> {
+fn record(row: &Row<'_>) -> db::Result<MediaRecord> {
     let sha: String = row.get(0)?;
     let mime: String = row.get(1)?;
     let bad = |i, what: &str| {
@@ -142,8 +142,8 @@ impl Store {
         renditions: &[RenditionRecord],
         now: DateTime<Utc>,
     ) -> Result<MediaRecord> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let conn = self.conn()?;
+        let tx = conn.begin_write()?;
         tx.prepare_cached(
             "INSERT OR IGNORE INTO media \
              (sha256, mime, length, filename, width, height, alt, caption, created_at) \
@@ -174,8 +174,8 @@ impl Store {
         source: &Sha256Hex,
         renditions: &[RenditionRecord],
     ) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let conn = self.conn()?;
+        let tx = conn.begin_write()?;
         insert_renditions(&tx, source, renditions)?;
         tx.commit()?;
         Ok(())
@@ -198,7 +198,7 @@ impl Store {
                     r.get::<_, u32>(4)?,
                 ))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<db::Result<Vec<_>>>()?;
         Ok(rows
             .into_iter()
             .filter_map(|(sha, mime, length, width, height)| {
@@ -221,7 +221,7 @@ impl Store {
                 "SELECT {COLUMNS} FROM media WHERE mime LIKE 'image/%' ORDER BY sha256"
             ))?
             .query_map([], record)?
-            .collect::<rusqlite::Result<_>>()?)
+            .collect::<db::Result<_>>()?)
     }
 
     /// An image's recorded shape, as shown (`media-renditions` corrects
@@ -235,8 +235,8 @@ impl Store {
         height: u32,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let conn = self.conn()?;
+        let tx = conn.begin_write()?;
         let stored: Option<(Option<u32>, Option<u32>)> = tx
             .prepare_cached("SELECT width, height FROM media WHERE sha256 = ?1")?
             .query_row([sha256.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -259,7 +259,7 @@ impl Store {
         if let Some(m) = self.media(sha256)? {
             return Ok(Some(m));
         }
-        Ok(rendition_served(&*self.conn()?, sha256, "1", 0)?)
+        Ok(rendition_served(&self.conn()?, sha256, "1", 0)?)
     }
 
     /// The record of a stored file.
@@ -273,10 +273,10 @@ impl Store {
 }
 
 fn insert_renditions(
-    conn: &Connection,
+    conn: &Conn,
     source: &Sha256Hex,
     renditions: &[RenditionRecord],
-) -> rusqlite::Result<()> {
+) -> db::Result<()> {
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO media_renditions (source, width, height, sha256, mime, length) \
          SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM media WHERE sha256 = ?1)",
@@ -299,10 +299,10 @@ fn insert_renditions(
 /// span of ids when that span holds not many more rows than they have (an
 /// archive month: 10,000 lookups, each a statement run, as for topics).
 pub(super) fn attach_files(
-    conn: &Connection,
+    conn: &Conn,
     releases: &mut [Release],
     scan_from: usize,
-) -> rusqlite::Result<()> {
+) -> db::Result<()> {
     let select = format!(
         "SELECT ra.release_id, ra.sha256, m.mime, m.length, m.filename, \
          m.width, m.height, coalesce(nullif(ra.caption, ''), m.caption), \
@@ -310,7 +310,7 @@ pub(super) fn attach_files(
          FROM release_attachments ra JOIN media m ON m.sha256 = ra.sha256"
     );
     let select = select.as_str();
-    fn attachment(row: &Row<'_>) -> rusqlite::Result<(i64, Attachment)> {
+    fn attachment(row: &Row<'_>) -> db::Result<(i64, Attachment)> {
         let filename: String = row.get(4)?;
         Ok((
             row.get(0)?,
@@ -346,7 +346,7 @@ pub(super) fn attach_files(
                 params![low, high, i64::try_from(budget).unwrap_or(i64::MAX)],
                 attachment,
             )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<db::Result<Vec<_>>>()?;
         if rows.len() < budget {
             let mut of: std::collections::HashMap<i64, Vec<Attachment>> =
                 std::collections::HashMap::new();
@@ -366,14 +366,14 @@ pub(super) fn attach_files(
         r.attachments = stmt
             .query_map([r.id], attachment)?
             .map(|row| row.map(|(_, a)| a))
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<db::Result<_>>()?;
     }
     Ok(())
 }
 
 /// A release's attachments as stored (its own caption and alt, not the
 /// upload's).
-pub(super) fn stored_refs(conn: &Connection, release_id: i64) -> Result<Vec<AttachmentRef>> {
+pub(super) fn stored_refs(conn: &Conn, release_id: i64) -> Result<Vec<AttachmentRef>> {
     let rows = conn
         .prepare_cached(
             "SELECT sha256, nullif(caption, ''), alt, lead FROM release_attachments \
@@ -383,7 +383,7 @@ pub(super) fn stored_refs(conn: &Connection, release_id: i64) -> Result<Vec<Atta
             let sha: String = row.get(0)?;
             Ok((sha, row.get(1)?, row.get(2)?, row.get(3)?))
         })?
-        .collect::<rusqlite::Result<Vec<(String, Option<String>, Option<String>, bool)>>>()?;
+        .collect::<db::Result<Vec<(String, Option<String>, Option<String>, bool)>>>()?;
     Ok(rows
         .into_iter()
         .filter_map(|(sha, caption, alt, lead)| {
@@ -400,11 +400,7 @@ pub(super) fn stored_refs(conn: &Connection, release_id: i64) -> Result<Vec<Atta
 /// Replaces a release's attachments, checking each names a stored file,
 /// that images have alt text (the release's or the upload's) and that the
 /// lead is an image.
-pub(super) fn set_attachments(
-    conn: &Connection,
-    release_id: i64,
-    refs: &[AttachmentRef],
-) -> Result<()> {
+pub(super) fn set_attachments(conn: &Conn, release_id: i64, refs: &[AttachmentRef]) -> Result<()> {
     let mut known = conn.prepare_cached("SELECT mime, alt FROM media WHERE sha256 = ?1")?;
     for a in refs {
         let found: Option<(String, Option<String>)> = known
@@ -519,7 +515,7 @@ impl Store {
 
     /// A release's attachments as stored (for a save that keeps them).
     pub fn attachment_refs(&self, release_id: i64) -> Result<Vec<AttachmentRef>> {
-        stored_refs(&*self.conn()?, release_id)
+        stored_refs(&self.conn()?, release_id)
     }
 
     /// Files no release uses, recorded before `now - ORPHAN_GRACE`.
@@ -531,7 +527,7 @@ impl Store {
                  (SELECT 1 FROM release_attachments ra WHERE ra.sha256 = m.sha256) ORDER BY sha256",
             )?
             .query_map([to_ms(now - ORPHAN_GRACE)], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
+            .collect::<db::Result<Vec<String>>>()?;
         Ok(rows.iter().filter_map(|s| Sha256Hex::parse(s)).collect())
     }
 
@@ -558,7 +554,7 @@ impl Store {
                 "SELECT sha256 FROM media UNION SELECT sha256 FROM media_renditions ORDER BY 1",
             )?
             .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
+            .collect::<db::Result<Vec<String>>>()?;
         Ok(rows.iter().filter_map(|s| Sha256Hex::parse(s)).collect())
     }
 

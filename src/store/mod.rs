@@ -3,6 +3,7 @@
 mod accreditations;
 mod admins;
 mod changes;
+pub(crate) mod db;
 mod feeds;
 mod furniture;
 pub use furniture::OrganizationAbout;
@@ -10,6 +11,8 @@ mod identity;
 mod media;
 mod part_feeds;
 mod parts;
+mod postgres;
+pub use postgres::is_url as is_postgres_url;
 mod releases;
 mod scopes;
 mod search;
@@ -53,7 +56,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store: database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[from] db::Error),
     #[error("store: no database connection available: {0}")]
     Pool(#[from] r2d2::Error),
     #[error("store: migration failed: {0}")]
@@ -71,6 +74,8 @@ pub enum StoreError {
         "store: the database was written by a newer pressfeed (schema {found}, this one knows {wanted})"
     )]
     NewerSchema { found: usize, wanted: usize },
+    #[error("store: not available on PostgreSQL: {0}")]
+    NotOnPostgres(&'static str),
     #[error("store: backup failed its integrity check: {0}")]
     BackupCorrupt(String),
     /// Refused because of what is stored (a taken slug or name, an id that
@@ -84,6 +89,12 @@ pub enum StoreError {
     },
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.into())
+    }
+}
+
 impl StoreError {
     /// True when the cause is the disk (read-only, full, locked), not the request.
     pub fn is_unavailable(&self) -> bool {
@@ -95,23 +106,49 @@ impl StoreError {
     pub fn unavailable(&self) -> Option<Unavailable> {
         use rusqlite::ErrorCode::*;
         match self {
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => match e.code {
-                DiskFull => Some(Unavailable::Full),
-                ReadOnly => Some(Unavailable::ReadOnly),
-                DatabaseBusy | DatabaseLocked => Some(Unavailable::Busy),
-                CannotOpen | SystemIoFailure => Some(Unavailable::Io),
-                ConstraintViolation
-                    if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_COMMITHOOK =>
-                {
-                    Some(Unavailable::Detached)
+            StoreError::Database(db::Error::Postgres(e)) => postgres_unavailable(e),
+            StoreError::Database(db::Error::Sqlite(rusqlite::Error::SqliteFailure(e, _))) => {
+                match e.code {
+                    DiskFull => Some(Unavailable::Full),
+                    ReadOnly => Some(Unavailable::ReadOnly),
+                    DatabaseBusy | DatabaseLocked => Some(Unavailable::Busy),
+                    CannotOpen | SystemIoFailure => Some(Unavailable::Io),
+                    ConstraintViolation
+                        if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_COMMITHOOK =>
+                    {
+                        Some(Unavailable::Detached)
+                    }
+                    _ => None,
                 }
-                _ => None,
-            },
+            }
             StoreError::Pool(_) => Some(Unavailable::Busy),
             StoreError::Io { .. } => Some(Unavailable::Io),
             StoreError::InBatch { source, .. } => source.unavailable(),
             _ => None,
         }
+    }
+}
+
+/// Why PostgreSQL cannot serve the request, when the server or the link
+/// to it is the cause.
+fn postgres_unavailable(e: &::postgres::Error) -> Option<Unavailable> {
+    use ::postgres::error::SqlState;
+    match e.code() {
+        None => Some(Unavailable::Busy),
+        Some(c) if *c == SqlState::DISK_FULL => Some(Unavailable::Full),
+        Some(c) if *c == SqlState::READ_ONLY_SQL_TRANSACTION => Some(Unavailable::ReadOnly),
+        Some(c)
+            if *c == SqlState::ADMIN_SHUTDOWN
+                || *c == SqlState::CANNOT_CONNECT_NOW
+                || *c == SqlState::TOO_MANY_CONNECTIONS
+                || *c == SqlState::LOCK_NOT_AVAILABLE
+                || *c == SqlState::T_R_SERIALIZATION_FAILURE
+                || *c == SqlState::T_R_DEADLOCK_DETECTED =>
+        {
+            Some(Unavailable::Busy)
+        }
+        Some(c) if *c == SqlState::IO_ERROR => Some(Unavailable::Io),
+        _ => None,
     }
 }
 
@@ -173,14 +210,13 @@ pub enum Conflict {
 
 /// Maps a UNIQUE constraint failure to the conflict it means (`conflict`),
 /// and any other error to itself.
-fn unique_or(conflict: impl FnOnce() -> Conflict) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |e| match &e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
-        {
+fn unique_or(conflict: impl FnOnce() -> Conflict) -> impl FnOnce(db::Error) -> StoreError {
+    move |e| {
+        if e.is_unique_violation() {
             StoreError::Conflict(conflict())
+        } else {
+            e.into()
         }
-        _ => e.into(),
     }
 }
 
@@ -231,13 +267,15 @@ type Pool = r2d2::Pool<SqliteConnectionManager>;
 /// time, no `dyn`, and the compiler lists every method a new one lacks.
 enum Backend {
     Sqlite(Pool),
+    Postgres(postgres::PgBackend),
 }
 
 /// Handle to the database: a pool for reads and writes, and one connection
 /// kept aside to notice commits made by anyone else (another process too).
 pub struct Store {
     backend: Backend,
-    watcher: Mutex<Connection>,
+    /// SQLite only: the connection that reads `PRAGMA data_version`.
+    watcher: Option<Mutex<Connection>>,
     /// `<db>-changes`, marked after every commit by any pressfeed process.
     changes: Option<changes::ChangeFile>,
     /// The last `PRAGMA data_version` seen, and when (ms since `opened`).
@@ -262,7 +300,27 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // SQLite's bounded page cache keeps the server small.
     conn.wal_hook(Some(changes::after_commit));
     search::register_functions(conn)?;
+    register_greatest(conn)?;
     Ok(())
+}
+
+/// PostgreSQL's `greatest(a, b)`, which the shared SQL uses where SQLite
+/// alone would write the two-argument `max(a, b)`: NULLs are ignored.
+fn register_greatest(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "greatest",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let a: Option<i64> = ctx.get(0)?;
+            let b: Option<i64> = ctx.get(1)?;
+            Ok(match (a, b) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            })
+        },
+    )
 }
 
 /// Creates the file (and its directory) with owner-only permissions before
@@ -287,8 +345,14 @@ fn create_private_file(path: &Path) -> Result<()> {
 }
 
 impl Store {
-    /// Opens (creating if needed) and migrates the database.
+    /// Opens (creating if needed) and migrates the database: a SQLite file
+    /// at `path` (or `sqlite:path`), or the PostgreSQL database a
+    /// `postgres://` URL names.
     pub fn open(path: &Path, pool_size: u32) -> Result<Self> {
+        if let Some(url) = postgres_url(path) {
+            return Self::open_postgres(url, pool_size, true);
+        }
+        let path = &sqlite_path(path);
         create_private_file(path)?;
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
@@ -300,6 +364,10 @@ impl Store {
 
     /// Opens without migrating; refuses a schema this program does not match.
     pub fn open_existing(path: &Path, pool_size: u32) -> Result<Self> {
+        if let Some(url) = postgres_url(path) {
+            return Self::open_postgres(url, pool_size, false);
+        }
+        let path = &sqlite_path(path);
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -347,7 +415,7 @@ impl Store {
             .build(manager)?;
         Ok(Self {
             backend: Backend::Sqlite(pool),
-            watcher: Mutex::new(watcher),
+            watcher: Some(Mutex::new(watcher)),
             changes: changes::open(path)
                 .map_err(|e| {
                     tracing::warn!(
@@ -366,8 +434,42 @@ impl Store {
         })
     }
 
+    fn open_postgres(url: &str, pool_size: u32, migrate: bool) -> Result<Self> {
+        let backend = postgres::open(url, pool_size, migrate)?;
+        Ok(Self {
+            backend: Backend::Postgres(backend),
+            watcher: None,
+            changes: None,
+            polled_version: AtomicI64::new(i64::MIN),
+            polled_at: AtomicI64::new(i64::MIN / 2),
+            polled_mark: AtomicU64::new(0),
+            foreign_commits: AtomicU64::new(0),
+            opened: Instant::now(),
+            path: PathBuf::from(redacted(url)),
+            identity: None,
+        })
+    }
+
+    /// A small pool of hub connections (PostgreSQL), whose commits move
+    /// no version; `None` on SQLite.
+    fn hub_pool(&self) -> Result<Option<r2d2::Pool<db::PgManager>>> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(None),
+            Backend::Postgres(pg) => Ok(Some(pg.hub_pool()?)),
+        }
+    }
+
+    /// Whether the store is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
     /// Applies pending migrations; returns (before, after) versions.
     pub fn migrate(path: &Path) -> Result<(usize, usize)> {
+        if let Some(url) = postgres_url(path) {
+            return postgres::migrate(url);
+        }
+        let path = &sqlite_path(path);
         create_private_file(path)?;
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
@@ -385,9 +487,10 @@ impl Store {
         &self.path
     }
 
-    fn conn(&self) -> Result<r2d2::PooledConnection<SqliteConnectionManager>> {
+    fn conn(&self) -> Result<db::Conn> {
         match &self.backend {
-            Backend::Sqlite(pool) => Ok(pool.get()?),
+            Backend::Sqlite(pool) => Ok(db::Conn::SqlitePooled(pool.get()?)),
+            Backend::Postgres(pg) => Ok(db::Conn::Pg(pg.pool.get()?)),
         }
     }
 
@@ -395,8 +498,12 @@ impl Store {
     /// `PRAGMA data_version` on a connection that never writes sees every
     /// commit from every other connection, in this process or another.
     pub fn data_version(&self) -> Result<i64> {
-        let conn = self
-            .watcher
+        let watcher = match (&self.backend, &self.watcher) {
+            (Backend::Postgres(pg), _) => return Ok(pg.changes.version() as i64),
+            (_, Some(w)) => w,
+            (_, None) => return Ok(0),
+        };
+        let conn = watcher
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let v = conn
@@ -409,6 +516,9 @@ impl Store {
     /// change file's mark (one `pread`), combined with `PRAGMA data_version`
     /// polled at most once a second for writers that are not pressfeed.
     pub fn change_version(&self) -> Result<u64> {
+        if let Backend::Postgres(pg) = &self.backend {
+            return Ok(pg.changes.version());
+        }
         let now = self.opened.elapsed().as_millis() as i64;
         let poll_due = now - self.polled_at.load(Ordering::Relaxed) >= 1000;
         let mark = self.changes.as_ref().map_or(0, changes::ChangeFile::read);
@@ -436,6 +546,9 @@ impl Store {
     /// noticed before the poll that would have seen such a write (within
     /// the same second) hides it.
     pub fn foreign_commits(&self) -> u64 {
+        if let Backend::Postgres(pg) = &self.backend {
+            return pg.changes.foreign();
+        }
         self.foreign_commits.load(Ordering::Relaxed)
     }
 
@@ -452,12 +565,19 @@ impl Store {
     }
 
     /// Consistent online copy of the database (safe while others write).
+    /// SQLite only: a PostgreSQL database is copied with its own tools
+    /// (`pg_dump`, README "Scaling out").
     pub fn backup(&self, dest: &Path) -> Result<()> {
+        let conn = self.conn()?;
+        let Some(src) = conn.sqlite() else {
+            return Err(StoreError::NotOnPostgres(
+                "backup: use pg_dump (README \"Scaling out\")",
+            ));
+        };
         create_private_file(dest)?;
-        let src = self.conn()?;
         let mut dst = Connection::open(dest)?;
         {
-            let backup = rusqlite::backup::Backup::new(&src, &mut dst)?;
+            let backup = rusqlite::backup::Backup::new(src, &mut dst)?;
             backup.run_to_completion(256, Duration::from_millis(5), None)?;
         }
         dst.pragma_update(None, "journal_mode", "DELETE")?;
@@ -468,19 +588,55 @@ impl Store {
         Ok(())
     }
 
+    /// SQLite's `integrity_check`; PostgreSQL checks its own pages
+    /// (data checksums), so there it is whether the database answers.
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self
-            .conn()?
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        let conn = self.conn()?;
+        match conn.sqlite() {
+            Some(c) => Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?),
+            None => {
+                self.ping()?;
+                Ok("ok".to_owned())
+            }
+        }
     }
 
     /// The query plan SQLite picks for a statement (for tests that prove
     /// feed queries use indexes).
     pub fn explain(&self, sql: &str) -> Result<Vec<String>> {
         let conn = self.conn()?;
+        if conn.is_postgres() {
+            let mut stmt = conn.prepare(&format!("EXPLAIN {sql}"))?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            return Ok(rows.collect::<db::Result<_>>()?);
+        }
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(3))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<db::Result<_>>()?)
+    }
+}
+
+/// The PostgreSQL URL `--db` gives, if it is one.
+fn postgres_url(db: &Path) -> Option<&str> {
+    db.to_str().filter(|s| postgres::is_url(s))
+}
+
+/// The file a `sqlite:` URL or a plain path names.
+fn sqlite_path(db: &Path) -> PathBuf {
+    match db.to_str().and_then(|s| s.strip_prefix("sqlite:")) {
+        Some(rest) => PathBuf::from(rest.strip_prefix("//").unwrap_or(rest)),
+        None => db.to_owned(),
+    }
+}
+
+/// A URL without its password, for messages and `Store::path`.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
     }
 }
 

@@ -11,8 +11,8 @@ use super::topics::find_public_topic;
 use super::{Result, Store, from_ms, to_ms};
 use crate::domain::{Lang, Month};
 use crate::model::{FeedKind, FeedScope, FeedSnapshot, Part, Topic};
+use crate::store::db::{self, Conn, OptionalExtension};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, OptionalExtension};
 
 /// The visible releases published in [?1, ?2) at ?3 (ms), newest first,
 /// ?4 of them (-1: all) after skipping ?5; ?6 the topic.
@@ -65,7 +65,7 @@ pub struct Languages {
 /// `feed_parts`; `Err(())` for a topic that does not exist or readers
 /// cannot see yet at `now_ms`.
 fn resolve(
-    conn: &Connection,
+    conn: &Conn,
     scope: &FeedScope,
     now_ms: i64,
 ) -> Result<std::result::Result<(Option<Topic>, i64), ()>> {
@@ -96,7 +96,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<FeedSnapshot>> {
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_read()?;
         let now_ms = to_ms(now);
         let Ok((topic, id)) = resolve(&tx, scope, now_ms)? else {
             return Ok(None);
@@ -114,10 +114,10 @@ impl Store {
         let until = next.map_or(i64::MAX, Month::start_ms);
         let next_change: Option<i64> = if id == GLOBAL {
             tx.prepare_cached(MONTH_NEXT_ALL_SQL)?
-                .query_row(rusqlite::params![now_ms, start, until], |r| r.get(0))?
+                .query_row(db::params![now_ms, start, until], |r| r.get(0))?
         } else {
             tx.prepare_cached(MONTH_NEXT_TOPIC_SQL)?
-                .query_row(rusqlite::params![now_ms, start, until, id], |r| r.get(0))?
+                .query_row(db::params![now_ms, start, until, id], |r| r.get(0))?
         };
         let stamp = parts::part_stamp(&tx, id, &Part::Month(month))?;
         let newest = items
@@ -151,7 +151,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<FeedSnapshot>> {
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_read()?;
         let now_ms = to_ms(now);
         let Ok((topic, id)) = resolve(&tx, scope, now_ms)? else {
             return Ok(None);
@@ -161,20 +161,20 @@ impl Store {
         let (mut items, next): (Vec<_>, Option<i64>) = if id == GLOBAL {
             let items = tx
                 .prepare_cached(&columns(LANG_ALL_SQL))?
-                .query_map(rusqlite::params![now_ms, limit, tag], release_from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .query_map(db::params![now_ms, limit, tag], release_from_row)?
+                .collect::<db::Result<Vec<_>>>()?;
             let next = tx
                 .prepare_cached(LANG_NEXT_ALL_SQL)?
-                .query_row(rusqlite::params![now_ms, tag], |r| r.get(0))?;
+                .query_row(db::params![now_ms, tag], |r| r.get(0))?;
             (items, next)
         } else {
             let items = tx
                 .prepare_cached(&columns(LANG_TOPIC_SQL))?
-                .query_map(rusqlite::params![now_ms, limit, tag, id], release_from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .query_map(db::params![now_ms, limit, tag, id], release_from_row)?
+                .collect::<db::Result<Vec<_>>>()?;
             let next = tx
                 .prepare_cached(LANG_NEXT_TOPIC_SQL)?
-                .query_row(rusqlite::params![now_ms, tag, id], |r| r.get(0))?;
+                .query_row(db::params![now_ms, tag, id], |r| r.get(0))?;
             (items, next)
         };
         if items.is_empty() {
@@ -213,7 +213,7 @@ impl Store {
     /// language parts, a handful of rows, not from every release.
     pub fn languages(&self, scope: &FeedScope, now: DateTime<Utc>) -> Result<Languages> {
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_read()?;
         let now_ms = to_ms(now);
         let Ok((_, id)) = resolve(&tx, scope, now_ms)? else {
             return Ok(Languages::default());
@@ -221,7 +221,7 @@ impl Store {
         let candidates = tx
             .prepare_cached(LANGUAGE_PARTS_SQL)?
             .query_map([id], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<db::Result<Vec<_>>>()?;
         let mut out = Languages::default();
         let mut appeared = i64::MIN;
         let mut next = i64::MAX;
@@ -232,7 +232,7 @@ impl Store {
                     .optional()?
             } else {
                 tx.prepare_cached(LANG_FIRST_TOPIC_SQL)?
-                    .query_row(rusqlite::params![&tag, id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .query_row(db::params![&tag, id], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?
             };
             let (Some((published, written)), Ok(lang)) = (first, Lang::parse(&tag)) else {
@@ -254,7 +254,7 @@ impl Store {
 /// The visible releases of scope `id` published in `[from, to)`, newest
 /// first, `limit` (-1: all) after `offset`, with their topics.
 fn range(
-    conn: &Connection,
+    conn: &Conn,
     id: i64,
     (from, to): (i64, i64),
     now_ms: i64,
@@ -264,17 +264,17 @@ fn range(
     let mut items = if id == GLOBAL {
         conn.prepare_cached(&columns(RANGE_ALL_SQL))?
             .query_map(
-                rusqlite::params![from, to, now_ms, limit, offset],
+                db::params![from, to, now_ms, limit, offset],
                 release_from_row,
             )?
-            .collect::<rusqlite::Result<Vec<_>>>()?
+            .collect::<db::Result<Vec<_>>>()?
     } else {
         conn.prepare_cached(&columns(RANGE_TOPIC_SQL))?
             .query_map(
-                rusqlite::params![from, to, now_ms, limit, offset, id],
+                db::params![from, to, now_ms, limit, offset, id],
                 release_from_row,
             )?
-            .collect::<rusqlite::Result<Vec<_>>>()?
+            .collect::<db::Result<Vec<_>>>()?
     };
     attach_topics(conn, &mut items)?;
     Ok(items)
@@ -307,7 +307,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<PageOfReleases>> {
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_read()?;
         let now_ms = to_ms(now);
         let Ok((topic, id)) = resolve(&tx, scope, now_ms)? else {
             return Ok(None);
@@ -325,12 +325,10 @@ impl Store {
             None
         } else if id == GLOBAL {
             tx.prepare_cached(MONTH_NEXT_ALL_SQL)?
-                .query_row(rusqlite::params![now_ms, bounds.0, bounds.1], |r| r.get(0))?
+                .query_row(db::params![now_ms, bounds.0, bounds.1], |r| r.get(0))?
         } else {
             tx.prepare_cached(MONTH_NEXT_TOPIC_SQL)?
-                .query_row(rusqlite::params![now_ms, bounds.0, bounds.1, id], |r| {
-                    r.get(0)
-                })?
+                .query_row(db::params![now_ms, bounds.0, bounds.1, id], |r| r.get(0))?
         };
         let neighbours = match month {
             Some(m) => parts::neighbours(&tx, id, m, now_ms)?,

@@ -7,7 +7,7 @@
 
 use crate::domain::Month;
 use crate::model::Part;
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::db::{self, Conn, OptionalExtension, params};
 
 /// The `topic_id` of the global scope's parts (topic ids start at 1).
 pub(super) const GLOBAL: i64 = 0;
@@ -37,12 +37,7 @@ const FROM_TOPIC: &str = "SELECT r.published_at, r.changed_at FROM release_topic
 const STAMP_SQL: &str = "SELECT changed_at FROM feed_parts WHERE topic_id = ?1 AND part = ?2";
 
 /// Whether readers see any release in `part` of `scope` at `now_ms`.
-pub(super) fn part_is_shown(
-    conn: &Connection,
-    scope: i64,
-    part: &Part,
-    now_ms: i64,
-) -> rusqlite::Result<bool> {
+pub(super) fn part_is_shown(conn: &Conn, scope: i64, part: &Part, now_ms: i64) -> db::Result<bool> {
     match (part, scope) {
         (Part::Month(m), GLOBAL) => conn
             .prepare_cached(MONTH_EXISTS_GLOBAL)?
@@ -63,11 +58,11 @@ pub(super) fn part_is_shown(
 
 /// The newest release of `scope` visible before `before_ms` (published, written).
 pub(super) fn newest_before(
-    conn: &Connection,
+    conn: &Conn,
     scope: i64,
     before_ms: i64,
-) -> rusqlite::Result<Option<(i64, i64)>> {
-    let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
+) -> db::Result<Option<(i64, i64)>> {
+    let row = |r: &db::Row<'_>| Ok((r.get(0)?, r.get(1)?));
     if scope == GLOBAL {
         conn.prepare_cached(BEFORE_GLOBAL)?
             .query_row([before_ms], row)
@@ -82,12 +77,12 @@ pub(super) fn newest_before(
 /// The oldest release of `scope` published from `from_ms` on and visible
 /// at `now_ms` (published, written).
 pub(super) fn oldest_from(
-    conn: &Connection,
+    conn: &Conn,
     scope: i64,
     from_ms: i64,
     now_ms: i64,
-) -> rusqlite::Result<Option<(i64, i64)>> {
-    let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
+) -> db::Result<Option<(i64, i64)>> {
+    let row = |r: &db::Row<'_>| Ok((r.get(0)?, r.get(1)?));
     if scope == GLOBAL {
         conn.prepare_cached(FROM_GLOBAL)?
             .query_row([from_ms, now_ms], row)
@@ -101,18 +96,18 @@ pub(super) fn oldest_from(
 
 /// The nearest months before and after `month` with releases readers see.
 pub(super) fn neighbours(
-    conn: &Connection,
+    conn: &Conn,
     scope: i64,
     month: Month,
     now_ms: i64,
-) -> rusqlite::Result<(Option<Month>, Option<Month>)> {
+) -> db::Result<(Option<Month>, Option<Month>)> {
     let prev = newest_before(conn, scope, month.start_ms())?.and_then(|(p, _)| Month::of_ms(p));
     let next = oldest_from(conn, scope, month.end_ms(), now_ms)?.and_then(|(p, _)| Month::of_ms(p));
     Ok((prev, next))
 }
 
 /// The part's change stamp (ms); 0 when no write has changed it yet.
-pub(super) fn part_stamp(conn: &Connection, scope: i64, part: &Part) -> rusqlite::Result<i64> {
+pub(super) fn part_stamp(conn: &Conn, scope: i64, part: &Part) -> db::Result<i64> {
     Ok(conn
         .prepare_cached(STAMP_SQL)?
         .query_row(params![scope, part.key()], |r| r.get(0))
@@ -121,7 +116,7 @@ pub(super) fn part_stamp(conn: &Connection, scope: i64, part: &Part) -> rusqlite
 }
 
 /// The newest change stamp of any part of `scope` (ms), 0 when none.
-pub(super) fn newest_part_stamp(conn: &Connection, scope: i64) -> rusqlite::Result<i64> {
+pub(super) fn newest_part_stamp(conn: &Conn, scope: i64) -> db::Result<i64> {
     conn.prepare_cached("SELECT coalesce(max(changed_at), 0) FROM feed_parts WHERE topic_id = ?1")?
         .query_row([scope], |r| r.get(0))
 }

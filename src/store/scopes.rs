@@ -33,7 +33,7 @@ use super::Result;
 use super::parts::{self, GLOBAL};
 use crate::domain::{Lang, Month};
 use crate::model::Part;
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::db::{self, Conn, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
 
 /// The global feeds' stamp (read by writers and by the feed snapshot).
@@ -103,7 +103,7 @@ pub(super) struct ChangedScopes {
 
 impl ChangedScopes {
     /// The global feeds change (call before the write changes what they show).
-    pub fn global(&mut self, conn: &Connection, now_ms: i64) -> Result<()> {
+    pub fn global(&mut self, conn: &Conn, now_ms: i64) -> Result<()> {
         if self.global.is_none() {
             let stamp: i64 = conn
                 .prepare_cached(GLOBAL_STAMP_SQL)?
@@ -118,7 +118,7 @@ impl ChangedScopes {
     }
 
     /// One topic's feeds change (call before the write changes what they show).
-    pub fn topic(&mut self, conn: &Connection, topic_id: i64, now_ms: i64) -> Result<()> {
+    pub fn topic(&mut self, conn: &Conn, topic_id: i64, now_ms: i64) -> Result<()> {
         if self.topics.contains_key(&topic_id) || self.created.contains(&topic_id) {
             return Ok(());
         }
@@ -138,7 +138,7 @@ impl ChangedScopes {
     /// list changes with it when it is `listed` (`topics.rs`).
     pub fn created_topic(
         &mut self,
-        conn: &Connection,
+        conn: &Conn,
         topic_id: i64,
         listed: bool,
         now_ms: i64,
@@ -151,7 +151,7 @@ impl ChangedScopes {
     }
 
     /// The topic list (names, slugs, descriptions: the OPML) changes.
-    pub fn topic_list(&mut self, conn: &Connection, now_ms: i64) -> Result<()> {
+    pub fn topic_list(&mut self, conn: &Conn, now_ms: i64) -> Result<()> {
         if self.topic_list.is_none() {
             self.topic_list = Some(super::topics::topic_list_last_modified_secs(conn, now_ms)?);
         }
@@ -173,7 +173,7 @@ impl ChangedScopes {
     /// month and its language change in each (call before the write).
     pub fn release_parts(
         &mut self,
-        conn: &Connection,
+        conn: &Conn,
         topic_ids: &[i64],
         published_ms: i64,
         lang: &str,
@@ -211,13 +211,13 @@ impl ChangedScopes {
     /// Every scope and every part changes (something every item may show:
     /// an organisation's boilerplate, an image's size); rare writes, so a
     /// few more validators than needed move.
-    pub fn everything(conn: &Connection, now_ms: i64) -> Result<Self> {
+    pub fn everything(conn: &Conn, now_ms: i64) -> Result<Self> {
         let mut scopes = Self::default();
         scopes.global(conn, now_ms)?;
         let topics = conn
             .prepare_cached("SELECT id FROM topics")?
             .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<i64>>>()?;
+            .collect::<db::Result<Vec<i64>>>()?;
         for id in &topics {
             scopes.topic(conn, *id, now_ms)?;
         }
@@ -236,7 +236,7 @@ impl ChangedScopes {
 
     /// Moves the stamp of every changed scope, once, and gives each (and
     /// each scope whose schedule changed) the transaction's new version.
-    pub fn apply(mut self, conn: &Connection, now_ms: i64) -> Result<()> {
+    pub fn apply(mut self, conn: &Conn, now_ms: i64) -> Result<()> {
         if self.global.is_none()
             && self.topic_list.is_none()
             && self.topics.is_empty()
@@ -308,7 +308,7 @@ impl ChangedScopes {
 
     /// Moves the stamps and versions of the changed parts (before the
     /// scopes' own stamps move: their recorded seconds are the bound).
-    fn apply_parts(&mut self, conn: &Connection, version: i64, now_ms: i64) -> Result<()> {
+    fn apply_parts(&mut self, conn: &Conn, version: i64, now_ms: i64) -> Result<()> {
         // A month that appears or vanishes changes the links of its
         // neighbours (after the write: those are the ones that now link,
         // or linked, to it).

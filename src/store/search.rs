@@ -24,15 +24,15 @@ use super::topics::find_topic;
 use super::{Result, Store, from_ms, to_ms};
 use crate::domain::search::{SearchQuery, fold, html_text};
 use crate::model::Release;
+use crate::store::db::{self, Conn, OptionalExtension, params};
 use chrono::{DateTime, Utc};
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, OptionalExtension, params};
 
 const KEY_SPREAD: i64 = 1 << 20;
 
 /// Registers `pressfeed_search_text(title, summary, body_html)`, the folded
 /// text the index holds (migrations use it too).
-pub(super) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+pub(super) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function(
         "pressfeed_search_text",
         3,
@@ -74,8 +74,8 @@ pub(super) struct BulkIndex {
 }
 
 impl BulkIndex {
-    pub(super) fn begin(conn: &Connection, releases: usize) -> Result<Self> {
-        if releases < BULK_MIN_RELEASES {
+    pub(super) fn begin(conn: &Conn, releases: usize) -> Result<Self> {
+        if releases < BULK_MIN_RELEASES || conn.is_postgres() {
             return Ok(Self { previous: None });
         }
         let previous: Option<i64> = conn
@@ -91,7 +91,7 @@ impl BulkIndex {
     }
 
     /// Sets the table's own `hashsize` again (inside the transaction).
-    pub(super) fn end(self, conn: &Connection) -> Result<()> {
+    pub(super) fn end(self, conn: &Conn) -> Result<()> {
         if let Some(previous) = self.previous {
             set_hash_size(conn, previous)?;
         }
@@ -99,7 +99,7 @@ impl BulkIndex {
     }
 }
 
-fn set_hash_size(conn: &Connection, bytes: i64) -> Result<()> {
+fn set_hash_size(conn: &Conn, bytes: i64) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO release_search (release_search, rank) VALUES ('hashsize', ?1)",
     )?
@@ -110,7 +110,7 @@ fn set_hash_size(conn: &Connection, bytes: i64) -> Result<()> {
 /// Brings release `id`'s index row in step with the release as stored now
 /// (inside the caller's transaction): removed unless published, written
 /// again under its key otherwise.
-pub(super) fn index_release(conn: &Connection, id: i64) -> Result<()> {
+pub(super) fn index_release(conn: &Conn, id: i64) -> Result<()> {
     index_releases(conn, &[id])
 }
 
@@ -120,7 +120,7 @@ pub(super) fn index_release(conn: &Connection, id: i64) -> Result<()> {
 /// later), so a batch fed in the file's order (dates at random) made a
 /// segment of one or two releases at a time. Sorted, a batch makes one
 /// segment per `hashsize` of data.
-pub(super) fn index_releases(conn: &Connection, ids: &[i64]) -> Result<()> {
+pub(super) fn index_releases(conn: &Conn, ids: &[i64]) -> Result<()> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -182,9 +182,9 @@ pub(super) fn index_releases(conn: &Connection, ids: &[i64]) -> Result<()> {
     for (key, id) in written {
         let doc = text.query_row([id], |r| {
             Ok(search_text(
-                r.get_ref(0)?.as_str()?,
-                r.get_ref(1)?.as_str()?,
-                r.get_ref(2)?.as_str()?,
+                &r.get::<_, String>(0)?,
+                &r.get::<_, String>(1)?,
+                &r.get::<_, String>(2)?,
             ))
         })?;
         insert.execute(params![key, doc])?;
@@ -210,7 +210,7 @@ fn fts_expression(query: &SearchQuery) -> String {
 /// one whose `n`-th is furthest back), so the stretch holds `n` releases
 /// with that word, and no more with all of them. `None` when a word is in fewer than `n`
 /// releases at or below `high`: everything below is one stretch.
-fn stretch_floor(conn: &Connection, words: &[String], high: i64, n: usize) -> Result<Option<i64>> {
+fn stretch_floor(conn: &Conn, words: &[String], high: i64, n: usize) -> Result<Option<i64>> {
     let mut nth = conn.prepare_cached(NTH_KEY_SQL)?;
     let mut floor = i64::MAX;
     for w in words {
@@ -360,7 +360,7 @@ impl Store {
         (first, budget): (usize, usize),
     ) -> Result<SearchOutcome> {
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_read()?;
         let topic_id = match &filter.topic {
             None => None,
             Some(slug) => match find_topic(&tx, slug)? {
@@ -397,7 +397,7 @@ impl Store {
                 ],
                 release_from_row,
             )?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<db::Result<Vec<_>>>()
         };
         let mut searched_from = None;
         let mut items = if query.terms().iter().all(|t| t.len() == 1) {
@@ -435,7 +435,7 @@ impl Store {
                     .query_map(params![expression, low.unwrap_or(i64::MIN), high], |r| {
                         r.get::<_, i64>(0)
                     })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    .collect::<db::Result<Vec<_>>>()?;
                 for key in keys.into_iter().rev() {
                     if found.len() >= wanted {
                         break;
@@ -712,7 +712,7 @@ mod tests {
             .unwrap();
         drop(store);
         let path = dir.path().join("s.db");
-        let conn = Connection::open(&path).unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
         // Undo the search migration (17) and the ones after it (18, feed
         // parts; 19, accreditations; 20, media; 21, furniture; 22, organisation
         // boilerplate; 23, renditions), so `migrate` runs the

@@ -2,8 +2,8 @@
 //! random id in the session cookie.
 
 use super::{Result, Store, from_ms, to_ms};
+use crate::store::db::{OptionalExtension, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
 /// A session as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,7 @@ impl Store {
     pub fn touch_session(&self, id_sha256: &str, now: DateTime<Utc>) -> Result<()> {
         self.conn()?
             .prepare_cached(
-                "UPDATE admin_sessions SET last_seen_at = max(last_seen_at, ?2) \
+                "UPDATE admin_sessions SET last_seen_at = greatest(last_seen_at, ?2) \
                  WHERE id = ?1 AND ended_at IS NULL",
             )?
             .execute(params![id_sha256, to_ms(now)])?;

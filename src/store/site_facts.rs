@@ -2,7 +2,7 @@
 //! when their settings say otherwise.
 
 use super::{Result, Store};
-use rusqlite::{OptionalExtension, params};
+use crate::store::db::{OptionalExtension, params};
 
 impl Store {
     /// The authority release ids are minted under: the one recorded in the

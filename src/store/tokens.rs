@@ -1,8 +1,8 @@
 //! Bearer tokens of the automation API, stored only as SHA-256 hashes.
 
 use super::{Conflict, Result, Store, StoreError, from_ms, to_ms, unique_or};
+use crate::store::db::{self, OptionalExtension, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
 /// A token that is still valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_write()?;
         tx.prepare_cached(
             "UPDATE api_tokens SET revoked_at = ?2 \
              WHERE name = ?1 AND revoked_at IS NULL AND expires_at <= ?2",
@@ -75,7 +75,7 @@ impl Store {
                 revoked_at: r.get::<_, Option<i64>>(4)?.map(from_ms),
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<db::Result<_>>()?)
     }
 
     /// Revokes the active token called `name`; false when there is none.

@@ -6,8 +6,8 @@ use super::scopes::{ChangedScopes, ceil_secs};
 use super::{Conflict, Result, Store, from_ms, to_ms};
 use crate::domain::Slug;
 use crate::model::Topic;
+use crate::store::db::{self, Conn, OptionalExtension, Row, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params};
 
 const TOPIC_COLUMNS: &str = "id, slug, name, description, changed_at";
 
@@ -45,7 +45,7 @@ pub enum TopicDeletion {
     InUse(i64),
 }
 
-fn topic_from_row(row: &Row<'_>) -> rusqlite::Result<Topic> {
+fn topic_from_row(row: &Row<'_>) -> db::Result<Topic> {
     Ok(Topic {
         id: row.get(0)?,
         slug: row.get(1)?,
@@ -55,7 +55,7 @@ fn topic_from_row(row: &Row<'_>) -> rusqlite::Result<Topic> {
     })
 }
 
-pub(super) fn find_topic(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Topic>> {
+pub(super) fn find_topic(conn: &Conn, slug: &str) -> db::Result<Option<Topic>> {
     conn.prepare_cached(&format!(
         "SELECT {TOPIC_COLUMNS} FROM topics WHERE slug = ?1"
     ))?
@@ -93,7 +93,7 @@ const BECOMES_PUBLIC_SQL: &str = "SELECT min(rt.feed_at) FROM topics t \
 /// The topic list's Last-Modified second at `now_ms`: its stamp, or the
 /// second after an unlisted topic appeared in it by itself, whichever is
 /// later (the same rule as a feed's, `scopes.rs`).
-pub(super) fn topic_list_last_modified_secs(conn: &Connection, now_ms: i64) -> Result<i64> {
+pub(super) fn topic_list_last_modified_secs(conn: &Conn, now_ms: i64) -> Result<i64> {
     let stamp: i64 = conn
         .prepare_cached("SELECT value FROM site_state WHERE key = 'topics_changed_at'")?
         .query_row([], |r| r.get(0))?;
@@ -106,11 +106,7 @@ pub(super) fn topic_list_last_modified_secs(conn: &Connection, now_ms: i64) -> R
 }
 
 /// Topic `slug` if readers may know of it at `now_ms`.
-pub(super) fn find_public_topic(
-    conn: &Connection,
-    slug: &str,
-    now_ms: i64,
-) -> rusqlite::Result<Option<Topic>> {
+pub(super) fn find_public_topic(conn: &Conn, slug: &str, now_ms: i64) -> db::Result<Option<Topic>> {
     conn.prepare_cached(&format!(
         "SELECT {TOPIC_COLUMNS} FROM topics t WHERE {PUBLIC_AT_1} AND slug = ?2"
     ))?
@@ -123,19 +119,22 @@ pub(super) fn find_public_topic(
 /// once; an unlisted one (brought in by a release readers cannot see yet)
 /// only when a release in it becomes visible.
 fn insert_topic(
-    conn: &Connection,
+    conn: &Conn,
     new: (&Slug, &str, Option<&str>),
     listed: bool,
     now_ms: i64,
     scopes: &mut ChangedScopes,
 ) -> Result<i64> {
     let (slug, name, description) = new;
-    conn.prepare_cached(
-        "INSERT INTO topics (slug, name, description, created_at, changed_at, listed) \
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
-    )?
-    .execute(params![slug.as_str(), name, description, now_ms, listed])?;
-    let id = conn.last_insert_rowid();
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO topics (slug, name, description, created_at, changed_at, listed) \
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5) RETURNING id",
+        )?
+        .query_row(
+            params![slug.as_str(), name, description, now_ms, listed],
+            |r| r.get(0),
+        )?;
     scopes.created_topic(conn, id, listed, now_ms)?;
     Ok(id)
 }
@@ -143,7 +142,7 @@ fn insert_topic(
 /// The id of topic `slug`, creating it (called `name()`) when it does not
 /// exist yet; `visible` says whether the release naming it is.
 pub(super) fn topic_id_or_create(
-    conn: &Connection,
+    conn: &Conn,
     slug: &Slug,
     name: impl FnOnce() -> String,
     visible: bool,
@@ -163,7 +162,7 @@ pub(super) fn topic_id_or_create(
 /// Ids of the named topics, creating any that do not exist yet (named
 /// after their slug); `visible` says whether the release naming them is.
 pub(super) fn ensure_topics(
-    conn: &Connection,
+    conn: &Conn,
     slugs: &[Slug],
     visible: bool,
     now_ms: i64,
@@ -183,7 +182,7 @@ pub(super) fn ensure_topics(
 /// subscribers. Call before the write; a topic that was unlisted changes
 /// the topic list.
 pub(super) fn list_topics(
-    conn: &Connection,
+    conn: &Conn,
     topic_ids: &[i64],
     now_ms: i64,
     scopes: &mut ChangedScopes,
@@ -202,7 +201,7 @@ pub(super) fn list_topics(
 /// (their title), and, through the releases visible in it, whose items show
 /// its name as a category, the global feeds and every topic sharing one.
 fn topic_and_neighbours_change(
-    conn: &Connection,
+    conn: &Conn,
     topic_id: i64,
     now_ms: i64,
     scopes: &mut ChangedScopes,
@@ -214,7 +213,7 @@ fn topic_and_neighbours_change(
              ON a.release_id = b.release_id WHERE a.topic_id = ?1 AND a.feed_at <= ?2",
         )?
         .query_map(params![topic_id, now_ms], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<i64>>>()?;
+        .collect::<db::Result<Vec<i64>>>()?;
     if !neighbours.is_empty() {
         scopes.global(conn, now_ms)?;
     }
@@ -236,14 +235,14 @@ impl Store {
                 "SELECT {TOPIC_COLUMNS} FROM topics ORDER BY name COLLATE NOCASE, slug"
             ))?
             .query_map([], topic_from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+            .collect::<db::Result<Vec<_>>>()?)
     }
 
     /// The topics readers may know of at `now`, by name: the topic list
     /// behind the OPML and the public pages.
     pub fn public_topics(&self, now: DateTime<Utc>) -> Result<PublicTopics> {
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_read()?;
         let now_ms = to_ms(now);
         let topics = tx
             .prepare_cached(&format!(
@@ -251,7 +250,7 @@ impl Store {
                  ORDER BY name COLLATE NOCASE, slug"
             ))?
             .query_map([now_ms], topic_from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<db::Result<Vec<_>>>()?;
         let last_modified = topic_list_last_modified_secs(&tx, now_ms)?;
         let next_change: Option<i64> = tx
             .prepare_cached(BECOMES_PUBLIC_SQL)?
@@ -264,7 +263,7 @@ impl Store {
     }
 
     pub fn topic_by_slug(&self, slug: &str) -> Result<Option<Topic>> {
-        Ok(find_topic(&*self.conn()?, slug)?)
+        Ok(find_topic(&self.conn()?, slug)?)
     }
 
     /// Every topic with its number of releases and whether readers may
@@ -284,7 +283,7 @@ impl Store {
                     public: r.get(6)?,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+            .collect::<db::Result<Vec<_>>>()?)
     }
 
     /// Creates a topic; `Taken` when the slug exists.
@@ -295,8 +294,8 @@ impl Store {
         description: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let conn = self.conn()?;
+        let tx = conn.begin_write()?;
         if find_topic(&tx, slug.as_str())?.is_some() {
             return Err(Conflict::TopicTaken(slug.to_string()).into());
         }
@@ -317,8 +316,8 @@ impl Store {
         description: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let conn = self.conn()?;
+        let tx = conn.begin_write()?;
         let Some(topic) = find_topic(&tx, slug)? else {
             return Ok(false);
         };
@@ -340,8 +339,8 @@ impl Store {
 
     /// Deletes a topic that no release uses.
     pub fn delete_topic(&self, slug: &str, now: DateTime<Utc>) -> Result<TopicDeletion> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let conn = self.conn()?;
+        let tx = conn.begin_write()?;
         let Some(topic) = find_topic(&tx, slug)? else {
             return Ok(TopicDeletion::NotFound);
         };

@@ -18,7 +18,7 @@
 //! topic list changed (a topic created or deleted).
 
 use super::{Result, Store};
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::db::{self, Conn, OptionalExtension, params};
 
 const READ_SQL: &str = "SELECT \
      (SELECT value FROM site_state WHERE key = 'scope_seq'), \
@@ -32,7 +32,7 @@ const PARTS_SINCE_SQL: &str = "SELECT coalesce(t.slug, ''), p.part, p.version \
      WHERE p.version > ?1 AND (p.topic_id = 0 OR t.id IS NOT NULL)";
 
 /// The counter's next value (moves it).
-pub(super) fn next_version(conn: &Connection) -> Result<i64> {
+pub(super) fn next_version(conn: &Conn) -> Result<i64> {
     Ok(conn
         .prepare_cached(
             "UPDATE site_state SET value = value + 1 WHERE key = 'scope_seq' RETURNING value",
@@ -42,7 +42,7 @@ pub(super) fn next_version(conn: &Connection) -> Result<i64> {
 
 /// Gives `version` to each changed scope.
 pub(super) fn mark<'a>(
-    conn: &Connection,
+    conn: &Conn,
     version: i64,
     global: bool,
     topic_list: bool,
@@ -85,7 +85,7 @@ impl Store {
     /// earlier result's `seq` and `topic_list`); everything when `None`.
     pub fn scope_versions(&self, since: Option<(i64, i64)>) -> Result<ScopeVersions> {
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_read()?;
         let (seq, global, topic_list): (Option<i64>, Option<i64>, Option<i64>) = tx
             .prepare_cached(READ_SQL)?
             .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -107,13 +107,13 @@ impl Store {
                 .query_map([incremental_from.unwrap_or(i64::MIN)], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<db::Result<Vec<_>>>()?;
             let parts = tx
                 .prepare_cached(PARTS_SINCE_SQL)?
                 .query_map([incremental_from.unwrap_or(0).max(0)], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<db::Result<Vec<_>>>()?;
             (topics, parts)
         };
         Ok(ScopeVersions {

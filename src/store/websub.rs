@@ -8,13 +8,37 @@
 //! still sees these commits (at most once a second, see `Store::change_version`).
 
 use super::{BUSY_TIMEOUT, Result, Store, from_ms};
+use crate::store::db::{self, Conn, OptionalExtension, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::OpenFlags;
 use std::sync::Mutex;
 
-/// The hub's connection to the database.
+/// The hub's connection to the database: one SQLite connection of its
+/// own, or a small PostgreSQL pool whose commits notify as the hub's
+/// (`postgres.rs`: they move no version).
 pub struct HubStore {
-    conn: Mutex<Connection>,
+    inner: HubInner,
+}
+
+enum HubInner {
+    Sqlite(Mutex<Conn>),
+    Postgres(r2d2::Pool<db::PgManager>),
+}
+
+/// A connection lent by [`HubStore::lock`].
+enum HubConn<'a> {
+    Guard(std::sync::MutexGuard<'a, Conn>),
+    Owned(Conn),
+}
+
+impl std::ops::Deref for HubConn<'_> {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        match self {
+            HubConn::Guard(g) => g,
+            HubConn::Owned(c) => c,
+        }
+    }
 }
 
 /// A subscription whose intent was verified.
@@ -81,7 +105,12 @@ impl Store {
     /// A connection for the hub (see the module comment): no change mark,
     /// but the same refusal to commit into a deleted or replaced file.
     pub fn hub_store(&self) -> Result<HubStore> {
-        let conn = Connection::open_with_flags(
+        if let Some(pool) = self.hub_pool()? {
+            return Ok(HubStore {
+                inner: HubInner::Postgres(pool),
+            });
+        }
+        let conn = rusqlite::Connection::open_with_flags(
             self.path(),
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
@@ -92,7 +121,7 @@ impl Store {
             conn.commit_hook(Some(move || id.check().is_err()))?;
         }
         Ok(HubStore {
-            conn: Mutex::new(conn),
+            inner: HubInner::Sqlite(Mutex::new(Conn::Sqlite(conn))),
         })
     }
 }
@@ -114,22 +143,25 @@ fn ms(t: DateTime<Utc>) -> i64 {
 }
 
 impl HubStore {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> Result<HubConn<'_>> {
+        Ok(match &self.inner {
+            HubInner::Sqlite(m) => HubConn::Guard(m.lock().unwrap_or_else(|p| p.into_inner())),
+            HubInner::Postgres(pool) => HubConn::Owned(Conn::Pg(pool.get()?)),
+        })
     }
 
     /// Each feed's ETag when the public hubs were last told about it.
     pub fn pinged(&self) -> Result<std::collections::HashMap<String, String>> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         let mut stmt = conn.prepare_cached("SELECT path, etag FROM websub_pinged")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<db::Result<_>>()?)
     }
 
     /// Records the versions the public hubs were (or are being) told about.
     pub fn set_pinged(&self, versions: &[(String, String)]) -> Result<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let conn = self.lock()?;
+        let tx = conn.begin_write()?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO websub_pinged (path, etag) VALUES (?1, ?2) \
@@ -153,25 +185,20 @@ impl HubStore {
         secret: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let conn = self.lock();
-        conn.prepare_cached(
+        let conn = self.lock()?;
+        Ok(conn.prepare_cached(
             "INSERT INTO websub_pending (mode, topic, callback, lease_seconds, secret, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         )?
-        .execute(params![
-            mode,
-            topic,
-            callback,
-            lease_seconds,
-            secret,
-            ms(now)
-        ])?;
-        Ok(conn.last_insert_rowid())
+        .query_row(
+            params![mode, topic, callback, lease_seconds, secret, ms(now)],
+            |r| r.get(0),
+        )?)
     }
 
     /// Forgets a request whose verification ended (either way).
     pub fn remove_pending(&self, id: i64) -> Result<()> {
-        self.lock()
+        self.lock()?
             .prepare_cached("DELETE FROM websub_pending WHERE id = ?1")?
             .execute([id])?;
         Ok(())
@@ -179,7 +206,7 @@ impl HubStore {
 
     /// The requests whose verification never ended, oldest first.
     pub fn pending(&self) -> Result<Vec<PendingVerification>> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, mode, topic, callback, lease_seconds, secret FROM websub_pending ORDER BY id",
         )?;
@@ -193,12 +220,12 @@ impl HubStore {
                 secret: r.get(5)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<db::Result<_>>()?)
     }
 
     /// Live subscriptions in all, and to `topic`.
     pub fn counts(&self, topic: &str, now: DateTime<Utc>) -> Result<(i64, i64)> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         let total = conn
             .prepare_cached("SELECT count(*) FROM websub_subscriptions WHERE expires_at > ?1")?
             .query_row([ms(now)], |r| r.get(0))?;
@@ -213,7 +240,7 @@ impl HubStore {
     /// Whether `callback` holds a live subscription to `topic` (a renewal
     /// is not held to the caps).
     pub fn is_subscribed(&self, topic: &str, callback: &str, now: DateTime<Utc>) -> Result<bool> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         Ok(conn
             .prepare_cached(
                 "SELECT 1 FROM websub_subscriptions WHERE topic = ?1 AND callback = ?2 AND expires_at > ?3",
@@ -235,8 +262,8 @@ impl HubStore {
         etag: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let conn = self.lock()?;
+        let tx = conn.begin_write()?;
         let expires = ms(now) + lease_seconds * 1000;
         tx.prepare_cached(
             "INSERT INTO websub_subscriptions (topic, callback, secret, lease_seconds, expires_at, created_at) \
@@ -256,7 +283,7 @@ impl HubStore {
 
     /// Ends a subscription; false when there was none.
     pub fn unsubscribe(&self, topic: &str, callback: &str) -> Result<bool> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         let n = conn
             .prepare_cached("DELETE FROM websub_subscriptions WHERE topic = ?1 AND callback = ?2")?
             .execute(params![topic, callback])?;
@@ -266,7 +293,7 @@ impl HubStore {
 
     /// Ends a subscription by id (the newsroom's *Remove*); false when gone.
     pub fn remove(&self, id: i64) -> Result<bool> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         let n = conn
             .prepare_cached("DELETE FROM websub_subscriptions WHERE id = ?1")?
             .execute([id])?;
@@ -276,7 +303,7 @@ impl HubStore {
 
     /// Forgets subscriptions whose lease ended (and what was owed to them).
     pub fn expire(&self, now: DateTime<Utc>) -> Result<usize> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         let n = conn
             .prepare_cached("DELETE FROM websub_subscriptions WHERE expires_at <= ?1")?
             .execute([ms(now)])?;
@@ -289,12 +316,12 @@ impl HubStore {
 
     /// Feeds with at least one live subscriber.
     pub fn active_topics(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         let mut stmt = conn.prepare_cached(
             "SELECT DISTINCT topic FROM websub_subscriptions WHERE expires_at > ?1 ORDER BY topic",
         )?;
         let rows = stmt.query_map([ms(now)], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<db::Result<_>>()?)
     }
 
     /// When `topic` is now at `etag` and its subscribers last got another
@@ -310,8 +337,8 @@ impl HubStore {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<usize> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let conn = self.lock()?;
+        let tx = conn.begin_write()?;
         let last: Option<String> = tx
             .prepare_cached("SELECT etag FROM websub_topics WHERE topic = ?1")?
             .query_row([topic], |r| r.get(0))
@@ -329,11 +356,12 @@ impl HubStore {
             tx.commit()?;
             return Ok(0);
         }
-        tx.prepare_cached(
-            "INSERT INTO websub_contents (topic, content_type, body, seen_at) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![topic, content_type, body, ms(now)])?;
-        let content = tx.last_insert_rowid();
+        let content: i64 = tx
+            .prepare_cached(
+                "INSERT INTO websub_contents (topic, content_type, body, seen_at) \
+                 VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            )?
+            .query_row(params![topic, content_type, body, ms(now)], |r| r.get(0))?;
         let owed = tx
             .prepare_cached(
                 "INSERT INTO websub_deliveries (subscription_id, content_id, attempts, due_at) \
@@ -350,7 +378,7 @@ impl HubStore {
     /// Deliveries of another process that was killed while sending them
     /// (or of this one before a restart) are due again now.
     pub fn release_claims(&self, now: DateTime<Utc>) -> Result<usize> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         Ok(conn
             .prepare_cached(
                 "UPDATE websub_deliveries SET in_flight = 0, due_at = ?1 WHERE in_flight = 1",
@@ -366,8 +394,8 @@ impl HubStore {
         limit: usize,
         claim_until: DateTime<Utc>,
     ) -> Result<Vec<DueDelivery>> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let conn = self.lock()?;
+        let tx = conn.begin_write()?;
         let claimed = {
             let mut stmt = tx.prepare_cached(
                 "UPDATE websub_deliveries SET in_flight = 1, due_at = ?3 WHERE id IN \
@@ -377,7 +405,7 @@ impl HubStore {
             let rows = stmt.query_map(params![ms(now), limit as i64, ms(claim_until)], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })?;
-            rows.collect::<rusqlite::Result<Vec<(i64, i64, i64, i64)>>>()?
+            rows.collect::<db::Result<Vec<(i64, i64, i64, i64)>>>()?
         };
         let mut out = Vec::with_capacity(claimed.len());
         {
@@ -408,7 +436,7 @@ impl HubStore {
 
     /// When the next delivery not yet claimed falls due.
     pub fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         let t: Option<i64> = conn
             .prepare_cached("SELECT min(due_at) FROM websub_deliveries")?
             .query_row([], |r| r.get(0))?;
@@ -416,7 +444,7 @@ impl HubStore {
     }
 
     pub fn content(&self, id: i64) -> Result<Option<Content>> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         Ok(conn
             .prepare_cached(
                 "SELECT topic, content_type, body, seen_at FROM websub_contents WHERE id = ?1",
@@ -435,8 +463,8 @@ impl HubStore {
     /// Records what became of a batch of attempts, in one transaction. A
     /// delivery replaced meanwhile by a newer version stays owed.
     pub fn record(&self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let conn = self.lock()?;
+        let tx = conn.begin_write()?;
         {
             let mut delete = tx.prepare_cached(
                 "DELETE FROM websub_deliveries WHERE id = ?1 AND content_id = ?2",
@@ -497,7 +525,7 @@ impl HubStore {
 
     /// (live subscriptions, deliveries owed).
     pub fn depth(&self, now: DateTime<Utc>) -> Result<(i64, i64)> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         let subs = conn
             .prepare_cached("SELECT count(*) FROM websub_subscriptions WHERE expires_at > ?1")?
             .query_row([ms(now)], |r| r.get(0))?;
@@ -509,7 +537,7 @@ impl HubStore {
 
     /// Every live subscription, by feed then callback (the newsroom's list).
     pub fn subscriptions(&self, now: DateTime<Utc>) -> Result<Vec<Subscription>> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         let mut stmt = conn.prepare_cached(
             "SELECT s.id, s.topic, s.callback, s.lease_seconds, s.expires_at, s.created_at, \
              s.last_attempt_at, s.last_outcome, d.attempts, d.due_at \
@@ -530,13 +558,13 @@ impl HubStore {
                 pending_due_at: r.get::<_, Option<i64>>(9)?.map(from_ms),
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<db::Result<_>>()?)
     }
 }
 
 /// Forgets the version of feeds nobody subscribes to any more, so a later
 /// first subscriber starts from the version current then.
-fn prune_topics(conn: &Connection) -> Result<()> {
+fn prune_topics(conn: &Conn) -> Result<()> {
     conn.prepare_cached(
         "DELETE FROM websub_topics WHERE NOT EXISTS \
          (SELECT 1 FROM websub_subscriptions s WHERE s.topic = websub_topics.topic)",
@@ -546,7 +574,7 @@ fn prune_topics(conn: &Connection) -> Result<()> {
 }
 
 /// Versions no delivery needs any more.
-fn prune_contents(conn: &Connection) -> Result<()> {
+fn prune_contents(conn: &Conn) -> Result<()> {
     conn.prepare_cached(
         "DELETE FROM websub_contents WHERE NOT EXISTS \
          (SELECT 1 FROM websub_deliveries d WHERE d.content_id = websub_contents.id)",

@@ -5,6 +5,7 @@ use super::super::{Result, Store, StoreError, to_ms};
 use super::{RELEASE_COLUMNS, attach_topics, release_from_row, release_with_source};
 use crate::domain::{ReleaseInput, State};
 use crate::model::Release;
+use crate::store::db::{self, params};
 use chrono::{DateTime, Utc};
 
 /// Which releases the admin list shows. Empty fields do not filter.
@@ -47,7 +48,7 @@ impl Store {
         offset: usize,
     ) -> Result<(Vec<Release>, i64)> {
         let mut clauses: Vec<&str> = Vec::new();
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut args: Vec<db::Value<'static>> = Vec::new();
         let now_ms = to_ms(now);
         if let Some(state) = filter.status {
             let (clause, needs_now) = state_clause(state);
@@ -82,10 +83,10 @@ impl Store {
             format!(" WHERE {}", clauses.join(" AND "))
         };
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_read()?;
         let total: i64 = tx.query_row(
             &format!("SELECT count(*) FROM releases r{where_sql}"),
-            rusqlite::params_from_iter(args.iter()),
+            db::params_from_iter(args.iter()),
             |r| r.get(0),
         )?;
         let mut page_args = args.clone();
@@ -98,11 +99,8 @@ impl Store {
                 "SELECT {RELEASE_COLUMNS} FROM releases r{where_sql} \
                  ORDER BY r.published_at DESC, r.id DESC LIMIT ? OFFSET ?"
             ))?
-            .query_map(
-                rusqlite::params_from_iter(page_args.iter()),
-                release_from_row,
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .query_map(db::params_from_iter(page_args.iter()), release_from_row)?
+            .collect::<db::Result<Vec<_>>>()?;
         attach_topics(&tx, &mut items)?;
         for r in &mut items {
             r.translation_of = super::translations::original_slug(&tx, r.id)?;
@@ -116,7 +114,7 @@ impl Store {
         let mut stmt = conn.prepare_cached("SELECT DISTINCT lang FROM releases ORDER BY lang")?;
         let langs = stmt
             .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<db::Result<_>>()?;
         Ok(langs)
     }
 
@@ -126,26 +124,46 @@ impl Store {
         out: &mut dyn FnMut(ReleaseInput) -> std::io::Result<()>,
     ) -> Result<usize> {
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_read()?;
+        // Pages of releases in one snapshot: each page is read whole before
+        // its topics are (PostgreSQL cannot interleave two queries on one
+        // connection), and a page, not the whole table, is in memory.
         let sql = format!(
-            "SELECT {RELEASE_COLUMNS}, r.body_source FROM releases r ORDER BY r.published_at, r.id"
+            "SELECT {RELEASE_COLUMNS}, r.body_source FROM releases r \
+             WHERE (r.published_at, r.id) > (?1, ?2) ORDER BY r.published_at, r.id LIMIT ?3"
         );
-        let mut stmt = tx.prepare(&sql)?;
-        let mut rows = stmt.query([])?;
+        let mut stmt = tx.prepare_cached(&sql)?;
         let mut n = 0;
-        while let Some(row) = rows.next()? {
-            let mut r = release_with_source(row)?;
-            attach_topics(&tx, std::slice::from_mut(&mut r))?;
-            r.translation_of = super::translations::original_slug(&tx, r.id)?;
-            let input = r.into_input();
-            out(input).map_err(|source| StoreError::Io {
-                path: "<export output>".into(),
-                source,
-            })?;
-            n += 1;
+        let mut after = (i64::MIN, i64::MIN);
+        loop {
+            let page = stmt
+                .query_map(params![after.0, after.1, EXPORT_PAGE], release_with_source)?
+                .collect::<db::Result<Vec<_>>>()?;
+            let Some(last) = page.last() else { break };
+            after = (to_ms(last.published_at), last.id);
+            for r in page {
+                n += export_one(&tx, r, out)?;
+            }
         }
         Ok(n)
     }
+}
+
+/// Releases read at a time by [`Store::export`].
+const EXPORT_PAGE: i64 = 500;
+
+fn export_one(
+    tx: &db::Conn,
+    mut r: Release,
+    out: &mut dyn FnMut(ReleaseInput) -> std::io::Result<()>,
+) -> Result<usize> {
+    attach_topics(tx, std::slice::from_mut(&mut r))?;
+    r.translation_of = super::translations::original_slug(tx, r.id)?;
+    out(r.into_input()).map_err(|source| StoreError::Io {
+        path: "<export output>".into(),
+        source,
+    })?;
+    Ok(1)
 }
 
 #[cfg(test)]

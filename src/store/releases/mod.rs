@@ -15,8 +15,8 @@ use super::scopes::ChangedScopes;
 use super::{Result, Store};
 use crate::domain::{Lifecycle, State, Status};
 use crate::model::{Release, TopicRef};
+use crate::store::db::{self, Conn, OptionalExtension, Row};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row};
 
 pub(super) const RELEASE_COLUMNS: &str = "r.id, r.uid, r.slug, r.title, r.summary, r.body_html, \
      r.organization, r.department, r.dateline, r.lang, r.status, r.published_at, r.updated_at, \
@@ -26,13 +26,13 @@ pub(super) const TOPICS_OF_RELEASE_SQL: &str = "SELECT t.slug, t.name FROM relea
      JOIN topics t ON t.id = rt.topic_id WHERE rt.release_id = ?1 ORDER BY rt.position";
 
 /// A release from `SELECT {RELEASE_COLUMNS}, r.body_source`.
-pub(super) fn release_with_source(row: &Row<'_>) -> rusqlite::Result<Release> {
+pub(super) fn release_with_source(row: &Row<'_>) -> db::Result<Release> {
     let mut r = release_from_row(row)?;
     r.body_source = row.get(18)?;
     Ok(r)
 }
 
-pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
+pub(super) fn release_from_row(row: &Row<'_>) -> db::Result<Release> {
     let status: String = row.get(10)?;
     Ok(Release {
         id: row.get(0)?,
@@ -66,7 +66,7 @@ pub(super) fn release_from_row(row: &Row<'_>) -> rusqlite::Result<Release> {
 
 /// Fills in each release's topics, in the order they were given, and its
 /// attachments.
-pub(super) fn attach_topics(conn: &Connection, releases: &mut [Release]) -> rusqlite::Result<()> {
+pub(super) fn attach_topics(conn: &Conn, releases: &mut [Release]) -> db::Result<()> {
     super::media::attach_files(conn, releases, 64)?;
     super::furniture::attach_contacts(conn, releases, 64)?;
     super::furniture::attach_about(conn, releases)?;
@@ -77,11 +77,7 @@ pub(super) fn attach_topics(conn: &Connection, releases: &mut [Release]) -> rusq
 /// release-topic rows over the releases' span of ids when that span holds
 /// not many more rows than they have (an archive month: 10,000 lookups,
 /// each a statement run, were a fifth of its render).
-fn attach_topics_from(
-    conn: &Connection,
-    releases: &mut [Release],
-    scan_from: usize,
-) -> rusqlite::Result<()> {
+fn attach_topics_from(conn: &Conn, releases: &mut [Release], scan_from: usize) -> db::Result<()> {
     if releases.len() >= scan_from
         && let (Some(low), Some(high)) = (
             releases.iter().map(|r| r.id).min(),
@@ -96,7 +92,7 @@ fn attach_topics_from(
                  WHERE rt.release_id >= ?1 AND rt.release_id <= ?2 LIMIT ?3",
             )?
             .query_map(
-                rusqlite::params![low, high, i64::try_from(budget).unwrap_or(i64::MAX)],
+                db::params![low, high, i64::try_from(budget).unwrap_or(i64::MAX)],
                 |row| {
                     Ok((
                         row.get::<_, i64>(0)?,
@@ -108,7 +104,7 @@ fn attach_topics_from(
                     ))
                 },
             )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<db::Result<Vec<_>>>()?;
         if rows.len() < budget {
             let mut of: std::collections::HashMap<i64, Vec<(i64, TopicRef)>> =
                 std::collections::HashMap::new();
@@ -132,17 +128,17 @@ fn attach_topics_from(
                     name: row.get(1)?,
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<db::Result<_>>()?;
     }
     Ok(())
 }
 
 /// One release (with its topics) by a unique column.
 pub(super) fn find_release_where(
-    conn: &Connection,
+    conn: &Conn,
     condition: &str,
-    value: &dyn rusqlite::ToSql,
-) -> rusqlite::Result<Option<Release>> {
+    value: db::Value<'_>,
+) -> db::Result<Option<Release>> {
     let sql = format!("SELECT {RELEASE_COLUMNS}, r.body_source FROM releases r WHERE {condition}");
     let found = conn
         .prepare_cached(&sql)?
@@ -158,15 +154,15 @@ pub(super) fn find_release_where(
     })
 }
 
-pub(super) fn find_by_slug(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Release>> {
-    find_release_where(conn, "r.slug = ?1", &slug)
+pub(super) fn find_by_slug(conn: &Conn, slug: &str) -> db::Result<Option<Release>> {
+    find_release_where(conn, "r.slug = ?1", db::ToValue::to_value(slug))
 }
 
-pub(super) fn find_by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<Release>> {
-    super::releases::find_release_where(conn, "r.id = ?1", &id)
+pub(super) fn find_by_id(conn: &Conn, id: i64) -> db::Result<Option<Release>> {
+    super::releases::find_release_where(conn, "r.id = ?1", db::Value::Int(id))
 }
 
-pub(super) fn slug_owner(conn: &Connection, slug: &str) -> rusqlite::Result<Option<i64>> {
+pub(super) fn slug_owner(conn: &Conn, slug: &str) -> db::Result<Option<i64>> {
     conn.prepare_cached("SELECT id FROM releases WHERE slug = ?1")?
         .query_row([slug], |r| r.get(0))
         .optional()
@@ -176,7 +172,7 @@ pub(super) fn slug_owner(conn: &Connection, slug: &str) -> rusqlite::Result<Opti
 /// feeds and those of the topics it is in now, which readers can see it in
 /// (call before changing it).
 pub(super) fn feeds_of_release_change(
-    conn: &Connection,
+    conn: &Conn,
     release_id: i64,
     now: i64,
     scopes: &mut ChangedScopes,
@@ -188,11 +184,11 @@ pub(super) fn feeds_of_release_change(
 
 /// Where release `release_id` is now: its topics, when it is published
 /// (ms) and its language (what decides the parts it is in).
-fn placement(conn: &Connection, release_id: i64) -> Result<(Vec<i64>, i64, String)> {
+fn placement(conn: &Conn, release_id: i64) -> Result<(Vec<i64>, i64, String)> {
     let topic_ids = conn
         .prepare_cached("SELECT topic_id FROM release_topics WHERE release_id = ?1")?
         .query_map([release_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<i64>>>()?;
+        .collect::<db::Result<Vec<i64>>>()?;
     let (published, lang) = conn
         .prepare_cached("SELECT published_at, lang FROM releases WHERE id = ?1")?
         .query_row([release_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -200,7 +196,7 @@ fn placement(conn: &Connection, release_id: i64) -> Result<(Vec<i64>, i64, Strin
 }
 
 /// A release's lifecycle and whether its address was noted as fixed.
-fn lifecycle_of(conn: &Connection, id: i64) -> Result<Option<(Lifecycle, bool)>> {
+fn lifecycle_of(conn: &Conn, id: i64) -> Result<Option<(Lifecycle, bool)>> {
     Ok(conn
         .prepare_cached("SELECT status, published_at, slug_locked FROM releases WHERE id = ?1")?
         .query_row([id], |r| {
@@ -224,7 +220,7 @@ fn seen(lifecycle: Lifecycle, now: DateTime<Utc>) -> bool {
 /// change of the global feeds and of the topics it is in now (call before
 /// changing it; see [`ChangedScopes::schedule`]).
 pub(super) fn schedule_of_release_changes(
-    conn: &Connection,
+    conn: &Conn,
     release_id: i64,
     scopes: &mut ChangedScopes,
 ) -> Result<()> {
@@ -236,7 +232,7 @@ pub(super) fn schedule_of_release_changes(
 /// Before a write changes a release's status or time: if readers can see
 /// it now, its address is fixed from here on. Visibility comes with time,
 /// not with a write, so it is noted at the first write that could end it.
-pub(super) fn remember_if_public(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<()> {
+pub(super) fn remember_if_public(conn: &Conn, id: i64, now: DateTime<Utc>) -> Result<()> {
     if let Some((lifecycle, false)) = lifecycle_of(conn, id)?
         && seen(lifecycle, now)
     {
@@ -249,17 +245,17 @@ pub(super) fn remember_if_public(conn: &Connection, id: i64, now: DateTime<Utc>)
 /// Whether a release's address is fixed: it is once readers could have
 /// seen the release (or it was retracted); a scheduled release's address
 /// can change until its time comes.
-pub(super) fn slug_is_locked(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<bool> {
+pub(super) fn slug_is_locked(conn: &Conn, id: i64, now: DateTime<Utc>) -> Result<bool> {
     Ok(lifecycle_of(conn, id)?.is_some_and(|(lifecycle, locked)| locked || seen(lifecycle, now)))
 }
 
 impl Store {
     pub fn release_by_slug(&self, slug: &str) -> Result<Option<Release>> {
-        Ok(find_by_slug(&*self.conn()?, slug)?)
+        Ok(find_by_slug(&self.conn()?, slug)?)
     }
 
     pub fn release_by_id(&self, id: i64) -> Result<Option<Release>> {
-        Ok(find_by_id(&*self.conn()?, id)?)
+        Ok(find_by_id(&self.conn()?, id)?)
     }
 
     /// A release by slug with the translations readers can see at `now`
@@ -270,7 +266,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<Release>> {
         let conn = self.conn()?;
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin_read()?;
         let mut found = find_by_slug(&tx, slug)?;
         if let Some(r) = found.as_mut() {
             attach_translations(&tx, std::slice::from_mut(r), now)?;
@@ -290,12 +286,12 @@ impl Store {
 
     /// Whether the slug may no longer change (readers could have seen it).
     pub fn release_slug_locked(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
-        slug_is_locked(&*self.conn()?, id, now)
+        slug_is_locked(&self.conn()?, id, now)
     }
 
     /// The id of the release using `slug`, if any.
     pub fn release_id_by_slug(&self, slug: &str) -> Result<Option<i64>> {
-        Ok(slug_owner(&*self.conn()?, slug)?)
+        Ok(slug_owner(&self.conn()?, slug)?)
     }
 
     pub fn count_releases(&self) -> Result<i64> {

@@ -10,8 +10,8 @@ use super::super::{Conflict, Result, from_ms};
 use super::{feeds_of_release_change, schedule_of_release_changes, slug_owner};
 use crate::domain::{Lifecycle, ReleaseDraft, State, Status};
 use crate::model::{Release, Translation};
+use crate::store::db::{self, Conn, OptionalExtension, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -24,7 +24,7 @@ const MAX_CHAIN: usize = 1000;
 /// may carry both), then in the store; an unknown one is reported when the
 /// link is made.
 pub(super) fn with_inherited_topics<'a>(
-    conn: &Connection,
+    conn: &Conn,
     draft: &'a ReleaseDraft,
     batch: &Batch<'_>,
 ) -> Result<Cow<'a, ReleaseDraft>> {
@@ -43,7 +43,7 @@ pub(super) fn with_inherited_topics<'a>(
             )?
             .query_map([original.as_str()], |r| r.get::<_, String>(0))?
             .filter_map(|s| s.map(|s| crate::domain::Slug::parse(&s).ok()).transpose())
-            .collect::<rusqlite::Result<Vec<_>>>()?,
+            .collect::<db::Result<Vec<_>>>()?,
     };
     if topics.is_empty() {
         return Ok(Cow::Borrowed(draft));
@@ -76,7 +76,7 @@ struct Member {
     lifecycle: Lifecycle,
 }
 
-fn member(conn: &Connection, id: i64) -> Result<Option<Member>> {
+fn member(conn: &Conn, id: i64) -> Result<Option<Member>> {
     Ok(conn
         .prepare_cached(
             "SELECT slug, lang, translation_of, translation_group, status, published_at \
@@ -98,14 +98,14 @@ fn member(conn: &Connection, id: i64) -> Result<Option<Member>> {
         .optional()?)
 }
 
-fn group_members(conn: &Connection, group: Option<i64>) -> Result<Vec<i64>> {
+fn group_members(conn: &Conn, group: Option<i64>) -> Result<Vec<i64>> {
     let Some(group) = group else {
         return Ok(Vec::new());
     };
     Ok(conn
         .prepare_cached("SELECT id FROM releases WHERE translation_group = ?1")?
         .query_map([group], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?)
+        .collect::<db::Result<_>>()?)
 }
 
 /// Stores `draft.translation_of` for the saved release `draft.slug` and
@@ -116,15 +116,15 @@ fn group_members(conn: &Connection, group: Option<i64>) -> Result<Vec<i64>> {
 /// disappear, or change language. Returns whether the links or sets
 /// changed. Call after the release row is written, in the same transaction.
 pub(super) fn link(
-    conn: &Connection,
+    conn: &Conn,
     draft: &ReleaseDraft,
     seen_changed: bool,
     now: DateTime<Utc>,
     scopes: &mut ChangedScopes,
 ) -> Result<bool> {
     let slug = draft.slug.as_str();
-    let id = slug_owner(conn, slug)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-    let me = member(conn, id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    let id = slug_owner(conn, slug)?.ok_or(db::Error::NoRows)?;
+    let me = member(conn, id)?.ok_or(db::Error::NoRows)?;
     let target = match &draft.translation_of {
         None => None,
         Some(of) => {
@@ -261,7 +261,7 @@ pub(super) fn link(
 /// A release's visibility changed (retracted, restored): the feeds of the
 /// other readable members of its set change too (their `hreflang` links).
 pub(super) fn feeds_of_set_change(
-    conn: &Connection,
+    conn: &Conn,
     id: i64,
     now: DateTime<Utc>,
     scopes: &mut ChangedScopes,
@@ -282,10 +282,10 @@ pub(super) fn feeds_of_set_change(
 /// first translation scheduled for later becomes visible (milliseconds):
 /// a document showing these releases changes then, with no write.
 pub(in crate::store) fn attach_translations(
-    conn: &Connection,
+    conn: &Conn,
     releases: &mut [Release],
     now: DateTime<Utc>,
-) -> rusqlite::Result<Option<i64>> {
+) -> db::Result<Option<i64>> {
     if releases.is_empty() {
         return Ok(None);
     }
@@ -307,18 +307,26 @@ pub(in crate::store) fn attach_translations(
          WHERE r.id IN (SELECT value FROM json_each(?1)) AND r.translation_group IS NOT NULL \
          ORDER BY o.lang",
     )?;
-    let mut rows = stmt.query([ids])?;
-    while let Some(row) = rows.next()? {
-        let status: String = row.get(3)?;
+    let rows = stmt.query_map([ids], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+            row.get::<_, i64>(4)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, slug, lang, status, published_ms) = row?;
         let lifecycle = Lifecycle {
             status: Status::parse(&status).unwrap_or(Status::Draft),
-            published_at: from_ms(row.get(4)?),
+            published_at: from_ms(published_ms),
         };
         match lifecycle.state(now) {
-            State::Public => found.entry(row.get(0)?).or_default().push(Translation {
-                slug: row.get(1)?,
-                lang: row.get(2)?,
-            }),
+            State::Public => found
+                .entry(id)
+                .or_default()
+                .push(Translation { slug, lang }),
             State::Scheduled => {
                 let at = crate::store::to_ms(lifecycle.published_at);
                 next = Some(next.map_or(at, |n| n.min(at)));
@@ -333,7 +341,7 @@ pub(in crate::store) fn attach_translations(
 }
 
 /// The slug of the release `id` translates, if it names one.
-pub(super) fn original_slug(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+pub(super) fn original_slug(conn: &Conn, id: i64) -> db::Result<Option<String>> {
     conn.prepare_cached(
         "SELECT o.slug FROM releases r JOIN releases o ON o.id = r.translation_of WHERE r.id = ?1",
     )?

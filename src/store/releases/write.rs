@@ -12,8 +12,8 @@ use super::{
 };
 use crate::domain::{Lifecycle, ReleaseDraft, State, Status};
 use crate::model::{Release, SaveOutcome};
+use crate::store::db::{self, Conn, OptionalExtension, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
 
 fn mint_uid(authority: &str, now: DateTime<Utc>) -> String {
     format!(
@@ -57,7 +57,7 @@ fn same_content(existing: &Release, draft: &ReleaseDraft, updated_at: DateTime<U
 /// brings the search index in step (`search::index_releases`), for a
 /// whole batch at once.
 pub(super) fn save_one(
-    conn: &Connection,
+    conn: &Conn,
     draft: &ReleaseDraft,
     now: DateTime<Utc>,
     authority: &str,
@@ -114,21 +114,31 @@ pub(super) fn save_one(
     }
     let updated_ms = to_ms(updated_at);
     // ?3 to ?15 of both statements below (?1 and ?2 name the row).
-    let content: [&dyn ToSql; 13] = [
-        &draft.title.as_str(),
-        &draft.summary,
-        &draft.body_html,
-        &draft.organization,
-        &draft.department,
-        &draft.dateline,
-        &draft.lang.as_str(),
-        &draft.status.as_str(),
-        &published_ms,
-        &updated_ms,
-        &now_ms,
-        &draft.correction_note,
-        &draft.retraction_note,
+    let (title, lang, status) = (
+        draft.title.as_str(),
+        draft.lang.as_str(),
+        draft.status.as_str(),
+    );
+    let content = params![
+        title,
+        draft.summary,
+        draft.body_html,
+        draft.organization,
+        draft.department,
+        draft.dateline,
+        lang,
+        status,
+        published_ms,
+        updated_ms,
+        now_ms,
+        draft.correction_note,
+        draft.retraction_note,
     ];
+    let row_and_content = |id: db::Value<'static>, slug: &str| {
+        let mut all = vec![id, db::Value::Text(slug.to_owned().into())];
+        all.extend(content.iter().cloned());
+        all
+    };
     let (release_id, outcome) = match &existing {
         Some(e) => {
             if e.status != draft.status || e.published_at != draft.published_at {
@@ -137,16 +147,12 @@ pub(super) fn save_one(
             conn.prepare_cached(
                 "UPDATE releases SET title = ?3, summary = ?4, body_html = ?5, organization = ?6, \
                  department = ?7, dateline = ?8, lang = ?9, status = ?10, published_at = ?11, \
-                 updated_at = ?12, changed_at = max(changed_at + 1, ?13), correction_note = ?14, \
+                 updated_at = ?12, changed_at = greatest(changed_at + 1, ?13), correction_note = ?14, \
                  retraction_note = ?15, \
                  retracted_at = CASE WHEN ?10 = 'retracted' THEN coalesce(retracted_at, ?13) END \
                  WHERE id = ?1 AND slug = ?2",
             )?
-            .execute(params_from_iter(
-                [&e.id as &dyn ToSql, &draft.slug.as_str()]
-                    .iter()
-                    .chain(&content),
-            ))?;
+            .execute(row_and_content(db::Value::Int(e.id), draft.slug.as_str()))?;
             conn.prepare_cached("DELETE FROM release_topics WHERE release_id = ?1")?
                 .execute([e.id])?;
             (e.id, SaveOutcome::Updated)
@@ -162,19 +168,19 @@ pub(super) fn save_one(
             if taken {
                 return Err(Conflict::IdTaken(uid).into());
             }
-            conn.prepare_cached(
-                "INSERT INTO releases (uid, slug, title, summary, body_html, organization, \
+            let id: i64 = conn
+                .prepare_cached(
+                    "INSERT INTO releases (uid, slug, title, summary, body_html, organization, \
                  department, dateline, lang, status, published_at, updated_at, created_at, \
                  changed_at, correction_note, retraction_note, retracted_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, \
-                 CASE WHEN ?10 = 'retracted' THEN ?13 END)",
-            )?
-            .execute(params_from_iter(
-                [&uid as &dyn ToSql, &draft.slug.as_str()]
-                    .iter()
-                    .chain(&content),
-            ))?;
-            (conn.last_insert_rowid(), SaveOutcome::Created)
+                 CASE WHEN ?10 = 'retracted' THEN ?13 END) RETURNING id",
+                )?
+                .query_row(
+                    row_and_content(db::Value::Text(uid.clone().into()), draft.slug.as_str()),
+                    |r| r.get(0),
+                )?;
+            (id, SaveOutcome::Created)
         }
     };
     let mut link = conn.prepare_cached(
@@ -201,7 +207,7 @@ pub(super) fn save_one(
 /// Saves one release and its place among translations (`save_one`, then
 /// `translations::link`), taking over its original's topics when it has none.
 fn save_linked(
-    conn: &Connection,
+    conn: &Conn,
     draft: &ReleaseDraft,
     now: DateTime<Utc>,
     authority: &str,
@@ -226,13 +232,13 @@ const BULK_CACHE_MAX_KIB: i64 = 512 * 1024;
 
 /// [`Store::save_releases`] on `conn`.
 fn save_batch(
-    conn: &mut Connection,
+    conn: &Conn,
     drafts: &[ReleaseDraft],
     now: DateTime<Utc>,
     authority: &str,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Vec<SaveOutcome>> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.begin_write()?;
     let bulk = super::super::search::BulkIndex::begin(&tx, drafts.len())?;
     let mut outcomes = Vec::with_capacity(drafts.len());
     let mut scopes = ChangedScopes::default();
@@ -284,25 +290,30 @@ impl Store {
         authority: &str,
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<SaveOutcome>> {
-        let mut conn = self.conn()?;
+        let conn = self.conn()?;
         // A large batch writes far more pages than the connection's cache
         // (SQLite's default, 2 MB) holds: the cache would spill dirty pages
         // to the WAL mid-transaction, write many of them again and again,
         // and read them back through the WAL's index. A cache sized to the
         // batch keeps them in memory until the commit; the connection
         // returns to the pool with its cache as it was.
-        let previous: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+        let Some(sqlite) = conn.sqlite() else {
+            return save_batch(&conn, drafts, now, authority, progress);
+        };
+        let previous: i64 = sqlite.pragma_query_value(None, "cache_size", |r| r.get(0))?;
         let wanted_kib = i64::try_from(drafts.len())
             .unwrap_or(i64::MAX)
             .saturating_mul(BULK_CACHE_KIB_PER_RELEASE)
             .min(BULK_CACHE_MAX_KIB);
         let bigger = previous < 0 && wanted_kib > -previous;
         if bigger {
-            conn.pragma_update(None, "cache_size", -wanted_kib)?;
+            sqlite.pragma_update(None, "cache_size", -wanted_kib)?;
         }
-        let saved = save_batch(&mut conn, drafts, now, authority, progress);
+        let saved = save_batch(&conn, drafts, now, authority, progress);
         if bigger {
-            conn.pragma_update(None, "cache_size", previous)?;
+            if let Some(sqlite) = conn.sqlite() {
+                sqlite.pragma_update(None, "cache_size", previous)?;
+            }
         }
         saved
     }
@@ -314,8 +325,8 @@ impl Store {
         now: DateTime<Utc>,
         authority: &str,
     ) -> Result<SaveOutcome> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let conn = self.conn()?;
+        let tx = conn.begin_write()?;
         let mut scopes = ChangedScopes::default();
         let outcome = save_linked(&tx, draft, now, authority, &mut scopes)?;
         scopes.apply(&tx, to_ms(now))?;
@@ -336,8 +347,8 @@ impl Store {
         now: DateTime<Utc>,
         authority: &str,
     ) -> Result<(i64, SaveOutcome)> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let conn = self.conn()?;
+        let tx = conn.begin_write()?;
         let now_ms = to_ms(now);
         let mut scopes = ChangedScopes::default();
         for t in new_topics {
@@ -375,8 +386,7 @@ impl Store {
             }
         }
         let outcome = save_linked(&tx, draft, now, authority, &mut scopes)?;
-        let id =
-            slug_owner(&tx, draft.slug.as_str())?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        let id = slug_owner(&tx, draft.slug.as_str())?.ok_or(db::Error::NoRows)?;
         tx.prepare_cached(
             "UPDATE releases SET body_source = ?2 WHERE id = ?1 AND body_source IS NOT ?2",
         )?
@@ -396,8 +406,8 @@ impl Store {
         retraction_note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let conn = self.conn()?;
+        let tx = conn.begin_write()?;
         let now_ms = to_ms(now);
         remember_if_public(&tx, id, now)?;
         let Some((before, published_ms)) = tx
@@ -430,7 +440,7 @@ impl Store {
         }
         tx.prepare_cached(
             "UPDATE releases SET status = ?2, retraction_note = ?3, \
-             changed_at = max(changed_at + 1, ?4), \
+             changed_at = greatest(changed_at + 1, ?4), \
              retracted_at = CASE WHEN ?2 = 'retracted' THEN coalesce(retracted_at, ?4) END \
              WHERE id = ?1",
         )?
