@@ -432,8 +432,13 @@ fn open(settings: &Settings) -> anyhow::Result<Store> {
 
 /// Whether a database is there: a file SQLite has written to (an empty file
 /// is what a connection leaves behind, not a database).
+/// Whether the SQLite file exists (a PostgreSQL URL is taken to exist:
+/// connecting says whether it does).
 fn database_exists(db: &Path) -> bool {
-    std::fs::metadata(db).is_ok_and(|m| m.is_file() && m.len() > 0)
+    if db.to_str().is_some_and(crate::store::is_postgres_url) {
+        return true;
+    }
+    std::fs::metadata(crate::store::sqlite_path(db)).is_ok_and(|m| m.is_file() && m.len() > 0)
 }
 
 /// For commands that only read or change what is stored: a missing

@@ -442,10 +442,35 @@ impl Settings {
             .unwrap_or_else(|| "localhost".to_owned())
     }
 
+    /// Whether `db` names a PostgreSQL database (a `postgres://` URL).
+    pub fn db_is_postgres(&self) -> bool {
+        self.db
+            .to_str()
+            .is_some_and(crate::store::is_postgres_url)
+    }
+
+    /// The file the directories' defaults sit beside: the SQLite file, or
+    /// for PostgreSQL `data/<database name>` (the directories are then the
+    /// process's own; several processes share media only through a
+    /// configured `media_dir`, README "Scaling out").
+    fn beside(&self) -> PathBuf {
+        if !self.db_is_postgres() {
+            return crate::store::sqlite_path(&self.db);
+        }
+        let name = self
+            .db
+            .to_str()
+            .and_then(|s| url::Url::parse(s).ok())
+            .map(|u| u.path().trim_start_matches('/').to_owned())
+            .filter(|n| !n.is_empty() && !n.contains('/'))
+            .unwrap_or_else(|| "pressfeed".to_owned());
+        PathBuf::from("data").join(name)
+    }
+
     /// The cache directory: configured, or `<db>-cache` beside the database.
     pub fn cache_dir_path(&self) -> PathBuf {
         self.cache_dir.clone().unwrap_or_else(|| {
-            let mut name = self.db.as_os_str().to_owned();
+            let mut name = self.beside().into_os_string();
             name.push("-cache");
             PathBuf::from(name)
         })
@@ -454,7 +479,7 @@ impl Settings {
     /// The media directory: configured, or `<db>-media` beside the database.
     pub fn media_dir_path(&self) -> PathBuf {
         self.media_dir.clone().unwrap_or_else(|| {
-            let mut name = self.db.as_os_str().to_owned();
+            let mut name = self.beside().into_os_string();
             name.push("-media");
             PathBuf::from(name)
         })
@@ -464,7 +489,7 @@ impl Settings {
     pub fn session_key_path(&self) -> PathBuf {
         self.session_key_file
             .clone()
-            .unwrap_or_else(|| self.db.with_file_name("session.key"))
+            .unwrap_or_else(|| self.beside().with_file_name("session.key"))
     }
 
     /// Whether cookies must be `Secure` (the public site is https).

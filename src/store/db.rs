@@ -28,14 +28,14 @@ pub enum Error {
     #[error("{0}")]
     Sqlite(rusqlite::Error),
     #[error("{}", pg_message(.0))]
-    Postgres(#[from] postgres::Error),
+    Postgres(#[from] tokio_postgres::Error),
     #[error("the query returned no rows")]
     NoRows,
     #[error("column {column}: {message}")]
     Conversion { column: usize, message: String },
 }
 
-fn pg_message(e: &postgres::Error) -> String {
+fn pg_message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
         None => e.to_string(),
@@ -58,7 +58,7 @@ impl Error {
             Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
                 f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             }
-            Error::Postgres(e) => e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION),
+            Error::Postgres(e) => e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION),
             _ => false,
         }
     }
@@ -264,13 +264,13 @@ type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
 /// The value converted to the type PostgreSQL inferred for the parameter:
 /// SQLite's integers stand for PostgreSQL's int2/4/8 and booleans alike.
-impl postgres::types::ToSql for Value<'_> {
+impl tokio_postgres::types::ToSql for Value<'_> {
     fn to_sql(
         &self,
-        ty: &postgres::types::Type,
+        ty: &tokio_postgres::types::Type,
         out: &mut bytes::BytesMut,
-    ) -> std::result::Result<postgres::types::IsNull, BoxError> {
-        use postgres::types::{IsNull, Type};
+    ) -> std::result::Result<tokio_postgres::types::IsNull, BoxError> {
+        use tokio_postgres::types::{IsNull, Type};
         match self {
             Value::Null => Ok(IsNull::Yes),
             Value::Int(i) => match *ty {
@@ -304,17 +304,17 @@ impl postgres::types::ToSql for Value<'_> {
         }
     }
 
-    fn accepts(_: &postgres::types::Type) -> bool {
+    fn accepts(_: &tokio_postgres::types::Type) -> bool {
         true
     }
 
-    postgres::types::to_sql_checked!();
+    tokio_postgres::types::to_sql_checked!();
 }
 
 /// A column value as Rust wants it, from either database.
 pub trait FromColumn: Sized {
     fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self>;
-    fn from_pg(row: &postgres::Row, i: usize) -> Result<Self>;
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self>;
 }
 
 fn conversion(i: usize, message: impl std::fmt::Display) -> Error {
@@ -324,8 +324,8 @@ fn conversion(i: usize, message: impl std::fmt::Display) -> Error {
     }
 }
 
-fn pg_int(row: &postgres::Row, i: usize) -> Result<i64> {
-    use postgres::types::Type;
+fn pg_int(row: &tokio_postgres::Row, i: usize) -> Result<i64> {
+    use tokio_postgres::types::Type;
     let ty = row.columns()[i].type_().clone();
     Ok(match ty {
         Type::INT8 => row.try_get::<_, i64>(i)?,
@@ -349,7 +349,7 @@ macro_rules! int_columns {
                     )
                 })
             }
-            fn from_pg(row: &postgres::Row, i: usize) -> Result<Self> {
+            fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
                 let v = pg_int(row, i)?;
                 <$t>::try_from(v).map_err(|e| conversion(i, e))
             }
@@ -362,7 +362,7 @@ impl FromColumn for bool {
     fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
         row.get(i)
     }
-    fn from_pg(row: &postgres::Row, i: usize) -> Result<Self> {
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
         Ok(pg_int(row, i)? != 0)
     }
 }
@@ -371,8 +371,8 @@ impl FromColumn for f64 {
     fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
         row.get(i)
     }
-    fn from_pg(row: &postgres::Row, i: usize) -> Result<Self> {
-        use postgres::types::Type;
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
+        use tokio_postgres::types::Type;
         Ok(match *row.columns()[i].type_() {
             Type::FLOAT8 => row.try_get::<_, f64>(i)?,
             Type::FLOAT4 => f64::from(row.try_get::<_, f32>(i)?),
@@ -385,7 +385,7 @@ impl FromColumn for String {
     fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
         row.get(i)
     }
-    fn from_pg(row: &postgres::Row, i: usize) -> Result<Self> {
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
         Ok(row.try_get::<_, String>(i)?)
     }
 }
@@ -394,7 +394,7 @@ impl FromColumn for Vec<u8> {
     fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
         row.get(i)
     }
-    fn from_pg(row: &postgres::Row, i: usize) -> Result<Self> {
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
         Ok(row.try_get::<_, Vec<u8>>(i)?)
     }
 }
@@ -402,14 +402,14 @@ impl FromColumn for Vec<u8> {
 /// Reads only whether a PostgreSQL column is NULL.
 struct PgNull(bool);
 
-impl<'a> postgres::types::FromSql<'a> for PgNull {
-    fn from_sql(_: &postgres::types::Type, _: &'a [u8]) -> Result<Self, BoxError> {
+impl<'a> tokio_postgres::types::FromSql<'a> for PgNull {
+    fn from_sql(_: &tokio_postgres::types::Type, _: &'a [u8]) -> Result<Self, BoxError> {
         Ok(PgNull(false))
     }
-    fn from_sql_null(_: &postgres::types::Type) -> Result<Self, BoxError> {
+    fn from_sql_null(_: &tokio_postgres::types::Type) -> Result<Self, BoxError> {
         Ok(PgNull(true))
     }
-    fn accepts(_: &postgres::types::Type) -> bool {
+    fn accepts(_: &tokio_postgres::types::Type) -> bool {
         true
     }
 }
@@ -421,7 +421,7 @@ impl<T: FromColumn> FromColumn for Option<T> {
             _ => T::from_sqlite(row, i).map(Some),
         }
     }
-    fn from_pg(row: &postgres::Row, i: usize) -> Result<Self> {
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
         if row.try_get::<_, PgNull>(i)?.0 {
             Ok(None)
         } else {
@@ -443,7 +443,7 @@ impl ColumnIndex for usize {
 /// One result row.
 pub enum Row<'r> {
     Sqlite(&'r rusqlite::Row<'r>),
-    Pg(&'r postgres::Row),
+    Pg(&'r tokio_postgres::Row),
 }
 
 impl Row<'_> {
@@ -459,13 +459,13 @@ impl Row<'_> {
 /// A prepared PostgreSQL statement, and whether it writes.
 #[derive(Clone)]
 pub struct PgStatement {
-    stmt: postgres::Statement,
+    stmt: tokio_postgres::Statement,
     writes: bool,
 }
 
 /// A pooled PostgreSQL connection and the statements prepared on it.
 pub struct PgConn {
-    client: RefCell<postgres::Client>,
+    client: Arc<tokio_postgres::Client>,
     cache: RefCell<HashMap<String, PgStatement>>,
     changes: Arc<Changes>,
     /// Inside a write transaction: its commit tells `changes`, not each
@@ -474,13 +474,36 @@ pub struct PgConn {
     hub: bool,
 }
 
+fn owned(values: &[Value<'_>]) -> Vec<Value<'static>> {
+    values
+        .iter()
+        .map(|v| match v {
+            Value::Null => Value::Null,
+            Value::Int(i) => Value::Int(*i),
+            Value::Real(f) => Value::Real(*f),
+            Value::Text(t) => Value::Text(Cow::Owned(t.to_string())),
+            Value::Blob(b) => Value::Blob(Cow::Owned(b.to_vec())),
+        })
+        .collect()
+}
+
+fn sql_refs<'a>(values: &'a [Value<'static>]) -> Vec<&'a (dyn tokio_postgres::types::ToSql + Sync)> {
+    values
+        .iter()
+        .map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync))
+        .collect()
+}
+
 impl PgConn {
     fn statement(&self, sql: &str) -> Result<PgStatement> {
         if let Some(s) = self.cache.borrow().get(sql) {
             return Ok(s.clone());
         }
         let translated = translate(sql);
-        let stmt = self.client.borrow_mut().prepare(&translated)?;
+        let (client, text) = (Arc::clone(&self.client), translated.clone());
+        let stmt = run(async move { client.prepare(&text).await }).inspect_err(|e| {
+            tracing::error!(sql = %translated, error = %e, "PostgreSQL refused a statement");
+        })?;
         let head = sql.trim_start().get(..6).unwrap_or("").to_ascii_uppercase();
         let writes = matches!(head.as_str(), "INSERT" | "UPDATE" | "DELETE");
         let stmt = PgStatement { stmt, writes };
@@ -492,22 +515,16 @@ impl PgConn {
         Ok(stmt)
     }
 
-    fn query(&self, stmt: &PgStatement, values: &[Value<'_>]) -> Result<Vec<postgres::Row>> {
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values
-            .iter()
-            .map(|v| v as &(dyn postgres::types::ToSql + Sync))
-            .collect();
-        let rows = self.client.borrow_mut().query(&stmt.stmt, &refs)?;
+    fn query(&self, stmt: &PgStatement, values: &[Value<'_>]) -> Result<Vec<tokio_postgres::Row>> {
+        let (client, prepared, values) = (Arc::clone(&self.client), stmt.stmt.clone(), owned(values));
+        let rows = run(async move { client.query(&prepared, &sql_refs(&values)).await })?;
         self.wrote(stmt);
         Ok(rows)
     }
 
     fn execute(&self, stmt: &PgStatement, values: &[Value<'_>]) -> Result<usize> {
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values
-            .iter()
-            .map(|v| v as &(dyn postgres::types::ToSql + Sync))
-            .collect();
-        let n = self.client.borrow_mut().execute(&stmt.stmt, &refs)?;
+        let (client, prepared, values) = (Arc::clone(&self.client), stmt.stmt.clone(), owned(values));
+        let n = run(async move { client.execute(&prepared, &sql_refs(&values)).await })?;
         self.wrote(stmt);
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
@@ -520,15 +537,68 @@ impl PgConn {
     }
 
     pub fn batch(&self, sql: &str) -> Result<()> {
-        Ok(self.client.borrow_mut().batch_execute(sql)?)
+        let (client, sql) = (Arc::clone(&self.client), sql.to_owned());
+        Ok(run(async move { client.batch_execute(&sql).await })?)
     }
+}
+
+/// The one thread that drives every PostgreSQL connection of the process
+/// (tokio-postgres is asynchronous; the store is not).
+static PG_RUNTIME: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
+
+fn pg_runtime() -> &'static tokio::runtime::Handle {
+    PG_RUNTIME.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime for PostgreSQL can be built");
+        let handle = rt.handle().clone();
+        std::thread::Builder::new()
+            .name("pressfeed-postgres".into())
+            .spawn(move || rt.block_on(std::future::pending::<()>()))
+            .expect("the PostgreSQL thread starts");
+        handle
+    })
+}
+
+/// Runs `work` on the PostgreSQL thread and waits for it. Blocking the
+/// caller like a SQLite call does, and safe from any thread, an async
+/// worker's included (unlike a nested `block_on`).
+pub(super) fn run<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    pg_runtime().spawn(async move {
+        let _ = tx.send(work.await);
+    });
+    rx.recv()
+        .expect("the PostgreSQL thread runs for the life of the process")
+}
+
+/// Runs `task` on the PostgreSQL thread without waiting for it.
+pub(super) fn spawn_pg(task: impl Future<Output = ()> + Send + 'static) {
+    pg_runtime().spawn(task);
+}
+
+/// Connects, the connection driven on the PostgreSQL thread.
+pub(super) fn pg_connect(
+    config: &tokio_postgres::Config,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let config = config.clone();
+    run(async move {
+        let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(error = %e, "a PostgreSQL connection ended");
+            }
+        });
+        Ok(client)
+    })
 }
 
 /// r2d2's view of PostgreSQL connections (r2d2_postgres has no room for
 /// the statement cache).
 #[derive(Debug, Clone)]
 pub struct PgManager {
-    pub config: postgres::Config,
+    pub config: tokio_postgres::Config,
     pub changes: Arc<Changes>,
     /// The hub's connections: their commits move no version.
     pub hub: bool,
@@ -536,13 +606,15 @@ pub struct PgManager {
 
 impl r2d2::ManageConnection for PgManager {
     type Connection = PgConn;
-    type Error = postgres::Error;
+    type Error = tokio_postgres::Error;
 
-    fn connect(&self) -> Result<PgConn, postgres::Error> {
-        let mut client = self.config.connect(postgres::NoTls)?;
-        client.batch_execute(super::postgres::session_setup(self.hub))?;
+    fn connect(&self) -> Result<PgConn, tokio_postgres::Error> {
+        let client = Arc::new(pg_connect(&self.config)?);
+        let setup = Arc::clone(&client);
+        let hub = self.hub;
+        run(async move { setup.batch_execute(super::postgres::session_setup(hub)).await })?;
         Ok(PgConn {
-            client: RefCell::new(client),
+            client,
             cache: RefCell::new(HashMap::new()),
             changes: Arc::clone(&self.changes),
             writing: Cell::new(false),
@@ -550,12 +622,13 @@ impl r2d2::ManageConnection for PgManager {
         })
     }
 
-    fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
-        conn.client.get_mut().simple_query("").map(|_| ())
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), tokio_postgres::Error> {
+        let client = Arc::clone(&conn.client);
+        run(async move { client.simple_query("").await.map(|_| ()) })
     }
 
     fn has_broken(&self, conn: &mut PgConn) -> bool {
-        conn.client.get_mut().is_closed()
+        conn.client.is_closed()
     }
 }
 
@@ -773,7 +846,7 @@ impl<'c> Stmt<'c> {
 
 enum MappedInner<'s, F> {
     Sqlite(rusqlite::Rows<'s>, F),
-    Pg(std::vec::IntoIter<postgres::Row>, F),
+    Pg(std::vec::IntoIter<tokio_postgres::Row>, F),
 }
 
 /// The rows of a query, each mapped by the caller's function.

@@ -105,7 +105,7 @@ impl Store {
                  FROM (SELECT organization AS name FROM releases \
                        UNION SELECT name FROM organization_about) n \
                  LEFT JOIN organization_about a ON a.name = n.name \
-                 ORDER BY n.name COLLATE NOCASE, n.name",
+                 ORDER BY lower(n.name), n.name",
             )?
             .query_map([], |r| {
                 Ok(OrganizationAbout {

@@ -131,8 +131,8 @@ impl StoreError {
 
 /// Why PostgreSQL cannot serve the request, when the server or the link
 /// to it is the cause.
-fn postgres_unavailable(e: &::postgres::Error) -> Option<Unavailable> {
-    use ::postgres::error::SqlState;
+fn postgres_unavailable(e: &tokio_postgres::Error) -> Option<Unavailable> {
+    use tokio_postgres::error::SqlState;
     match e.code() {
         None => Some(Unavailable::Busy),
         Some(c) if *c == SqlState::DISK_FULL => Some(Unavailable::Full),
@@ -622,7 +622,7 @@ fn postgres_url(db: &Path) -> Option<&str> {
 }
 
 /// The file a `sqlite:` URL or a plain path names.
-fn sqlite_path(db: &Path) -> PathBuf {
+pub fn sqlite_path(db: &Path) -> PathBuf {
     match db.to_str().and_then(|s| s.strip_prefix("sqlite:")) {
         Some(rest) => PathBuf::from(rest.strip_prefix("//").unwrap_or(rest)),
         None => db.to_owned(),

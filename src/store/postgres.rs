@@ -14,10 +14,9 @@
 //! connects again and counts the gap as a foreign commit, which makes
 //! caches take every document for stale.
 
-use super::db::{PgManager, Result as DbResult};
+use super::db::{PgManager, pg_connect, run};
 use super::{Result, StoreError};
 use include_dir::{Dir, include_dir};
-use postgres::fallible_iterator::FallibleIterator;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -74,7 +73,7 @@ impl Changes {
 pub(super) struct PgBackend {
     pub pool: r2d2::Pool<PgManager>,
     pub changes: Arc<Changes>,
-    config: postgres::Config,
+    config: tokio_postgres::Config,
 }
 
 impl PgBackend {
@@ -99,8 +98,8 @@ impl Drop for PgBackend {
     }
 }
 
-fn config(url: &str) -> Result<postgres::Config> {
-    url.parse::<postgres::Config>()
+fn config(url: &str) -> Result<tokio_postgres::Config> {
+    url.parse::<tokio_postgres::Config>()
         .map_err(|e| StoreError::Database(e.into()))
 }
 
@@ -119,11 +118,11 @@ pub(super) fn session_setup(hub: bool) -> &'static str {
 /// this program's), and starts listening.
 pub(super) fn open(url: &str, pool_size: u32, migrate: bool) -> Result<PgBackend> {
     let config = config(url)?;
-    let mut client = config.connect(postgres::NoTls).map_err(db_error)?;
+    let client = Arc::new(pg_connect(&config).map_err(db_error)?);
     if migrate {
-        migrate_client(&mut client)?;
+        migrate_client(&client)?;
     } else {
-        let found = schema_version(&mut client)?;
+        let found = schema_version(&client)?;
         let wanted = super::Store::schema_version();
         if found < wanted {
             return Err(StoreError::OldSchema { found, wanted });
@@ -132,19 +131,13 @@ pub(super) fn open(url: &str, pool_size: u32, migrate: bool) -> Result<PgBackend
             return Err(StoreError::NewerSchema { found, wanted });
         }
     }
+    drop(client);
     let changes = Arc::new(Changes::default());
-    client
-        .batch_execute("LISTEN pressfeed_changes")
-        .map_err(db_error)?;
-    let listener = Arc::clone(&changes);
-    let listen_config = config.clone();
-    std::thread::Builder::new()
-        .name("pressfeed-listen".into())
-        .spawn(move || listen(client, &listen_config, &listener))
-        .map_err(|source| StoreError::Io {
-            path: "<listener thread>".into(),
-            source,
-        })?;
+    // The first listening connection is made here, so a wrong address or
+    // password is this call's error; later ones by the listener itself.
+    let first = connect_listener(&config, &changes).map_err(db_error)?;
+    let (listen_config, listener) = (config.clone(), Arc::clone(&changes));
+    super::db::spawn_pg(listen(first, listen_config, listener));
     let manager = PgManager {
         config: config.clone(),
         changes: Arc::clone(&changes),
@@ -164,13 +157,13 @@ pub(super) fn open(url: &str, pool_size: u32, migrate: bool) -> Result<PgBackend
 
 /// Applies pending migrations; returns (before, after).
 pub(super) fn migrate(url: &str) -> Result<(usize, usize)> {
-    let mut client = config(url)?.connect(postgres::NoTls).map_err(db_error)?;
-    let before = schema_version(&mut client)?;
-    migrate_client(&mut client)?;
-    Ok((before, schema_version(&mut client)?))
+    let client = Arc::new(pg_connect(&config(url)?).map_err(db_error)?);
+    let before = schema_version(&client)?;
+    migrate_client(&client)?;
+    Ok((before, schema_version(&client)?))
 }
 
-fn db_error(e: postgres::Error) -> StoreError {
+fn db_error(e: tokio_postgres::Error) -> StoreError {
     StoreError::Database(e.into())
 }
 
@@ -189,92 +182,132 @@ fn migrations() -> Vec<(usize, &'static str)> {
     all
 }
 
-fn schema_version(client: &mut postgres::Client) -> Result<usize> {
-    let exists: bool = client
-        .query_one("SELECT to_regclass('pressfeed_schema') IS NOT NULL", &[])
-        .map_err(db_error)?
-        .get(0);
-    if !exists {
-        return Ok(0);
-    }
-    let v: i64 = client
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM pressfeed_schema",
-            &[],
-        )
-        .map_err(db_error)?
-        .get(0);
+/// The newest migration applied (0 for an empty database).
+fn schema_version(client: &Arc<tokio_postgres::Client>) -> Result<usize> {
+    let client = Arc::clone(client);
+    let v: i64 = run(async move {
+        let exists: bool = client
+            .query_one("SELECT to_regclass('pressfeed_schema') IS NOT NULL", &[])
+            .await?
+            .get(0);
+        if !exists {
+            return Ok(0);
+        }
+        let row = client
+            .query_one("SELECT coalesce(max(version), 0) FROM pressfeed_schema", &[])
+            .await?;
+        Ok::<i64, tokio_postgres::Error>(row.get(0))
+    })
+    .map_err(db_error)?;
     Ok(usize::try_from(v).unwrap_or(0))
 }
 
 /// Each pending migration in a transaction of its own, under the write
 /// lock, so two processes starting at once migrate once.
-fn migrate_client(client: &mut postgres::Client) -> Result<()> {
+fn migrate_client(client: &Arc<tokio_postgres::Client>) -> Result<()> {
     for (number, sql) in migrations() {
-        let mut tx = client.transaction().map_err(db_error)?;
-        tx.batch_execute(&format!(
-            "SELECT pg_advisory_xact_lock({}); \
-             CREATE TABLE IF NOT EXISTS pressfeed_schema (version BIGINT NOT NULL)",
-            super::db::WRITE_LOCK
-        ))
+        let client = Arc::clone(client);
+        let number = i64::try_from(number).unwrap_or(i64::MAX);
+        run(async move {
+            client
+                .batch_execute(&format!(
+                    "BEGIN; SELECT pg_advisory_xact_lock({}); \
+                     CREATE TABLE IF NOT EXISTS pressfeed_schema (version BIGINT NOT NULL)",
+                    super::db::WRITE_LOCK
+                ))
+                .await?;
+            let current: i64 = client
+                .query_one("SELECT coalesce(max(version), 0) FROM pressfeed_schema", &[])
+                .await?
+                .get(0);
+            if current >= number {
+                return client.batch_execute("ROLLBACK").await;
+            }
+            let applied = async {
+                client.batch_execute(sql).await?;
+                client
+                    .execute(
+                        "INSERT INTO pressfeed_schema (version) VALUES ($1)",
+                        &[&number],
+                    )
+                    .await?;
+                client.batch_execute("COMMIT").await
+            }
+            .await;
+            if applied.is_err() {
+                let _ = client.batch_execute("ROLLBACK").await;
+            }
+            applied
+        })
         .map_err(db_error)?;
-        let current: i64 = tx
-            .query_one(
-                "SELECT coalesce(max(version), 0) FROM pressfeed_schema",
-                &[],
-            )
-            .map_err(db_error)?
-            .get(0);
-        if usize::try_from(current).unwrap_or(0) >= number {
-            continue;
-        }
-        tx.batch_execute(sql).map_err(db_error)?;
-        tx.execute(
-            "INSERT INTO pressfeed_schema (version) VALUES ($1)",
-            &[&i64::try_from(number).unwrap_or(i64::MAX)],
-        )
-        .map_err(db_error)?;
-        tx.commit().map_err(db_error)?;
     }
     Ok(())
 }
 
-/// The listening thread: see the module comment.
-fn listen(mut client: postgres::Client, config: &postgres::Config, changes: &Changes) {
+/// A connection that listens, its notifications noted by a task of its own
+/// (which ends when the connection does).
+fn connect_listener(
+    config: &tokio_postgres::Config,
+    changes: &Arc<Changes>,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let (config, changes) = (config.clone(), Arc::clone(changes));
+    run(async move { listener(&config, changes).await })
+}
+
+async fn listener(
+    config: &tokio_postgres::Config,
+    changes: Arc<Changes>,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let (client, mut connection) = config.connect(tokio_postgres::NoTls).await?;
+    tokio::spawn(async move {
+        loop {
+            match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
+                    changes.notified(n.payload());
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "the connection that listens for commits failed");
+                    return;
+                }
+                None => return,
+            }
+        }
+    });
+    client.batch_execute("LISTEN pressfeed_changes").await?;
+    Ok(client)
+}
+
+/// The listener's life: see the module comment.
+async fn listen(
+    mut client: tokio_postgres::Client,
+    config: tokio_postgres::Config,
+    changes: Arc<Changes>,
+) {
     loop {
-        match drain(&mut client, changes) {
-            Ok(()) => return,
-            Err(e) => tracing::warn!(error = %e, "lost the connection that listens for commits"),
+        // Idle: make sure once a second that the connection is still there.
+        while !changes.stop.load(Ordering::Acquire) {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let alive = tokio::time::timeout(Duration::from_secs(5), client.simple_query(""));
+            if !matches!(alive.await, Ok(Ok(_))) {
+                break;
+            }
+        }
+        if changes.stop.load(Ordering::Acquire) {
+            return;
         }
         client = loop {
             if changes.stop.load(Ordering::Acquire) {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(500));
-            match config
-                .connect(postgres::NoTls)
-                .and_then(|mut c| c.batch_execute("LISTEN pressfeed_changes").map(|()| c))
-            {
+            match listener(&config, Arc::clone(&changes)).await {
                 Ok(c) => break c,
-                Err(e) => tracing::warn!(error = %e, "cannot listen for commits yet"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for commits yet");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
             }
         };
         changes.missed();
     }
-}
-
-/// Notes notifications until told to stop (`Ok`) or the connection fails.
-fn drain(client: &mut postgres::Client, changes: &Changes) -> DbResult<()> {
-    while !changes.stop.load(Ordering::Acquire) {
-        {
-            let mut notes = client.notifications();
-            let mut waiting = notes.timeout_iter(Duration::from_secs(1));
-            while let Some(note) = waiting.next()? {
-                changes.notified(note.payload());
-            }
-        }
-        // Idle for a second: make sure the connection is still there.
-        client.simple_query("")?;
-    }
-    Ok(())
 }

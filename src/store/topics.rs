@@ -82,7 +82,7 @@ const PUBLIC_AT_1: &str = "(t.listed = 1 OR EXISTS (SELECT 1 FROM release_topics
 /// release reaching its time, with no write), at or before `?1`.
 const BECAME_PUBLIC_SQL: &str = "SELECT max(first) FROM (SELECT min(rt.feed_at) AS first \
      FROM topics t JOIN release_topics rt ON rt.topic_id = t.id \
-     WHERE t.listed = 0 AND rt.feed_at IS NOT NULL GROUP BY t.id) WHERE first <= ?1";
+     WHERE t.listed = 0 AND rt.feed_at IS NOT NULL GROUP BY t.id) firsts WHERE first <= ?1";
 
 /// The next instant an unlisted topic becomes public by itself, after `?1`.
 const BECOMES_PUBLIC_SQL: &str = "SELECT min(rt.feed_at) FROM topics t \
@@ -232,7 +232,7 @@ impl Store {
         Ok(self
             .conn()?
             .prepare_cached(&format!(
-                "SELECT {TOPIC_COLUMNS} FROM topics ORDER BY name COLLATE NOCASE, slug"
+                "SELECT {TOPIC_COLUMNS} FROM topics ORDER BY lower(name), slug"
             ))?
             .query_map([], topic_from_row)?
             .collect::<db::Result<Vec<_>>>()?)
@@ -247,7 +247,7 @@ impl Store {
         let topics = tx
             .prepare_cached(&format!(
                 "SELECT {TOPIC_COLUMNS} FROM topics t WHERE {PUBLIC_AT_1} \
-                 ORDER BY name COLLATE NOCASE, slug"
+                 ORDER BY lower(name), slug"
             ))?
             .query_map([now_ms], topic_from_row)?
             .collect::<db::Result<Vec<_>>>()?;
@@ -274,7 +274,7 @@ impl Store {
             .prepare_cached(&format!(
                 "SELECT {TOPIC_COLUMNS}, \
                  (SELECT count(*) FROM release_topics rt WHERE rt.topic_id = t.id), {PUBLIC_AT_1} \
-                 FROM topics t ORDER BY name COLLATE NOCASE, slug"
+                 FROM topics t ORDER BY lower(name), slug"
             ))?
             .query_map([to_ms(now)], |r| {
                 Ok(TopicUsage {

@@ -323,7 +323,7 @@ pub fn run_cli_with_stdin(app: &TestApp, args: &[&str], stdin: &str) -> std::pro
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
         .arg("--db")
-        .arg(&app.db_path)
+        .arg(&app.db)
         .args(args)
         .env_remove("PRESSFEED_CONFIG")
         .stdin(std::process::Stdio::piped())

@@ -143,7 +143,7 @@ async fn items_carry_full_text_links_categories_and_stable_ids() {
     assert_eq!(again.entries[0].id, e.id);
     let moved = pressfeed::startup::Application::build(
         pressfeed::config::Settings {
-            db: app.db_path.clone(),
+            db: app.db.clone(),
             bind: "127.0.0.1:0".into(),
             base_url: Some("https://elsewhere.example".into()),
             workers: 1,

@@ -478,7 +478,7 @@ async fn the_command_line_and_export_import_carry_the_boilerplate() {
     // Boilerplate of an organisation no release names yet travels too.
     let other = std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
         .arg("--db")
-        .arg(&app.db_path)
+        .arg(&app.db)
         .args(["organization-about", "Office of Ports", "--set", "-"])
         .stdin(std::process::Stdio::piped())
         .spawn()

@@ -17,7 +17,12 @@ pub struct TestApp {
     pub address: String,
     /// The private metrics listener, when `metrics_bind` is set.
     pub metrics_address: Option<String>,
+    /// The SQLite file, or on PostgreSQL the path the media and cache
+    /// directories sit beside (they are set to `<db_path>-media` and
+    /// `<db_path>-cache` there too).
     pub db_path: PathBuf,
+    /// What `--db` names: the SQLite file or the PostgreSQL URL.
+    pub db: PathBuf,
     pub clock: Clock,
     pub state: actix_web::web::Data<AppState>,
     /// Sign-in limits and password checks (counts argon2 verifications).
@@ -41,11 +46,67 @@ pub async fn spawn_app_on_system_clock() -> TestApp {
     spawn_app_on(Clock::system(), |_| {}).await
 }
 
+/// The PostgreSQL server the suite runs against instead of SQLite files,
+/// when `PRESSFEED_TEST_POSTGRES` names one (CI's `postgres` stage).
+pub fn test_postgres() -> Option<String> {
+    std::env::var("PRESSFEED_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// True when the suite runs on SQLite: for the tests of what only a
+/// SQLite file has (its permissions, its `-changes` file, deleting it).
+pub fn on_sqlite() -> bool {
+    test_postgres().is_none()
+}
+
+/// A schema of its own on the test server for one test, as a URL whose
+/// connections use it.
+pub async fn fresh_postgres(server: &str) -> String {
+    let name = format!(
+        "t_{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            ^ u128::from(rand_u64())
+    );
+    let (client, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls)
+        .await
+        .expect("the test PostgreSQL server answers");
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE SCHEMA {name}"))
+        .await
+        .expect("a schema for the test");
+    let sep = if server.contains('?') { '&' } else { '?' };
+    format!("{server}{sep}options=-c%20search_path%3D{name}")
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    h.finish()
+}
+
 pub async fn spawn_app_on(clock: Clock, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("test.db");
+    let db = match test_postgres() {
+        Some(server) => PathBuf::from(fresh_postgres(&server).await),
+        None => db_path.clone(),
+    };
+    let beside = |suffix: &str| {
+        let mut name = db_path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
     let mut settings = Settings {
-        db: db_path.clone(),
+        db: db.clone(),
+        media_dir: test_postgres().map(|_| beside("-media")),
+        cache_dir: test_postgres().map(|_| beside("-cache")),
+        session_key_file: test_postgres().map(|_| dir.path().join("session.key")),
         bind: "127.0.0.1:0".into(),
         base_url: Some("http://press.test".into()),
         workers: 1,
@@ -69,6 +130,7 @@ pub async fn spawn_app_on(clock: Clock, configure: impl FnOnce(&mut Settings)) -
         address: format!("http://127.0.0.1:{port}"),
         metrics_address,
         db_path,
+        db,
         clock,
         state,
         admin,
@@ -101,6 +163,23 @@ pub fn scheduled(slug: &str, at: DateTime<Utc>, topics: &[&str]) -> ReleaseInput
 }
 
 impl TestApp {
+    /// On PostgreSQL, the media and cache directories this app uses, as
+    /// settings for a command run against its database.
+    pub fn dirs_env(&self) -> Vec<(&'static str, PathBuf)> {
+        if self.db == self.db_path {
+            return Vec::new();
+        }
+        let beside = |suffix: &str| {
+            let mut name = self.db_path.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        };
+        vec![
+            ("PRESSFEED_MEDIA_DIR", beside("-media")),
+            ("PRESSFEED_CACHE_DIR", beside("-cache")),
+        ]
+    }
+
     /// The port the app listens on, for raw-socket tests.
     pub fn port(&self) -> u16 {
         self.address
@@ -173,9 +252,10 @@ impl TestApp {
     pub fn run_cli(&self, args: &[&str]) -> std::process::Output {
         std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
             .arg("--db")
-            .arg(&self.db_path)
+            .arg(&self.db)
             .args(args)
             .env_remove("PRESSFEED_CONFIG")
+            .envs(self.dirs_env())
             .output()
             .expect("pressfeed runs")
     }

@@ -174,7 +174,7 @@ pub(super) fn save_one(
                  department, dateline, lang, status, published_at, updated_at, created_at, \
                  changed_at, correction_note, retraction_note, retracted_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, \
-                 CASE WHEN ?10 = 'retracted' THEN ?13 END) RETURNING id",
+                 CASE WHEN ?10 = 'retracted' THEN CAST(?13 AS BIGINT) END) RETURNING id",
                 )?
                 .query_row(
                     row_and_content(db::Value::Text(uid.clone().into()), draft.slug.as_str()),
