@@ -20,7 +20,7 @@ start)
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     as_owner "$bin/initdb" -D "$dir/data" -U pressfeed --auth=trust -E UTF8 --locale=C >"$dir/initdb.log"
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=2000" \
         start >/dev/null
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U pressfeed pressfeed
     echo "postgres://pressfeed@127.0.0.1:$port/pressfeed"

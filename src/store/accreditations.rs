@@ -173,8 +173,9 @@ impl Store {
         )?
         .execute(params![accreditation_id, FETCHES_KEPT])?;
         let mut seen = tx.prepare_cached(
-            "INSERT OR IGNORE INTO accreditation_sightings \
-             (accreditation_id, release_id, first_seen_at, before_embargo) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO accreditation_sightings \
+             (accreditation_id, release_id, first_seen_at, before_embargo) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT DO NOTHING",
         )?;
         for (release_id, embargoed) in shown {
             seen.execute(params![accreditation_id, release_id, now_ms, embargoed])?;
@@ -220,7 +221,7 @@ impl Store {
         let mut seen: HashMap<i64, i64> = conn
             .prepare_cached(
                 "SELECT release_id, count(*) FROM accreditation_sightings \
-                 WHERE release_id IN (SELECT value FROM json_each(?1)) AND before_embargo \
+                 WHERE release_id IN (SELECT value FROM json_each(?1)) AND before_embargo <> 0 \
                  GROUP BY release_id",
             )?
             .query_map([ids], |r| Ok((r.get(0)?, r.get(1)?)))?

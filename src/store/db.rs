@@ -481,6 +481,9 @@ fn owned(values: &[Value<'_>]) -> Vec<Value<'static>> {
             Value::Null => Value::Null,
             Value::Int(i) => Value::Int(*i),
             Value::Real(f) => Value::Real(*f),
+            // PostgreSQL text cannot hold NUL (SQLite's can): such a value
+            // finds nothing, as in SQLite, instead of failing the query.
+            Value::Text(t) if t.contains('\0') => Value::Text(Cow::Owned(t.replace('\0', "\u{FFFD}"))),
             Value::Text(t) => Value::Text(Cow::Owned(t.to_string())),
             Value::Blob(b) => Value::Blob(Cow::Owned(b.to_vec())),
         })
@@ -503,6 +506,7 @@ impl PgConn {
         let (client, text) = (Arc::clone(&self.client), translated.clone());
         let stmt = run(async move { client.prepare(&text).await }).inspect_err(|e| {
             tracing::error!(sql = %translated, error = %e, "PostgreSQL refused a statement");
+            eprintln!("PGDEBUG prepare {translated}: {e:?}");
         })?;
         let head = sql.trim_start().get(..6).unwrap_or("").to_ascii_uppercase();
         let writes = matches!(head.as_str(), "INSERT" | "UPDATE" | "DELETE");
@@ -517,14 +521,14 @@ impl PgConn {
 
     fn query(&self, stmt: &PgStatement, values: &[Value<'_>]) -> Result<Vec<tokio_postgres::Row>> {
         let (client, prepared, values) = (Arc::clone(&self.client), stmt.stmt.clone(), owned(values));
-        let rows = run(async move { client.query(&prepared, &sql_refs(&values)).await })?;
+        let rows = run(async move { client.query(&prepared, &sql_refs(&values)).await }).inspect_err(|e| eprintln!("PGDEBUG query {:?}: {e:?}", stmt.stmt))?;
         self.wrote(stmt);
         Ok(rows)
     }
 
     fn execute(&self, stmt: &PgStatement, values: &[Value<'_>]) -> Result<usize> {
         let (client, prepared, values) = (Arc::clone(&self.client), stmt.stmt.clone(), owned(values));
-        let n = run(async move { client.execute(&prepared, &sql_refs(&values)).await })?;
+        let n = run(async move { client.execute(&prepared, &sql_refs(&values)).await }).inspect_err(|e| eprintln!("PGDEBUG exec {:?}: {e:?}", stmt.stmt))?;
         self.wrote(stmt);
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
@@ -926,6 +930,10 @@ pub fn translate(sql: &str) -> String {
 /// Spellings SQLite and PostgreSQL do not share, as the table files write
 /// them and as PostgreSQL needs them.
 const DIALECT: &[(&str, &str)] = &[
+    (
+        "release_search MATCH $1",
+        "release_search.tsv @@ pressfeed_match($1)",
+    ),
     (" LIKE ", " ILIKE "),
     ("group_concat(", "string_agg("),
     (

@@ -29,18 +29,18 @@ const TOPIC_NEXT_SQL: &str =
 /// (scheduled, then withdrawn) was in nobody's feed: no tombstone.
 const TOMBSTONES_SQL: &str = "SELECT r.uid, r.slug, r.lang, r.retracted_at, r.retraction_note \
      FROM releases r WHERE r.status = 'retracted' AND r.retracted_at > ?1 AND r.retracted_at <= ?2 \
-     AND r.published_at <= r.retracted_at AND (?4 IS NULL OR EXISTS \
+     AND r.published_at <= r.retracted_at AND (CAST(?4 AS BIGINT) IS NULL OR EXISTS \
      (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = ?4)) \
-     AND (?5 IS NULL OR r.lang = ?5) \
+     AND (CAST(?5 AS TEXT) IS NULL OR r.lang = ?5) \
      ORDER BY r.retracted_at DESC, r.id DESC LIMIT ?3";
 /// The newest retraction at or before ?1 in the scope (?2: topic id or
 /// NULL; ?3: a language or NULL): its tombstone left the feed at that
 /// instant plus the window.
 const TOMBSTONE_EXPIRED_SQL: &str = "SELECT r.retracted_at FROM releases r \
      WHERE r.status = 'retracted' AND r.retracted_at <= ?1 AND r.published_at <= r.retracted_at \
-     AND (?2 IS NULL OR EXISTS \
+     AND (CAST(?2 AS BIGINT) IS NULL OR EXISTS \
      (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = ?2)) \
-     AND (?3 IS NULL OR r.lang = ?3) \
+     AND (CAST(?3 AS TEXT) IS NULL OR r.lang = ?3) \
      ORDER BY r.retracted_at DESC LIMIT 1";
 
 impl Store {

@@ -45,7 +45,7 @@ fn rendition_served(
     conn.prepare_cached(&format!(
         "SELECT mr.sha256, mr.mime, mr.length, m.filename, mr.width, mr.height \
          FROM media_renditions mr JOIN media m ON m.sha256 = mr.source \
-         WHERE mr.sha256 = ?1 AND ?2 = ?2 AND ({visible}) LIMIT 1"
+         WHERE mr.sha256 = ?1 AND CAST(?2 AS BIGINT) = CAST(?2 AS BIGINT) AND ({visible}) LIMIT 1"
     ))?
     .query_row(params![sha256.as_str(), now_ms], |row| {
         let mime: String = row.get(1)?;
@@ -145,9 +145,9 @@ impl Store {
         let conn = self.conn()?;
         let tx = conn.begin_write()?;
         tx.prepare_cached(
-            "INSERT OR IGNORE INTO media \
+            "INSERT INTO media \
              (sha256, mime, length, filename, width, height, alt, caption, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
         )?
         .execute(params![
             m.sha256.as_str(),
@@ -278,8 +278,9 @@ fn insert_renditions(
     renditions: &[RenditionRecord],
 ) -> db::Result<()> {
     let mut insert = conn.prepare_cached(
-        "INSERT OR IGNORE INTO media_renditions (source, width, height, sha256, mime, length) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM media WHERE sha256 = ?1)",
+        "INSERT INTO media_renditions (source, width, height, sha256, mime, length) \
+         SELECT ?1, CAST(?2 AS BIGINT), CAST(?3 AS BIGINT), ?4, ?5, CAST(?6 AS BIGINT) \
+         WHERE EXISTS (SELECT 1 FROM media WHERE sha256 = ?1) ON CONFLICT DO NOTHING",
     )?;
     for r in renditions {
         insert.execute(params![
@@ -469,7 +470,7 @@ impl Store {
         let conn = self.conn()?;
         let found = conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM media m WHERE sha256 = ?1 AND ?2 = ?2 AND {visible}"
+                "SELECT {COLUMNS} FROM media m WHERE sha256 = ?1 AND CAST(?2 AS BIGINT) = CAST(?2 AS BIGINT) AND {visible}"
             ))?
             .query_row(params![sha256.as_str(), now_ms], record)
             .optional()?;

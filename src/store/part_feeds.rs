@@ -261,6 +261,8 @@ fn range(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<crate::model::Release>> {
+    // SQLite reads a negative LIMIT as none; PostgreSQL refuses it.
+    let limit = if limit < 0 { i64::MAX } else { limit };
     let mut items = if id == GLOBAL {
         conn.prepare_cached(&columns(RANGE_ALL_SQL))?
             .query_map(

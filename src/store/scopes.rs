@@ -353,7 +353,7 @@ impl ChangedScopes {
         }
         let mut upsert = conn.prepare_cached(
             "INSERT INTO feed_parts (topic_id, part, changed_at, version) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT DO UPDATE SET changed_at = excluded.changed_at, version = excluded.version",
+             ON CONFLICT (topic_id, part) DO UPDATE SET changed_at = excluded.changed_at, version = excluded.version",
         )?;
         for (scope, part) in self.parts.keys() {
             upsert.execute(params![scope, part.key(), stamps[scope], version])?;
@@ -374,7 +374,7 @@ impl ChangedScopes {
         }
         let mut touch = conn.prepare_cached(
             "INSERT INTO feed_parts (topic_id, part, version) VALUES (?1, ?2, ?3) \
-             ON CONFLICT DO UPDATE SET version = excluded.version",
+             ON CONFLICT (topic_id, part) DO UPDATE SET version = excluded.version",
         )?;
         for (scope, part) in &self.scheduled_parts {
             touch.execute(params![scope, part.key(), version])?;

@@ -289,8 +289,8 @@ const SEARCH_SQL: &str = "SELECT {COLUMNS} FROM release_search \
      WHERE release_search MATCH ?1 AND release_search.rowid <= ?2 \
      AND release_search.rowid >= ?8 \
      AND r.status = 'published' AND r.published_at <= ?3 \
-     AND (?4 IS NULL OR r.lang = ?4) \
-     AND (?5 IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
+     AND (CAST(?4 AS TEXT) IS NULL OR r.lang = ?4) \
+     AND (CAST(?5 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
           WHERE rt.release_id = r.id AND rt.topic_id = ?5)) \
      ORDER BY release_search.rowid DESC LIMIT ?6 OFFSET ?7";
 
@@ -302,8 +302,8 @@ const PHRASE_KEYS_SQL: &str = "SELECT rowid FROM release_search \
 /// topic ?4 (either NULL for any).
 const BY_KEY_SQL: &str = "SELECT {COLUMNS} FROM releases r WHERE r.search_key = ?1 \
      AND r.status = 'published' AND r.published_at <= ?2 \
-     AND (?3 IS NULL OR r.lang = ?3) \
-     AND (?4 IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
+     AND (CAST(?3 AS TEXT) IS NULL OR r.lang = ?3) \
+     AND (CAST(?4 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
           WHERE rt.release_id = r.id AND rt.topic_id = ?4))";
 
 /// The key of the ?3-th newest release (from 0) at or below key ?2 that
@@ -315,8 +315,8 @@ const SEARCH_NEXT_SQL: &str = "SELECT r.published_at FROM release_search \
      CROSS JOIN releases r ON r.search_key = release_search.rowid \
      WHERE release_search MATCH ?1 AND release_search.rowid > ?2 \
      AND r.status = 'published' AND r.published_at > ?3 \
-     AND (?4 IS NULL OR r.lang = ?4) \
-     AND (?5 IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
+     AND (CAST(?4 AS TEXT) IS NULL OR r.lang = ?4) \
+     AND (CAST(?5 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
           WHERE rt.release_id = r.id AND rt.topic_id = ?5)) \
      ORDER BY release_search.rowid ASC LIMIT 1";
 
@@ -328,8 +328,8 @@ const SEARCH_RETRACTED_SQL: &str = "SELECT max(r.retracted_at) FROM release_sear
      WHERE release_search MATCH ?1 AND release_search.rowid >= ?2 \
      AND release_search.rowid <= ?6 AND r.status = 'retracted' \
      AND r.published_at <= r.retracted_at AND r.published_at <= ?3 \
-     AND (?4 IS NULL OR r.lang = ?4) \
-     AND (?5 IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
+     AND (CAST(?4 AS TEXT) IS NULL OR r.lang = ?4) \
+     AND (CAST(?5 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM release_topics rt \
           WHERE rt.release_id = r.id AND rt.topic_id = ?5))";
 
 impl Store {

@@ -208,7 +208,7 @@ pub(super) fn link(
     }
     let mut regrouped = false;
     let mut set_group = conn.prepare_cached(
-        "UPDATE releases SET translation_group = ?2 WHERE id = ?1 AND translation_group IS NOT ?2",
+        "UPDATE releases SET translation_group = ?2 WHERE id = ?1 AND translation_group IS DISTINCT FROM ?2",
     )?;
     for (name, set) in &sets {
         let mut langs: BTreeMap<&str, &str> = BTreeMap::new();

@@ -388,7 +388,7 @@ impl Store {
         let outcome = save_linked(&tx, draft, now, authority, &mut scopes)?;
         let id = slug_owner(&tx, draft.slug.as_str())?.ok_or(db::Error::NoRows)?;
         tx.prepare_cached(
-            "UPDATE releases SET body_source = ?2 WHERE id = ?1 AND body_source IS NOT ?2",
+            "UPDATE releases SET body_source = ?2 WHERE id = ?1 AND body_source IS DISTINCT FROM ?2",
         )?
         .execute(params![id, draft.body_source])?;
         scopes.apply(&tx, now_ms)?;
