@@ -45,11 +45,11 @@ const FETCHES_KEPT: i64 = 50_000;
 
 /// Everything published, scheduled or not, newest first: a private feed.
 const PRIVATE_ALL_SQL: &str = "SELECT {COLUMNS} FROM releases r \
-     WHERE r.status = 'published' ORDER BY r.published_at DESC LIMIT ?1";
+     WHERE r.status = 'published' ORDER BY r.published_at DESC, r.id DESC LIMIT ?1";
 const PRIVATE_TOPIC_SQL: &str = "SELECT {COLUMNS} FROM release_topics rt \
      JOIN releases r ON r.id = rt.release_id \
      WHERE rt.topic_id = ?2 AND rt.feed_at IS NOT NULL \
-     ORDER BY rt.feed_at DESC LIMIT ?1";
+     ORDER BY rt.feed_at DESC, rt.release_id DESC LIMIT ?1";
 /// The last write to any release: a scheduled release edited, withdrawn or
 /// deleted changes a private feed without touching any public stamp.
 const LAST_RELEASE_WRITE_SQL: &str = "SELECT max(changed_at) FROM releases";
@@ -194,7 +194,7 @@ impl Store {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT at, document, status FROM accreditation_fetches \
-             WHERE accreditation_id = ?1 ORDER BY at DESC LIMIT ?2",
+             WHERE accreditation_id = ?1 ORDER BY at DESC, rowid DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![accreditation_id, limit as i64], |r| {
             Ok((from_ms(r.get(0)?), r.get(1)?, r.get(2)?))

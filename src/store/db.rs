@@ -930,6 +930,8 @@ pub fn translate(sql: &str) -> String {
 /// Spellings SQLite and PostgreSQL do not share, as the table files write
 /// them and as PostgreSQL needs them.
 const DIALECT: &[(&str, &str)] = &[
+    // SQLite's way of fixing the join order; PostgreSQL plans it itself.
+    ("CROSS JOIN releases r ON", "JOIN releases r ON"),
     (
         "release_search MATCH $1",
         "release_search.tsv @@ pressfeed_match($1)",

@@ -14,12 +14,12 @@ use std::collections::HashMap;
 /// The newest visible releases in all feeds.
 pub const ALL_FEED_SQL: &str = "SELECT {COLUMNS} FROM releases r \
      WHERE r.status = 'published' AND r.published_at <= ?1 \
-     ORDER BY r.published_at DESC LIMIT ?2";
+     ORDER BY r.published_at DESC, r.id DESC LIMIT ?2";
 /// The newest visible releases of one topic.
 pub const TOPIC_FEED_SQL: &str = "SELECT {COLUMNS} FROM release_topics rt \
      JOIN releases r ON r.id = rt.release_id \
      WHERE rt.topic_id = ?3 AND rt.feed_at <= ?1 \
-     ORDER BY rt.feed_at DESC LIMIT ?2";
+     ORDER BY rt.feed_at DESC, rt.release_id DESC LIMIT ?2";
 const ALL_NEXT_SQL: &str =
     "SELECT min(published_at) FROM releases WHERE status = 'published' AND published_at > ?1";
 const TOPIC_NEXT_SQL: &str =

@@ -18,10 +18,10 @@ use chrono::{DateTime, Duration, Utc};
 /// ?4 of them (-1: all) after skipping ?5; ?6 the topic.
 const RANGE_ALL_SQL: &str = "SELECT {COLUMNS} FROM releases r WHERE r.status = 'published' \
      AND r.published_at >= ?1 AND r.published_at < ?2 AND r.published_at <= ?3 \
-     ORDER BY r.published_at DESC LIMIT ?4 OFFSET ?5";
+     ORDER BY r.published_at DESC, r.id DESC LIMIT ?4 OFFSET ?5";
 const RANGE_TOPIC_SQL: &str = "SELECT {COLUMNS} FROM release_topics rt \
      JOIN releases r ON r.id = rt.release_id WHERE rt.topic_id = ?6 \
-     AND rt.feed_at >= ?1 AND rt.feed_at < ?2 AND rt.feed_at <= ?3 ORDER BY rt.feed_at DESC \
+     AND rt.feed_at >= ?1 AND rt.feed_at < ?2 AND rt.feed_at <= ?3 ORDER BY rt.feed_at DESC, rt.release_id DESC \
      LIMIT ?4 OFFSET ?5";
 /// The first release scheduled after ?1 in [?2, ?3).
 const MONTH_NEXT_ALL_SQL: &str = "SELECT min(published_at) FROM releases \
@@ -30,10 +30,10 @@ const MONTH_NEXT_TOPIC_SQL: &str = "SELECT min(feed_at) FROM release_topics \
      WHERE topic_id = ?4 AND feed_at > ?1 AND feed_at >= ?2 AND feed_at < ?3";
 /// The newest visible releases in language ?3: ?1 now, ?2 limit.
 const LANG_ALL_SQL: &str = "SELECT {COLUMNS} FROM releases r WHERE r.status = 'published' \
-     AND r.lang = ?3 AND r.published_at <= ?1 ORDER BY r.published_at DESC LIMIT ?2";
+     AND r.lang = ?3 AND r.published_at <= ?1 ORDER BY r.published_at DESC, r.id DESC LIMIT ?2";
 const LANG_TOPIC_SQL: &str = "SELECT {COLUMNS} FROM release_topics rt \
      JOIN releases r ON r.id = rt.release_id WHERE rt.topic_id = ?4 AND rt.feed_at <= ?1 \
-     AND r.lang = ?3 ORDER BY rt.feed_at DESC LIMIT ?2";
+     AND r.lang = ?3 ORDER BY rt.feed_at DESC, rt.release_id DESC LIMIT ?2";
 const LANG_NEXT_ALL_SQL: &str = "SELECT min(published_at) FROM releases \
      WHERE status = 'published' AND lang = ?2 AND published_at > ?1";
 const LANG_NEXT_TOPIC_SQL: &str = "SELECT min(rt.feed_at) FROM release_topics rt \

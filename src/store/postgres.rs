@@ -50,8 +50,12 @@ impl Changes {
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn notified(&self, payload: &str) {
-        match payload {
+    fn notified(&self, payload: &str, schema: &str) {
+        let (writer, from) = payload.split_once(' ').unwrap_or((payload, ""));
+        if from != schema {
+            return;
+        }
+        match writer {
             // The hub's tables are in no document.
             "hub" => return,
             "on" => {}
@@ -205,6 +209,8 @@ fn schema_version(client: &Arc<tokio_postgres::Client>) -> Result<usize> {
 /// Each pending migration in a transaction of its own, under the write
 /// lock, so two processes starting at once migrate once.
 fn migrate_client(client: &Arc<tokio_postgres::Client>) -> Result<()> {
+    let setup = Arc::clone(client);
+    run(async move { setup.batch_execute(session_setup(false)).await }).map_err(db_error)?;
     for (number, sql) in migrations() {
         let client = Arc::clone(client);
         let number = i64::try_from(number).unwrap_or(i64::MAX);
@@ -259,11 +265,21 @@ async fn listener(
     changes: Arc<Changes>,
 ) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
     let (client, mut connection) = config.connect(tokio_postgres::NoTls).await?;
+    let (schema_tx, schema_rx) = tokio::sync::oneshot::channel::<String>();
     tokio::spawn(async move {
+        let mut schema_rx = Some(schema_rx);
+        let mut schema = String::new();
         loop {
-            match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            let message = std::future::poll_fn(|cx| connection.poll_message(cx)).await;
+            if let Some(rx) = schema_rx.as_mut()
+                && let Ok(s) = rx.try_recv()
+            {
+                schema = s;
+                schema_rx = None;
+            }
+            match message {
                 Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
-                    changes.notified(n.payload());
+                    changes.notified(n.payload(), &schema);
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
@@ -274,6 +290,10 @@ async fn listener(
             }
         }
     });
+    // The schema is known before LISTEN, so no notification meant for
+    // this store is compared with an empty name.
+    let schema: String = client.query_one("SELECT current_schema()", &[]).await?.get(0);
+    let _ = schema_tx.send(schema);
     client.batch_execute("LISTEN pressfeed_changes").await?;
     Ok(client)
 }

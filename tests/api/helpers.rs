@@ -163,6 +163,27 @@ pub fn scheduled(slug: &str, at: DateTime<Utc>, topics: &[&str]) -> ReleaseInput
 }
 
 impl TestApp {
+    /// Runs `sql` on the app's database as another program would (the
+    /// `sqlite3` shell, `psql`), for tests that set up what no API makes.
+    pub async fn foreign_sql(&self, sql: &str) {
+        match self.db.to_str().filter(|d| d.starts_with("postgres")) {
+            None => {
+                let conn = rusqlite::Connection::open(&self.db_path).unwrap();
+                conn.execute_batch(sql).unwrap();
+            }
+            Some(url) => {
+                let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(connection);
+                client.batch_execute(sql).await.unwrap();
+                // Another program's commit reaches the server as a
+                // notification, not within the caller's call.
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+        }
+    }
+
     /// On PostgreSQL, the media and cache directories this app uses, as
     /// settings for a command run against its database.
     pub fn dirs_env(&self) -> Vec<(&'static str, PathBuf)> {

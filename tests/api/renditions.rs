@@ -331,8 +331,7 @@ async fn media_renditions_makes_what_older_uploads_lack() {
     let before = srcset(&app.text("/releases/old").await);
     assert_eq!(before.len(), 3);
     // As an upload of an older version left it: no renditions.
-    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
-    conn.execute("DELETE FROM media_renditions", []).unwrap();
+    app.foreign_sql("DELETE FROM media_renditions").await;
     for (path, _) in &before[..2] {
         let sha = path.split('/').nth(2).unwrap();
         let mut file = app.db_path.as_os_str().to_owned();
@@ -342,8 +341,8 @@ async fn media_renditions_makes_what_older_uploads_lack() {
     assert!(!app.text("/releases/old").await.contains("srcset"));
     // Stored with the wrong size, as before EXIF orientation was applied:
     // the feeds say so, and a cached copy is made of it.
-    conn.execute("UPDATE media SET width = 500, height = 1000", [])
-        .unwrap();
+    app.foreign_sql("UPDATE media SET width = 500, height = 1000")
+        .await;
     let rss = app.get("/feed.rss").await;
     let etag = header(rss.headers(), "etag").to_owned();
     assert!(rss.text().await.unwrap().contains("width=\"500\""));

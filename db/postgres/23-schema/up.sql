@@ -239,6 +239,8 @@ CREATE UNIQUE INDEX accreditations_active_name ON accreditations (name)
     WHERE revoked_at IS NULL;
 
 CREATE TABLE accreditation_fetches (
+    -- SQLite's implicit rowid, which orders fetches made in the same ms.
+    rowid            BIGINT GENERATED ALWAYS AS IDENTITY,
     accreditation_id BIGINT NOT NULL REFERENCES accreditations (id),
     at               BIGINT NOT NULL,
     document         TEXT COLLATE "C" NOT NULL,
@@ -307,14 +309,16 @@ CREATE TABLE media_renditions (
 CREATE INDEX media_renditions_sha256 ON media_renditions (sha256);
 
 -- Every commit tells every pressfeed process (LISTEN pressfeed_changes)
--- who made it: 'on' from a pressfeed connection, 'hub' from the WebSub
--- hub's (their tables are in no document), 'foreign' from anything else
--- (psql), which moves no scope version, so caches must take every
--- document for stale.
+-- who made it, and in which schema (so pressfeeds on other schemas of the
+-- same database ignore it): 'on' from a pressfeed connection, 'hub' from
+-- the WebSub hub's (their tables are in no document), 'foreign' from
+-- anything else (psql), which moves no scope version, so caches must take
+-- every document for stale.
 CREATE FUNCTION pressfeed_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_notify('pressfeed_changes',
-        coalesce(nullif(current_setting('pressfeed.writer', true), ''), 'foreign'));
+        coalesce(nullif(current_setting('pressfeed.writer', true), ''), 'foreign')
+        || ' ' || TG_TABLE_SCHEMA);
     RETURN NULL;
 END $$;
 
