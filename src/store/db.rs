@@ -472,6 +472,14 @@ pub struct PgConn {
     /// statement.
     writing: Cell<bool>,
     hub: bool,
+    /// The server process serving this connection.
+    pid: i32,
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        self.changes.release(self.pid);
+    }
 }
 
 fn owned(values: &[Value<'_>]) -> Vec<Value<'static>> {
@@ -616,13 +624,22 @@ impl r2d2::ManageConnection for PgManager {
         let client = Arc::new(pg_connect(&self.config)?);
         let setup = Arc::clone(&client);
         let hub = self.hub;
-        run(async move { setup.batch_execute(super::postgres::session_setup(hub)).await })?;
+        let pid: i32 = run(async move {
+            setup
+                .batch_execute(super::postgres::session_setup(hub))
+                .await?;
+            Ok::<i32, tokio_postgres::Error>(
+                setup.query_one("SELECT pg_backend_pid()", &[]).await?.get(0),
+            )
+        })?;
+        self.changes.adopt(pid);
         Ok(PgConn {
             client,
             cache: RefCell::new(HashMap::new()),
             changes: Arc::clone(&self.changes),
             writing: Cell::new(false),
             hub: self.hub,
+            pid,
         })
     }
 

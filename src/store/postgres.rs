@@ -34,6 +34,11 @@ pub struct Changes {
     version: AtomicU64,
     foreign: AtomicU64,
     stop: AtomicBool,
+    /// The server processes of this store's own connections: their commits
+    /// moved `version` when they returned, and their notifications, which
+    /// come later, would move it again (and wake everything that watches
+    /// it at a moment no commit happens).
+    own: std::sync::Mutex<std::collections::HashSet<i32>>,
 }
 
 impl Changes {
@@ -50,9 +55,17 @@ impl Changes {
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn notified(&self, payload: &str, schema: &str) {
+    pub fn adopt(&self, pid: i32) {
+        self.own.lock().unwrap_or_else(|p| p.into_inner()).insert(pid);
+    }
+
+    pub fn release(&self, pid: i32) {
+        self.own.lock().unwrap_or_else(|p| p.into_inner()).remove(&pid);
+    }
+
+    fn notified(&self, pid: i32, payload: &str, schema: &str) {
         let (writer, from) = payload.split_once(' ').unwrap_or((payload, ""));
-        if from != schema {
+        if from != schema || self.own.lock().unwrap_or_else(|p| p.into_inner()).contains(&pid) {
             return;
         }
         match writer {
@@ -279,7 +292,7 @@ async fn listener(
             }
             match message {
                 Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
-                    changes.notified(n.payload(), &schema);
+                    changes.notified(n.process_id(), n.payload(), &schema);
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {

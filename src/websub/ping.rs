@@ -31,6 +31,12 @@ pub async fn look(
     now: DateTime<Utc>,
     last: &mut HashMap<String, String>,
 ) -> Option<DateTime<Utc>> {
+    // The documents are read one after another: a commit in the meantime
+    // would leave some read before it and some after, and a change noted
+    // as the starting point of a first look (or split across two looks)
+    // would never be pinged. Such a look is thrown away and made again.
+    let started = state.store.change_version().ok();
+    let before = last.clone();
     let st = state.clone();
     // Hubs are public: a topic readers may not know of yet is not named.
     let topics = match web::block(move || st.store.public_topics(now)).await {
@@ -85,6 +91,10 @@ pub async fn look(
                 changed.push(format!("{base}{path}"));
             }
         }
+    }
+    if started.is_none() || state.store.change_version().ok() != started {
+        *last = before;
+        return Some(now);
     }
     if !noted.is_empty() {
         // Noted before the pings end: a kill during their retries loses

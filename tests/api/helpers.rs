@@ -270,15 +270,43 @@ impl TestApp {
     }
 
     /// Runs the real binary against this app's database (another process).
+    /// On PostgreSQL, a command that writes has been seen by this app when
+    /// this returns: its commit reaches the app as a notification, which
+    /// is waited for (at most 2 s), where SQLite's change file is read on
+    /// the next request (README "Scaling out" says so).
     pub fn run_cli(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
+        let before = self.store().change_version().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
             .arg("--db")
             .arg(&self.db)
             .args(args)
             .env_remove("PRESSFEED_CONFIG")
             .envs(self.dirs_env())
             .output()
-            .expect("pressfeed runs")
+            .expect("pressfeed runs");
+        if self.db != self.db_path && out.status.success() && writes(args) {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            while self.store().change_version().unwrap() == before
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }
+        out
+    }
+}
+
+/// Whether a command line changes what is stored.
+fn writes(args: &[&str]) -> bool {
+    let Some(command) = args.first() else {
+        return false;
+    };
+    match *command {
+        "import" | "create-admin" | "reset-password" | "create-token" | "revoke-token"
+        | "accredit" | "revoke-accreditation" | "media-renditions" | "migrate" => true,
+        "media-gc" => !args.contains(&"--dry-run"),
+        "organization-about" => args.contains(&"--set") || args.contains(&"--clear"),
+        _ => false,
     }
 }
 
