@@ -444,9 +444,7 @@ impl Settings {
 
     /// Whether `db` names a PostgreSQL database (a `postgres://` URL).
     pub fn db_is_postgres(&self) -> bool {
-        self.db
-            .to_str()
-            .is_some_and(crate::store::is_postgres_url)
+        self.db.to_str().is_some_and(crate::store::is_postgres_url)
     }
 
     /// The file the directories' defaults sit beside: the SQLite file, or

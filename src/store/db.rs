@@ -19,6 +19,9 @@ use super::postgres::Changes;
 /// at a time across every pressfeed process, as with SQLite.
 pub(super) const WRITE_LOCK: i64 = 0x7072_6573_7366_6565; // "pressfee"
 
+/// The advisory lock of the WebSub hub's write transactions.
+const HUB_LOCK: i64 = WRITE_LOCK + 1;
+
 /// Statements kept prepared per PostgreSQL connection; the table files
 /// have about 300, dynamic filters add a few.
 const PG_CACHE: usize = 512;
@@ -58,7 +61,9 @@ impl Error {
             Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
                 f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             }
-            Error::Postgres(e) => e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION),
+            Error::Postgres(e) => {
+                e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+            }
             _ => false,
         }
     }
@@ -491,14 +496,18 @@ fn owned(values: &[Value<'_>]) -> Vec<Value<'static>> {
             Value::Real(f) => Value::Real(*f),
             // PostgreSQL text cannot hold NUL (SQLite's can): such a value
             // finds nothing, as in SQLite, instead of failing the query.
-            Value::Text(t) if t.contains('\0') => Value::Text(Cow::Owned(t.replace('\0', "\u{FFFD}"))),
+            Value::Text(t) if t.contains('\0') => {
+                Value::Text(Cow::Owned(t.replace('\0', "\u{FFFD}")))
+            }
             Value::Text(t) => Value::Text(Cow::Owned(t.to_string())),
             Value::Blob(b) => Value::Blob(Cow::Owned(b.to_vec())),
         })
         .collect()
 }
 
-fn sql_refs<'a>(values: &'a [Value<'static>]) -> Vec<&'a (dyn tokio_postgres::types::ToSql + Sync)> {
+fn sql_refs<'a>(
+    values: &'a [Value<'static>],
+) -> Vec<&'a (dyn tokio_postgres::types::ToSql + Sync)> {
     values
         .iter()
         .map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync))
@@ -514,7 +523,6 @@ impl PgConn {
         let (client, text) = (Arc::clone(&self.client), translated.clone());
         let stmt = run(async move { client.prepare(&text).await }).inspect_err(|e| {
             tracing::error!(sql = %translated, error = %e, "PostgreSQL refused a statement");
-            eprintln!("PGDEBUG prepare {translated}: {e:?}");
         })?;
         let head = sql.trim_start().get(..6).unwrap_or("").to_ascii_uppercase();
         let writes = matches!(head.as_str(), "INSERT" | "UPDATE" | "DELETE");
@@ -528,15 +536,17 @@ impl PgConn {
     }
 
     fn query(&self, stmt: &PgStatement, values: &[Value<'_>]) -> Result<Vec<tokio_postgres::Row>> {
-        let (client, prepared, values) = (Arc::clone(&self.client), stmt.stmt.clone(), owned(values));
-        let rows = run(async move { client.query(&prepared, &sql_refs(&values)).await }).inspect_err(|e| eprintln!("PGDEBUG query {:?}: {e:?}", stmt.stmt))?;
+        let (client, prepared, values) =
+            (Arc::clone(&self.client), stmt.stmt.clone(), owned(values));
+        let rows = run(async move { client.query(&prepared, &sql_refs(&values)).await })?;
         self.wrote(stmt);
         Ok(rows)
     }
 
     fn execute(&self, stmt: &PgStatement, values: &[Value<'_>]) -> Result<usize> {
-        let (client, prepared, values) = (Arc::clone(&self.client), stmt.stmt.clone(), owned(values));
-        let n = run(async move { client.execute(&prepared, &sql_refs(&values)).await }).inspect_err(|e| eprintln!("PGDEBUG exec {:?}: {e:?}", stmt.stmt))?;
+        let (client, prepared, values) =
+            (Arc::clone(&self.client), stmt.stmt.clone(), owned(values));
+        let n = run(async move { client.execute(&prepared, &sql_refs(&values)).await })?;
         self.wrote(stmt);
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
@@ -629,7 +639,10 @@ impl r2d2::ManageConnection for PgManager {
                 .batch_execute(super::postgres::session_setup(hub))
                 .await?;
             Ok::<i32, tokio_postgres::Error>(
-                setup.query_one("SELECT pg_backend_pid()", &[]).await?.get(0),
+                setup
+                    .query_one("SELECT pg_backend_pid()", &[])
+                    .await?
+                    .get(0),
             )
         })?;
         self.changes.adopt(pid);
@@ -729,9 +742,10 @@ impl Conn {
     pub fn begin_write(&self) -> Result<Tx<'_>> {
         match self {
             Conn::Pg(c) => {
-                c.batch(&format!(
-                    "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
-                ))?;
+                // The hub's tables are its own: its writers queue behind
+                // each other, not behind the newsroom's.
+                let lock = if c.hub { HUB_LOCK } else { WRITE_LOCK };
+                c.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({lock})"))?;
                 c.writing.set(true);
             }
             _ => self.execute_batch("BEGIN IMMEDIATE")?,

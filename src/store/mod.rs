@@ -571,7 +571,9 @@ impl Store {
         let conn = self.conn()?;
         let Some(src) = conn.sqlite() else {
             return Err(StoreError::NotOnPostgres(
-                "backup: use pg_dump (README \"Scaling out\")",
+                "`pressfeed backup` copies SQLite files; back up PostgreSQL with its own tool, \
+                 `pg_dump --format=custom --file FILE URL`, and copy the media directory \
+                 (README \"Scaling out\")",
             ));
         };
         create_private_file(dest)?;

@@ -56,16 +56,28 @@ impl Changes {
     }
 
     pub fn adopt(&self, pid: i32) {
-        self.own.lock().unwrap_or_else(|p| p.into_inner()).insert(pid);
+        self.own
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(pid);
     }
 
     pub fn release(&self, pid: i32) {
-        self.own.lock().unwrap_or_else(|p| p.into_inner()).remove(&pid);
+        self.own
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&pid);
     }
 
     fn notified(&self, pid: i32, payload: &str, schema: &str) {
         let (writer, from) = payload.split_once(' ').unwrap_or((payload, ""));
-        if from != schema || self.own.lock().unwrap_or_else(|p| p.into_inner()).contains(&pid) {
+        if from != schema
+            || self
+                .own
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(&pid)
+        {
             return;
         }
         match writer {
@@ -211,7 +223,10 @@ fn schema_version(client: &Arc<tokio_postgres::Client>) -> Result<usize> {
             return Ok(0);
         }
         let row = client
-            .query_one("SELECT coalesce(max(version), 0) FROM pressfeed_schema", &[])
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM pressfeed_schema",
+                &[],
+            )
             .await?;
         Ok::<i64, tokio_postgres::Error>(row.get(0))
     })
@@ -223,7 +238,11 @@ fn schema_version(client: &Arc<tokio_postgres::Client>) -> Result<usize> {
 /// lock, so two processes starting at once migrate once.
 fn migrate_client(client: &Arc<tokio_postgres::Client>) -> Result<()> {
     let setup = Arc::clone(client);
-    run(async move { setup.batch_execute(session_setup(false)).await }).map_err(db_error)?;
+    let quiet = format!(
+        "{}; SET client_min_messages = warning",
+        session_setup(false)
+    );
+    run(async move { setup.batch_execute(&quiet).await }).map_err(db_error)?;
     for (number, sql) in migrations() {
         let client = Arc::clone(client);
         let number = i64::try_from(number).unwrap_or(i64::MAX);
@@ -236,7 +255,10 @@ fn migrate_client(client: &Arc<tokio_postgres::Client>) -> Result<()> {
                 ))
                 .await?;
             let current: i64 = client
-                .query_one("SELECT coalesce(max(version), 0) FROM pressfeed_schema", &[])
+                .query_one(
+                    "SELECT coalesce(max(version), 0) FROM pressfeed_schema",
+                    &[],
+                )
                 .await?
                 .get(0);
             if current >= number {
@@ -305,7 +327,10 @@ async fn listener(
     });
     // The schema is known before LISTEN, so no notification meant for
     // this store is compared with an empty name.
-    let schema: String = client.query_one("SELECT current_schema()", &[]).await?.get(0);
+    let schema: String = client
+        .query_one("SELECT current_schema()", &[])
+        .await?
+        .get(0);
     let _ = schema_tx.send(schema);
     client.batch_execute("LISTEN pressfeed_changes").await?;
     Ok(client)

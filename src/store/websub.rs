@@ -397,11 +397,17 @@ impl HubStore {
         let conn = self.lock()?;
         let tx = conn.begin_write()?;
         let claimed = {
-            let mut stmt = tx.prepare_cached(
+            // On PostgreSQL a claim also skips rows another process is
+            // claiming: each delivery is made once per attempt.
+            let mut stmt = tx.prepare_cached(if tx.is_postgres() {
+                "UPDATE websub_deliveries SET in_flight = 1, due_at = ?3 WHERE id IN \
+                 (SELECT id FROM websub_deliveries WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2 \
+                 FOR UPDATE SKIP LOCKED) RETURNING id, subscription_id, content_id, attempts"
+            } else {
                 "UPDATE websub_deliveries SET in_flight = 1, due_at = ?3 WHERE id IN \
                  (SELECT id FROM websub_deliveries WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2) \
-                 RETURNING id, subscription_id, content_id, attempts",
-            )?;
+                 RETURNING id, subscription_id, content_id, attempts"
+            })?;
             let rows = stmt.query_map(params![ms(now), limit as i64, ms(claim_until)], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })?;

@@ -302,8 +302,15 @@ fn writes(args: &[&str]) -> bool {
         return false;
     };
     match *command {
-        "import" | "create-admin" | "reset-password" | "create-token" | "revoke-token"
-        | "accredit" | "revoke-accreditation" | "media-renditions" | "migrate" => true,
+        "import"
+        | "create-admin"
+        | "reset-password"
+        | "create-token"
+        | "revoke-token"
+        | "accredit"
+        | "revoke-accreditation"
+        | "media-renditions"
+        | "migrate" => true,
         "media-gc" => !args.contains(&"--dry-run"),
         "organization-about" => args.contains(&"--set") || args.contains(&"--clear"),
         _ => false,
