@@ -1,5 +1,6 @@
 //! Integration tests: the real app on a random port, a temporary SQLite
-//! file per test, spoken to over HTTP.
+//! file per test (or, with `PRESSFEED_TEST_POSTGRES`, a schema of its own
+//! on that PostgreSQL server), spoken to over HTTP.
 
 mod admin;
 mod admin_support;
@@ -35,4 +36,5 @@ mod security;
 mod subscriber;
 mod tombstones;
 mod translations;
+mod two_processes;
 mod websub;
