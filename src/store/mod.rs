@@ -267,7 +267,7 @@ type Pool = r2d2::Pool<SqliteConnectionManager>;
 /// time, no `dyn`, and the compiler lists every method a new one lacks.
 enum Backend {
     Sqlite(Pool),
-    Postgres(postgres::PgBackend),
+    Postgres(Box<postgres::PgBackend>),
 }
 
 /// Handle to the database: a pool for reads and writes, and one connection
@@ -437,7 +437,7 @@ impl Store {
     fn open_postgres(url: &str, pool_size: u32, migrate: bool) -> Result<Self> {
         let backend = postgres::open(url, pool_size, migrate)?;
         Ok(Self {
-            backend: Backend::Postgres(backend),
+            backend: Backend::Postgres(Box::new(backend)),
             watcher: None,
             changes: None,
             polled_version: AtomicI64::new(i64::MIN),

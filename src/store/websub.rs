@@ -21,14 +21,14 @@ pub struct HubStore {
 }
 
 enum HubInner {
-    Sqlite(Mutex<Conn>),
+    Sqlite(Box<Mutex<Conn>>),
     Postgres(r2d2::Pool<db::PgManager>),
 }
 
 /// A connection lent by [`HubStore::lock`].
 enum HubConn<'a> {
     Guard(std::sync::MutexGuard<'a, Conn>),
-    Owned(Conn),
+    Owned(Box<Conn>),
 }
 
 impl std::ops::Deref for HubConn<'_> {
@@ -121,7 +121,7 @@ impl Store {
             conn.commit_hook(Some(move || id.check().is_err()))?;
         }
         Ok(HubStore {
-            inner: HubInner::Sqlite(Mutex::new(Conn::Sqlite(conn))),
+            inner: HubInner::Sqlite(Box::new(Mutex::new(Conn::Sqlite(conn)))),
         })
     }
 }
@@ -146,7 +146,7 @@ impl HubStore {
     fn lock(&self) -> Result<HubConn<'_>> {
         Ok(match &self.inner {
             HubInner::Sqlite(m) => HubConn::Guard(m.lock().unwrap_or_else(|p| p.into_inner())),
-            HubInner::Postgres(pool) => HubConn::Owned(Conn::Pg(pool.get()?)),
+            HubInner::Postgres(pool) => HubConn::Owned(Box::new(Conn::Pg(pool.get()?))),
         })
     }
 

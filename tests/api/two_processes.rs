@@ -87,7 +87,10 @@ async fn two_processes_writing_at_once_lose_nothing_and_make_nothing_twice() {
     // and topics from the same save, and it is the last of a process.
     let shared = all.iter().find(|r| r.slug == "shared").unwrap();
     let (who, i) = shared.title.split_once(' ').unwrap();
-    assert_eq!(shared.summary.as_deref(), Some(format!("summary {who} {i}").as_str()));
+    assert_eq!(
+        shared.summary.as_deref(),
+        Some(format!("summary {who} {i}").as_str())
+    );
     let mut topics = shared.topics.clone();
     topics.sort();
     let mut want = vec!["both".to_owned(), format!("{who}-{i}")];
@@ -121,7 +124,10 @@ async fn two_processes_writing_at_once_lose_nothing_and_make_nothing_twice() {
     loop {
         let body = app.text("/releases/shared").await;
         if body.contains(&shared.title) || std::time::Instant::now() > deadline {
-            assert!(body.contains(&shared.title), "the page shows the stored version");
+            assert!(
+                body.contains(&shared.title),
+                "the page shows the stored version"
+            );
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
