@@ -22,7 +22,8 @@ pub struct Cli {
     /// Settings file (default: ./pressfeed.toml when present).
     #[arg(long, global = true, env = "PRESSFEED_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// SQLite database file [default: data/pressfeed.db].
+    /// SQLite database file (or sqlite:PATH), or a postgres://user:pass@host/db URL
+    /// [default: data/pressfeed.db].
     #[arg(long, global = true, env = "PRESSFEED_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].

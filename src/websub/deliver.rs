@@ -37,7 +37,17 @@ const TICK: Duration = Duration::from_millis(50);
 
 pub async fn run(state: web::Data<AppState>, hub: Arc<Hub>) {
     // What this process (or another before a kill) was sending is due again.
-    let (h, now) = (Arc::clone(&hub), state.clock.now());
+    // Not on PostgreSQL, where processes on other machines share the
+    // deliveries: what one of them is sending now would be sent twice. A
+    // claim of a process that died is taken over when it lapses (`CLAIM`).
+    if !state.store.is_postgres() {
+        release_claims(&hub, state.clock.now()).await;
+    }
+    deliver_loop(state, hub).await;
+}
+
+async fn release_claims(hub: &Arc<Hub>, now: chrono::DateTime<chrono::Utc>) {
+    let h = Arc::clone(hub);
     match web::block(move || h.store().release_claims(now)).await {
         Ok(Ok(n)) if n > 0 => {
             tracing::info!(
@@ -48,6 +58,9 @@ pub async fn run(state: web::Data<AppState>, hub: Arc<Hub>) {
         Ok(Err(e)) => tracing::warn!(error = %e, "websub: cannot release claimed deliveries"),
         _ => {}
     }
+}
+
+async fn deliver_loop(state: web::Data<AppState>, hub: Arc<Hub>) {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(record(Arc::clone(&hub), state.clone(), rx));
     let slots = Arc::new(Semaphore::new(hub.settings.concurrency));
