@@ -444,7 +444,7 @@ impl Settings {
 
     /// Whether `db` names a PostgreSQL database (a `postgres://` URL).
     pub fn db_is_postgres(&self) -> bool {
-        self.db.to_str().is_some_and(crate::store::is_postgres_url)
+        self.db.to_str().is_some_and(is_postgres_url)
     }
 
     /// The file the directories' defaults sit beside: the SQLite file, or
@@ -453,7 +453,7 @@ impl Settings {
     /// configured `media_dir`, README "Scaling out").
     fn beside(&self) -> PathBuf {
         if !self.db_is_postgres() {
-            return crate::store::sqlite_path(&self.db);
+            return sqlite_path(&self.db);
         }
         let name = self
             .db
@@ -513,6 +513,19 @@ impl Settings {
     }
 }
 
+/// What `--db` names a PostgreSQL database with.
+pub fn is_postgres_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// The file a `sqlite:` URL or a plain path names.
+pub fn sqlite_path(db: &Path) -> PathBuf {
+    match db.to_str().and_then(|s| s.strip_prefix("sqlite:")) {
+        Some(rest) => PathBuf::from(rest.strip_prefix("//").unwrap_or(rest)),
+        None => db.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -567,5 +580,35 @@ mod tests {
         };
         assert!(explicit.check_public_base_url().is_err());
         assert!(Settings::default().check_public_base_url().is_ok());
+    }
+
+    #[test]
+    fn db_names_a_sqlite_file_or_a_postgres_database_and_the_files_beside_it() {
+        assert_eq!(
+            sqlite_path(Path::new("sqlite:data/p.db")),
+            PathBuf::from("data/p.db")
+        );
+        assert_eq!(
+            sqlite_path(Path::new("sqlite:///srv/p.db")),
+            PathBuf::from("/srv/p.db")
+        );
+        assert_eq!(
+            sqlite_path(Path::new("data/p.db")),
+            PathBuf::from("data/p.db")
+        );
+        let pg = Settings {
+            db: PathBuf::from("postgres://u:p@db.example:5432/press?sslmode=disable"),
+            ..Default::default()
+        };
+        assert!(pg.db_is_postgres());
+        assert_eq!(pg.media_dir_path(), PathBuf::from("data/press-media"));
+        assert_eq!(pg.cache_dir_path(), PathBuf::from("data/press-cache"));
+        assert_eq!(pg.session_key_path(), PathBuf::from("data/session.key"));
+        let file = Settings {
+            db: PathBuf::from("sqlite:/srv/p.db"),
+            ..Default::default()
+        };
+        assert!(!file.db_is_postgres());
+        assert_eq!(file.media_dir_path(), PathBuf::from("/srv/p.db-media"));
     }
 }

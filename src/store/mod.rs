@@ -12,7 +12,7 @@ mod media;
 mod part_feeds;
 mod parts;
 mod postgres;
-pub use postgres::is_url as is_postgres_url;
+pub use crate::config::{is_postgres_url, sqlite_path};
 mod releases;
 mod scopes;
 mod search;
@@ -620,15 +620,7 @@ impl Store {
 
 /// The PostgreSQL URL `--db` gives, if it is one.
 fn postgres_url(db: &Path) -> Option<&str> {
-    db.to_str().filter(|s| postgres::is_url(s))
-}
-
-/// The file a `sqlite:` URL or a plain path names.
-pub fn sqlite_path(db: &Path) -> PathBuf {
-    match db.to_str().and_then(|s| s.strip_prefix("sqlite:")) {
-        Some(rest) => PathBuf::from(rest.strip_prefix("//").unwrap_or(rest)),
-        None => db.to_owned(),
-    }
+    db.to_str().filter(|s| is_postgres_url(s))
 }
 
 /// A URL without its password, for messages and `Store::path`.

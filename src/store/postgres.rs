@@ -23,11 +23,6 @@ use std::time::Duration;
 
 static MIGRATION_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/db/postgres");
 
-/// What `--db` names a PostgreSQL database with.
-pub fn is_url(db: &str) -> bool {
-    db.starts_with("postgres://") || db.starts_with("postgresql://")
-}
-
 /// The commits this process knows of.
 #[derive(Debug, Default)]
 pub struct Changes {
