@@ -17,7 +17,11 @@ as_owner() {
 case $cmd in
 start)
     mkdir -p "$dir"
-    [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+    if [ "$(id -u)" = 0 ]; then
+        chown postgres: "$dir"
+        runuser -u postgres -- test -w "$dir" ||
+            { echo "the postgres user cannot write to $dir (a parent folder is private?)" >&2; exit 1; }
+    fi
     as_owner "$bin/initdb" -D "$dir/data" -U pressfeed --auth=trust -E UTF8 --locale=C >"$dir/initdb.log"
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=2000" \
