@@ -535,6 +535,15 @@ impl PgConn {
         Ok(stmt)
     }
 
+    fn prepare_once(&self, sql: &str) -> Result<PgStatement> {
+        let (client, text) = (Arc::clone(&self.client), translate(sql));
+        let stmt = run(async move { client.prepare(&text).await })?;
+        Ok(PgStatement {
+            stmt,
+            writes: false,
+        })
+    }
+
     fn query(&self, stmt: &PgStatement, values: &[Value<'_>]) -> Result<Vec<tokio_postgres::Row>> {
         let (client, prepared, values) =
             (Arc::clone(&self.client), stmt.stmt.clone(), owned(values));
@@ -692,6 +701,18 @@ impl Conn {
             Conn::Pg(c) => StmtInner::Pg(c, c.statement(sql)?),
             _ => StmtInner::SqliteCached(self.sqlite_conn().prepare_cached(sql)?),
         }))
+    }
+
+    /// A full-text statement: cached on SQLite; on PostgreSQL prepared
+    /// anew, so it is planned for the words searched (a reused statement
+    /// gets a generic plan after five runs, which scans by key and tests
+    /// every row: 18 ms instead of 2.5 ms for a word nobody wrote, 5,000
+    /// releases).
+    pub fn prepare_matching(&self, sql: &str) -> Result<Stmt<'_>> {
+        match self {
+            Conn::Pg(c) => Ok(Stmt(StmtInner::Pg(c, c.prepare_once(sql)?))),
+            _ => self.prepare_cached(sql),
+        }
     }
 
     /// A statement not kept for reuse (SQL built for one request).
@@ -963,9 +984,11 @@ pub fn translate(sql: &str) -> String {
 const DIALECT: &[(&str, &str)] = &[
     // SQLite's way of fixing the join order; PostgreSQL plans it itself.
     ("CROSS JOIN releases r ON", "JOIN releases r ON"),
+    // As a sub-select the query is made once per statement, not once per
+    // row (a prepared statement's generic plan filters rows with it).
     (
         "release_search MATCH $1",
-        "release_search.tsv @@ pressfeed_match($1)",
+        "release_search.tsv @@ (SELECT pressfeed_match($1))",
     ),
     (" LIKE ", " ILIKE "),
     ("group_concat(", "string_agg("),

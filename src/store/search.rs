@@ -211,7 +211,7 @@ fn fts_expression(query: &SearchQuery) -> String {
 /// with that word, and no more with all of them. `None` when a word is in fewer than `n`
 /// releases at or below `high`: everything below is one stretch.
 fn stretch_floor(conn: &Conn, words: &[String], high: i64, n: usize) -> Result<Option<i64>> {
-    let mut nth = conn.prepare_cached(NTH_KEY_SQL)?;
+    let mut nth = conn.prepare_matching(NTH_KEY_SQL)?;
     let mut floor = i64::MAX;
     for w in words {
         let key: Option<i64> = nth
@@ -382,7 +382,7 @@ impl Store {
             .saturating_add(1)
             .saturating_mul(KEY_SPREAD)
             .saturating_add(KEY_SPREAD);
-        let mut sql = tx.prepare_cached(&SEARCH_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?;
+        let mut sql = tx.prepare_matching(&SEARCH_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?;
         let mut run = |high: i64, low: i64, limit: usize, offset: usize| {
             sql.query_map(
                 params![
@@ -416,7 +416,7 @@ impl Store {
                 w
             };
             let wanted = offset.saturating_add(limit).saturating_add(1);
-            let mut phrase_keys = tx.prepare_cached(PHRASE_KEYS_SQL)?;
+            let mut phrase_keys = tx.prepare_matching(PHRASE_KEYS_SQL)?;
             let mut by_key =
                 tx.prepare_cached(&BY_KEY_SQL.replace("{COLUMNS}", RELEASE_COLUMNS))?;
             let mut found = Vec::new();
@@ -477,7 +477,7 @@ impl Store {
                 .unwrap_or(i64::MIN),
             _ => searched_from.unwrap_or(i64::MIN),
         };
-        let retracted: Option<i64> = tx.prepare_cached(SEARCH_RETRACTED_SQL)?.query_row(
+        let retracted: Option<i64> = tx.prepare_matching(SEARCH_RETRACTED_SQL)?.query_row(
             params![
                 expression,
                 lowest_key,
@@ -492,7 +492,7 @@ impl Store {
         let updated_ties = super::feeds::updated_ties(&tx, &items)?;
         let oldest_key = now_ms.saturating_sub(1).saturating_mul(KEY_SPREAD);
         let next: Option<i64> = tx
-            .prepare_cached(SEARCH_NEXT_SQL)?
+            .prepare_matching(SEARCH_NEXT_SQL)?
             .query_row(
                 params![expression, oldest_key, now_ms, filter.lang, topic_id],
                 |r| r.get(0),

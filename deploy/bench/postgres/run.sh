@@ -25,14 +25,16 @@ work=$(mktemp -d /tmp/pressfeed-pg-bench.XXXXXX)
 server=""
 cleanup() {
     [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-    [ -n "${own_pg:-}" ] && "$ROOT/deploy/postgres/throwaway.sh" stop "$work/pg" >/dev/null 2>&1
+    [ -n "${own_pg:-}" ] && "$ROOT/deploy/postgres/throwaway.sh" stop "$pg_dir" >/dev/null 2>&1
     rm -rf "$work"
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 if [ -z "${PG_URL:-}" ]; then
-    PG_URL=$("$ROOT/deploy/postgres/throwaway.sh" start "$work/pg" "$(free_port)")
+    # Beside $work, not in it: the cluster may run as `postgres` (as root).
+    pg_dir=$(mktemp -d /tmp/pressfeed-pg-bench-cluster.XXXXXX)
     own_pg=1
+    PG_URL=$("$ROOT/deploy/postgres/throwaway.sh" start "$pg_dir" "$(free_port)")
 fi
 RESULTS=$ROOT/deploy/bench/results
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -47,7 +49,7 @@ say "# data: gen_releases.py $N $SEED; wrk -t$THREADS, ${DURATION}s a row; acces
 say "# PostgreSQL: $(psql -tA "$PG_URL" -c 'SHOW server_version' 2>/dev/null)"
 
 declare -A DB=([sqlite]=$work/bench.db [postgres]=$PG_URL)
-export PRESSFEED_ACCESS_LOG=off
+export PRESSFEED_ACCESS_LOG=false
 for backend in sqlite postgres; do
     db=${DB[$backend]}
     start=$(date +%s.%N)
@@ -69,7 +71,7 @@ stop() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
 for backend in sqlite postgres; do
     serve "$backend"
     # Cold: the first request for each of 20 topic feeds after the start.
-    mapfile -t slugs < <(curl -fsS "$base/topics.opml" | grep -o '/topics/[^/"]*/feed.atom' | head -20)
+    mapfile -t slugs < <(curl -fsS "$base/topics.opml" | grep -o '/topics/[^/"]*/feed.rss' | sed 's/rss$/atom/' | head -20)
     cold=()
     for s in "${slugs[@]}"; do
         cold+=("$(curl -fsS -o /dev/null -w '%{time_starttransfer}' "$base$s")")
