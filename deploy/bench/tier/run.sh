@@ -61,6 +61,7 @@ wrk_row() {
     echo "data: gen_releases.py $N $SEED; wrk -t$THREADS, ${DURATION} s per row, --latency; URL /feed.atom (identity)"
     echo "$(nproc) cores; $("$TIER_BIN" --version 2>/dev/null || echo pressfeed); $(nginx -v 2>&1 || /usr/sbin/nginx -v 2>&1)"
     echo "one = process a asked directly ($TIER_A_URL); tier = nginx ($TIER_URL) in front of a and b"
+    echo "database: $(printf %s "${TIER_DB%%\?*}" | sed -E 's#//([^:/@]*):[^@]*@#//\1:***@#')"
     echo "load average before: $(load)"
     echo
     printf '%-5s %-5s %5s %12s %10s %8s %8s  %s\n' setup mode conns req/s p99 non2xx sockerr "load average (1, 5, 15 min) after the row"
