@@ -4,7 +4,7 @@
 //! of its own (its own pool and connections, as another process has), so
 //! the writes really race in the database.
 
-use crate::helpers::{release, spawn_app_on_system_clock};
+use crate::helpers::{release, spawn_app_on, spawn_app_on_system_clock};
 use pressfeed::domain::ReleaseInput;
 use pressfeed::store::Store;
 use std::collections::HashSet;
@@ -132,4 +132,58 @@ async fn two_processes_writing_at_once_lose_nothing_and_make_nothing_twice() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test]
+async fn two_processes_claiming_websub_deliveries_at_once_each_make_every_one_once() {
+    // The server's own hub stays out: only the two claimers below claim.
+    let app = spawn_app_on(pressfeed::clock::Clock::system(), |s| {
+        s.websub_builtin = false
+    })
+    .await;
+    let other = Store::open(&app.db, 4).expect("a second store on the same database");
+    let (a, b) = (app.store().hub_store().unwrap(), other.hub_store().unwrap());
+    let now = chrono::Utc::now();
+    let subscribers = 300;
+    for i in 0..subscribers {
+        a.activate(
+            "/feed.atom",
+            &format!("http://sub-{i}.example/cb"),
+            None,
+            3600,
+            "v0",
+            now,
+        )
+        .unwrap();
+    }
+    let owed = b
+        .enqueue("/feed.atom", "v1", "application/atom+xml", b"<feed/>", now)
+        .unwrap();
+    assert_eq!(owed, subscribers);
+    let start = Barrier::new(2);
+    let claim_all = |hub: &pressfeed::store::HubStore| {
+        start.wait();
+        let mut mine = Vec::new();
+        loop {
+            let batch = hub
+                .claim_due(now, 7, now + chrono::Duration::seconds(60))
+                .unwrap();
+            if batch.is_empty() {
+                return mine;
+            }
+            mine.extend(batch.into_iter().map(|d| d.id));
+        }
+    };
+    let (by_a, by_b) = std::thread::scope(|s| {
+        let ta = s.spawn(|| claim_all(&a));
+        let tb = s.spawn(|| claim_all(&b));
+        (ta.join().unwrap(), tb.join().unwrap())
+    });
+    let all: HashSet<i64> = by_a.iter().chain(&by_b).copied().collect();
+    assert_eq!(
+        by_a.len() + by_b.len(),
+        subscribers,
+        "a delivery claimed twice"
+    );
+    assert_eq!(all.len(), subscribers, "every delivery claimed");
 }
