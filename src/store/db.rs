@@ -205,6 +205,21 @@ where
     values.into_iter().map(ToValue::to_value).collect()
 }
 
+/// Ids as the JSON array `json_each(?)` reads: how a statement takes a
+/// list (one statement for a feed's releases instead of one per release,
+/// which on PostgreSQL is a round trip each).
+pub fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    let mut out = String::from("[");
+    for (i, id) in ids.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&id.to_string());
+    }
+    out.push(']');
+    out
+}
+
 /// What a statement's parameters can be given as: arrays of values
 /// (`params![..]`, `[id]`, `[]`), slices and vectors.
 pub trait Params {

@@ -194,6 +194,22 @@ fn ties_within(
         }
         return Ok(ties);
     }
+    if conn.is_postgres() {
+        // One statement for all the items: each lookup is a round trip.
+        let ids = db::id_list(items.iter().map(|r| r.id));
+        let ranks = conn
+            .prepare_cached(
+                "SELECT r.id, (SELECT count(*) FROM releases x \
+                 WHERE x.updated_at = r.updated_at AND x.id < r.id) \
+                 FROM releases r WHERE r.id IN (SELECT value FROM json_each(?1))",
+            )?
+            .query_map([ids], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+            })?
+            .collect::<db::Result<Vec<_>>>()?;
+        ties.extend(ranks.into_iter().filter(|(_, n)| *n > 0));
+        return Ok(ties);
+    }
     let mut rank =
         conn.prepare_cached("SELECT count(*) FROM releases WHERE updated_at = ?1 AND id < ?2")?;
     for r in items {

@@ -26,6 +26,25 @@ pub(super) fn attach_contacts(
     releases: &mut [Release],
     scan_from: usize,
 ) -> db::Result<()> {
+    if conn.is_postgres() && releases.len() > 1 {
+        let ids = db::id_list(releases.iter().map(|r| r.id));
+        let rows = conn
+            .prepare_cached(&format!(
+                "{SELECT} WHERE release_id IN (SELECT value FROM json_each(?1)) \
+                 ORDER BY release_id, position"
+            ))?
+            .query_map([ids], contact)?
+            .collect::<db::Result<Vec<_>>>()?;
+        let mut of: std::collections::HashMap<i64, Vec<MediaContact>> =
+            std::collections::HashMap::new();
+        for (id, c) in rows {
+            of.entry(id).or_default().push(c);
+        }
+        for r in releases.iter_mut() {
+            r.media_contacts = of.remove(&r.id).unwrap_or_default();
+        }
+        return Ok(());
+    }
     if releases.len() >= scan_from
         && let (Some(low), Some(high)) = (
             releases.iter().map(|r| r.id).min(),

@@ -329,6 +329,25 @@ pub(super) fn attach_files(
             },
         ))
     }
+    if conn.is_postgres() && releases.len() > 1 {
+        let ids = db::id_list(releases.iter().map(|r| r.id));
+        let rows = conn
+            .prepare_cached(&format!(
+                "{select} WHERE ra.release_id IN (SELECT value FROM json_each(?1)) \
+                 ORDER BY ra.release_id, ra.position"
+            ))?
+            .query_map([ids], attachment)?
+            .collect::<db::Result<Vec<_>>>()?;
+        let mut of: std::collections::HashMap<i64, Vec<Attachment>> =
+            std::collections::HashMap::new();
+        for (id, a) in rows {
+            of.entry(id).or_default().push(a);
+        }
+        for r in releases.iter_mut() {
+            r.attachments = of.remove(&r.id).unwrap_or_default();
+        }
+        return Ok(());
+    }
     if releases.len() >= scan_from
         && let (Some(low), Some(high)) = (
             releases.iter().map(|r| r.id).min(),

@@ -78,6 +78,35 @@ pub(super) fn attach_topics(conn: &Conn, releases: &mut [Release]) -> db::Result
 /// not many more rows than they have (an archive month: 10,000 lookups,
 /// each a statement run, were a fifth of its render).
 fn attach_topics_from(conn: &Conn, releases: &mut [Release], scan_from: usize) -> db::Result<()> {
+    if conn.is_postgres() && releases.len() > 1 {
+        let ids = db::id_list(releases.iter().map(|r| r.id));
+        let rows = conn
+            .prepare_cached(
+                "SELECT rt.release_id, t.slug, t.name FROM release_topics rt \
+                 JOIN topics t ON t.id = rt.topic_id \
+                 WHERE rt.release_id IN (SELECT value FROM json_each(?1)) \
+                 ORDER BY rt.release_id, rt.position",
+            )?
+            .query_map([ids], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    TopicRef {
+                        slug: row.get(1)?,
+                        name: row.get(2)?,
+                    },
+                ))
+            })?
+            .collect::<db::Result<Vec<_>>>()?;
+        let mut of: std::collections::HashMap<i64, Vec<TopicRef>> =
+            std::collections::HashMap::new();
+        for (id, topic) in rows {
+            of.entry(id).or_default().push(topic);
+        }
+        for r in releases.iter_mut() {
+            r.topics = of.remove(&r.id).unwrap_or_default();
+        }
+        return Ok(());
+    }
     if releases.len() >= scan_from
         && let (Some(low), Some(high)) = (
             releases.iter().map(|r| r.id).min(),
