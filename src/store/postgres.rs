@@ -364,3 +364,21 @@ async fn listen(
         changes.missed();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every migration is written for both engines: the newest PostgreSQL
+    /// migration is SQLite's newest, so a schema change made for one only
+    /// fails here, not on a server.
+    #[test]
+    fn both_engines_have_every_migration() {
+        let newest = migrations().last().map(|(n, _)| *n);
+        assert_eq!(newest, Some(super::super::Store::schema_version()));
+        let numbers: Vec<usize> = migrations().iter().map(|(n, _)| *n).collect();
+        let mut sorted = numbers.clone();
+        sorted.dedup();
+        assert_eq!(numbers, sorted, "two PostgreSQL migrations share a number");
+    }
+}
