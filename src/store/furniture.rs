@@ -35,14 +35,7 @@ pub(super) fn attach_contacts(
             ))?
             .query_map([ids], contact)?
             .collect::<db::Result<Vec<_>>>()?;
-        let mut of: std::collections::HashMap<i64, Vec<MediaContact>> =
-            std::collections::HashMap::new();
-        for (id, c) in rows {
-            of.entry(id).or_default().push(c);
-        }
-        for r in releases.iter_mut() {
-            r.media_contacts = of.remove(&r.id).unwrap_or_default();
-        }
+        super::hand_out(releases, rows, |r, c| r.media_contacts = c);
         return Ok(());
     }
     if releases.len() >= scan_from
@@ -63,14 +56,7 @@ pub(super) fn attach_contacts(
             )?
             .collect::<db::Result<Vec<_>>>()?;
         if rows.len() < budget {
-            let mut of: std::collections::HashMap<i64, Vec<MediaContact>> =
-                std::collections::HashMap::new();
-            for (id, c) in rows {
-                of.entry(id).or_default().push(c);
-            }
-            for r in releases.iter_mut() {
-                r.media_contacts = of.remove(&r.id).unwrap_or_default();
-            }
+            super::hand_out(releases, rows, |r, c| r.media_contacts = c);
             return Ok(());
         }
     }

@@ -338,14 +338,7 @@ pub(super) fn attach_files(
             ))?
             .query_map([ids], attachment)?
             .collect::<db::Result<Vec<_>>>()?;
-        let mut of: std::collections::HashMap<i64, Vec<Attachment>> =
-            std::collections::HashMap::new();
-        for (id, a) in rows {
-            of.entry(id).or_default().push(a);
-        }
-        for r in releases.iter_mut() {
-            r.attachments = of.remove(&r.id).unwrap_or_default();
-        }
+        super::hand_out(releases, rows, |r, a| r.attachments = a);
         return Ok(());
     }
     if releases.len() >= scan_from
@@ -368,14 +361,7 @@ pub(super) fn attach_files(
             )?
             .collect::<db::Result<Vec<_>>>()?;
         if rows.len() < budget {
-            let mut of: std::collections::HashMap<i64, Vec<Attachment>> =
-                std::collections::HashMap::new();
-            for (id, a) in rows {
-                of.entry(id).or_default().push(a);
-            }
-            for r in releases.iter_mut() {
-                r.attachments = of.get(&r.id).cloned().unwrap_or_default();
-            }
+            super::hand_out(releases, rows, |r, a| r.attachments = a);
             return Ok(());
         }
     }

@@ -618,6 +618,22 @@ impl Store {
     }
 }
 
+/// Gives each release its rows of `(release id, value)` (in the rows'
+/// order) through `set`; a release without rows gets none.
+fn hand_out<T>(
+    releases: &mut [crate::model::Release],
+    rows: Vec<(i64, T)>,
+    mut set: impl FnMut(&mut crate::model::Release, Vec<T>),
+) {
+    let mut of: std::collections::HashMap<i64, Vec<T>> = std::collections::HashMap::new();
+    for (id, value) in rows {
+        of.entry(id).or_default().push(value);
+    }
+    for r in releases.iter_mut() {
+        set(r, of.remove(&r.id).unwrap_or_default());
+    }
+}
+
 /// The PostgreSQL URL `--db` gives, if it is one.
 fn postgres_url(db: &Path) -> Option<&str> {
     db.to_str().filter(|s| is_postgres_url(s))

@@ -97,14 +97,7 @@ fn attach_topics_from(conn: &Conn, releases: &mut [Release], scan_from: usize) -
                 ))
             })?
             .collect::<db::Result<Vec<_>>>()?;
-        let mut of: std::collections::HashMap<i64, Vec<TopicRef>> =
-            std::collections::HashMap::new();
-        for (id, topic) in rows {
-            of.entry(id).or_default().push(topic);
-        }
-        for r in releases.iter_mut() {
-            r.topics = of.remove(&r.id).unwrap_or_default();
-        }
+        super::hand_out(releases, rows, |r, t| r.topics = t);
         return Ok(());
     }
     if releases.len() >= scan_from
