@@ -196,9 +196,35 @@ async fn the_newsroom_in_a_real_browser() {
     };
 
     // The app: a temporary database, a manual clock, the office in Paris.
+    // With PRESSFEED_TEST_POSTGRES (CI's pg-suite), a schema of its own on
+    // that PostgreSQL server, media beside the temporary folder's files.
     let dir = tempfile::tempdir().unwrap();
+    let db = match std::env::var("PRESSFEED_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        None => dir.path().join("browser.db"),
+        Some(server) => {
+            let schema = format!("browser_{}", std::process::id());
+            let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+                .await
+                .expect("the test PostgreSQL server answers");
+            tokio::spawn(connection);
+            client
+                .batch_execute(&format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+                ))
+                .await
+                .expect("a schema for the test");
+            let sep = if server.contains('?') { '&' } else { '?' };
+            PathBuf::from(format!("{server}{sep}options=-c%20search_path%3D{schema}"))
+        }
+    };
     let settings = Settings {
-        db: dir.path().join("browser.db"),
+        media_dir: Some(dir.path().join("browser.db-media")),
+        cache_dir: Some(dir.path().join("browser.db-cache")),
+        session_key_file: Some(dir.path().join("session.key")),
+        db,
         bind: "127.0.0.1:0".into(),
         base_url: Some("http://press.test".into()),
         timezone: "Europe/Paris".into(),
