@@ -534,14 +534,7 @@ impl PgConn {
         if let Some(s) = self.cache.borrow().get(sql) {
             return Ok(s.clone());
         }
-        let translated = translate(sql);
-        let (client, text) = (Arc::clone(&self.client), translated.clone());
-        let stmt = run(async move { client.prepare(&text).await }).inspect_err(|e| {
-            tracing::error!(sql = %translated, error = %e, "PostgreSQL refused a statement");
-        })?;
-        let head = sql.trim_start().get(..6).unwrap_or("").to_ascii_uppercase();
-        let writes = matches!(head.as_str(), "INSERT" | "UPDATE" | "DELETE");
-        let stmt = PgStatement { stmt, writes };
+        let stmt = self.prepare_once(sql)?;
         let mut cache = self.cache.borrow_mut();
         if cache.len() >= PG_CACHE {
             cache.clear();
@@ -550,13 +543,16 @@ impl PgConn {
         Ok(stmt)
     }
 
+    /// Prepares `sql` (translated) without keeping it.
     fn prepare_once(&self, sql: &str) -> Result<PgStatement> {
-        let (client, text) = (Arc::clone(&self.client), translate(sql));
-        let stmt = run(async move { client.prepare(&text).await })?;
-        Ok(PgStatement {
-            stmt,
-            writes: false,
-        })
+        let translated = translate(sql);
+        let (client, text) = (Arc::clone(&self.client), translated.clone());
+        let stmt = run(async move { client.prepare(&text).await }).inspect_err(|e| {
+            tracing::error!(sql = %translated, error = %e, "PostgreSQL refused a statement");
+        })?;
+        let head = sql.trim_start().get(..6).unwrap_or("").to_ascii_uppercase();
+        let writes = matches!(head.as_str(), "INSERT" | "UPDATE" | "DELETE");
+        Ok(PgStatement { stmt, writes })
     }
 
     fn query(&self, stmt: &PgStatement, values: &[Value<'_>]) -> Result<Vec<tokio_postgres::Row>> {
@@ -633,7 +629,7 @@ pub(super) fn pg_connect(
         let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
-                tracing::warn!(error = %e, "a PostgreSQL connection ended");
+                tracing::warn!(error = %Error::Postgres(e), "a PostgreSQL connection ended");
             }
         });
         Ok(client)

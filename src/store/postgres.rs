@@ -313,7 +313,7 @@ async fn listener(
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
-                    tracing::warn!(error = %e, "the connection that listens for commits failed");
+                    tracing::warn!(error = %super::db::Error::Postgres(e), "the connection that listens for commits failed");
                     return;
                 }
                 None => return,
@@ -356,7 +356,7 @@ async fn listen(
             match listener(&config, Arc::clone(&changes)).await {
                 Ok(c) => break c,
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for commits yet");
+                    tracing::warn!(error = %super::db::Error::Postgres(e), "cannot listen for commits yet");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             }

@@ -291,14 +291,7 @@ pub(in crate::store) fn attach_translations(
     }
     // One query for the whole document (a feed renders 50 items, nearly
     // all without translations), the ids passed as a JSON array.
-    let ids = format!(
-        "[{}]",
-        releases
-            .iter()
-            .map(|r| r.id.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let ids = db::id_list(releases.iter().map(|r| r.id));
     let mut found: BTreeMap<i64, Vec<Translation>> = BTreeMap::new();
     let mut next: Option<i64> = None;
     let mut stmt = conn.prepare_cached(
